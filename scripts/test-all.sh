@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the tests need, builds the sidecar and the Go
+# binaries, then runs the TypeScript suites (vitest) and the Go conformance suites (go test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "node dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+step "moto_server (ELBv2 emulator used by the verifier tests)"
+if ! command -v moto_server >/dev/null 2>&1; then
+  python3 -m pip install --quiet 'moto[server]==5.2.1'
+fi
+
+step "build the sidecar"
+npm run --silent build
+
+step "build the Go binaries"
+bash scripts/build-go.sh
+
+step "TypeScript tests"
+npx vitest run
+
+if [ -d test/conformance ]; then
+  step "Go conformance tests (Argo's own RPC client against the sidecar)"
+  (cd test/conformance && go test -count=1 ./...)
+fi

@@ -1,0 +1,191 @@
+// Sidecar settings: every one is a flag and an environment variable with a default. The table below is
+// the single source for parsing, defaults and `--help`.
+
+import { DEFAULT_PLUGIN_NAME } from './trafficrouter/router.js';
+
+export type VerifyMode = 'healthy' | 'registered';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface Settings {
+  pluginName: string;
+  pluginListen: string;
+  httpListen: string;
+  awsVerifyTargetGroup: boolean;
+  albIngressClasses: string[];
+  albTagKeyResourceId: string;
+  awsTargetGroupBindingApiVersion: string;
+  verifyMode: VerifyMode;
+  awsRateLimit: number;
+  awsRateBurst: number;
+  awsRegion?: string;
+  awsEndpoint?: string;
+  kubeconfig?: string;
+  rpcTimeoutSeconds: number;
+  logLevel: LogLevel;
+}
+
+type Kind = 'string' | 'bool' | 'number' | 'list';
+
+interface Option {
+  key: keyof Settings;
+  flag: string;
+  kind: Kind;
+  help: string;
+  default?: string | boolean | number | string[];
+  choices?: readonly string[];
+  min?: number;
+}
+
+export const ENV_PREFIX = 'ALB_PLUGIN_';
+
+export const OPTIONS: readonly Option[] = [
+  { key: 'pluginName', flag: 'plugin-name', kind: 'string', default: DEFAULT_PLUGIN_NAME,
+    help: 'Key of this plugin under spec.strategy.canary.trafficRouting.plugins (the ConfigMap entry name)' },
+  { key: 'pluginListen', flag: 'plugin-listen', kind: 'string', default: '127.0.0.1:3001',
+    help: 'host:port the go-plugin (netrpc) listener binds; the handshake binary connects here' },
+  { key: 'httpListen', flag: 'http-listen', kind: 'string', default: '0.0.0.0:8090',
+    help: 'host:port of the HTTP server (health, metrics, JSON API)' },
+  { key: 'awsVerifyTargetGroup', flag: 'aws-verify-target-group', kind: 'bool', default: false,
+    help: 'Verify weights and target-group IPs against the ELBv2 API (off: VerifyWeight answers NotImplemented)' },
+  { key: 'albIngressClasses', flag: 'alb-ingress-classes', kind: 'list', default: ['alb'],
+    help: "Ingress classes handled as ALB; repeatable or comma-separated; '' means Ingresses without a class" },
+  { key: 'albTagKeyResourceId', flag: 'alb-tag-key-resource-id', kind: 'string', default: 'ingress.k8s.aws/resource',
+    help: 'Tag key the AWS Load Balancer Controller puts the <ns>/<ingress>-<svc>:<port> resource id under' },
+  { key: 'awsTargetGroupBindingApiVersion', flag: 'aws-target-group-binding-api-version', kind: 'string',
+    default: 'elbv2.k8s.aws/v1beta1', choices: ['elbv2.k8s.aws/v1beta1', 'eks.amazonaws.com/v1'],
+    help: 'apiVersion of TargetGroupBinding objects (eks.amazonaws.com/v1 on EKS Auto Mode)' },
+  { key: 'verifyMode', flag: 'verify-mode', kind: 'string', default: 'healthy', choices: ['healthy', 'registered'],
+    help: 'Target verification: "healthy" counts only healthy targets, "registered" any registered one (Argo)' },
+  { key: 'awsRateLimit', flag: 'aws-rate-limit', kind: 'number', default: 2, min: 0.01,
+    help: 'ELBv2 requests per second this sidecar may send (the account refill of 10/s is shared with the LBC)' },
+  { key: 'awsRateBurst', flag: 'aws-rate-burst', kind: 'number', default: 5, min: 1,
+    help: 'ELBv2 request burst size' },
+  { key: 'awsRegion', flag: 'aws-region', kind: 'string',
+    help: 'AWS region (default: the SDK chain, AWS_REGION)' },
+  { key: 'awsEndpoint', flag: 'aws-endpoint', kind: 'string',
+    help: 'ELBv2 endpoint override, e.g. a VPC endpoint or a local emulator' },
+  { key: 'kubeconfig', flag: 'kubeconfig', kind: 'string',
+    help: 'Path to a kubeconfig (default: in-cluster, then KUBECONFIG, then ~/.kube/config)' },
+  { key: 'rpcTimeoutSeconds', flag: 'rpc-timeout-seconds', kind: 'number', default: 25, min: 1,
+    help: 'Deadline of one plugin call; a call that runs out answers with an error instead of hanging the controller' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], help: 'Log level' },
+];
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function envName(flag: string): string {
+  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, '_');
+}
+
+function parseBool(text: string, where: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(t)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(t)) return false;
+  throw new SettingsError(`${where}: "${text}" is not a boolean; use true or false`);
+}
+
+function convert(opt: Option, raw: string[], where: string): string | boolean | number | string[] {
+  const last = raw[raw.length - 1] ?? '';
+  switch (opt.kind) {
+    case 'bool':
+      return parseBool(last, where);
+    case 'number': {
+      const n = Number(last);
+      if (last.trim() === '' || !Number.isFinite(n)) {
+        throw new SettingsError(`${where}: "${last}" is not a number`);
+      }
+      if (opt.min !== undefined && n < opt.min) {
+        throw new SettingsError(`${where}: ${n} is below the minimum ${opt.min}`);
+      }
+      return n;
+    }
+    case 'list':
+      // `--alb-ingress-classes ''` must mean "the empty class", so an empty value is kept as one entry.
+      return raw.flatMap((v) => (v === '' ? [''] : v.split(',').map((s) => s.trim())));
+    case 'string':
+      if (opt.choices && !opt.choices.includes(last)) {
+        throw new SettingsError(`${where}: "${last}" is not one of ${opt.choices.join(', ')}`);
+      }
+      return last;
+  }
+}
+
+function checkListen(value: string, where: string): void {
+  const m = /^(.*):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || m[1] === '' || port > 65535) {
+    throw new SettingsError(`${where}: "${value}" is not host:port (for example 127.0.0.1:3001)`);
+  }
+}
+
+export interface ParsedArgs {
+  settings: Settings;
+  help: boolean;
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  const byFlag = new Map(OPTIONS.map((o) => [o.flag, o]));
+  const fromFlags = new Map<Option, string[]>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new SettingsError(`unexpected argument "${arg}"; see --help`);
+    let name = arg.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    const opt = byFlag.get(name);
+    if (!opt) throw new SettingsError(`unknown flag --${name}; see --help`);
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (opt.kind === 'bool' && (next === undefined || next.startsWith('--'))) {
+        value = 'true';
+      } else if (next === undefined) {
+        throw new SettingsError(`--${name} needs a value`);
+      } else {
+        value = next;
+        i++;
+      }
+    }
+    fromFlags.set(opt, [...(fromFlags.get(opt) ?? []), value]);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    const flagValues = fromFlags.get(opt);
+    const envValue = env[envName(opt.flag)];
+    if (flagValues) {
+      out[opt.key] = convert(opt, flagValues, `--${opt.flag}`);
+    } else if (envValue !== undefined) {
+      out[opt.key] = convert(opt, [envValue], envName(opt.flag));
+    } else if (opt.default !== undefined) {
+      out[opt.key] = Array.isArray(opt.default) ? [...opt.default] : opt.default;
+    }
+  }
+  const settings = out as unknown as Settings;
+  checkListen(settings.pluginListen, '--plugin-listen');
+  checkListen(settings.httpListen, '--http-listen');
+  if (settings.pluginName.trim() === '') throw new SettingsError('--plugin-name: must not be empty');
+  return { settings, help };
+}
+
+export function helpText(): string {
+  const lines = ['Usage: rollouts-plugin-trafficrouter-alb [flags]', '', 'Every flag can also be set by the environment variable shown.', ''];
+  for (const o of OPTIONS) {
+    const def = o.default === undefined ? '' : ` (default ${JSON.stringify(o.default)})`;
+    lines.push(`  --${o.flag}${o.kind === 'bool' ? '' : ' VALUE'}   [${envName(o.flag)}]${def}`);
+    lines.push(`      ${o.help}`);
+  }
+  return lines.join('\n') + '\n';
+}

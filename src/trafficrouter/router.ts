@@ -1,0 +1,46 @@
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
+
+/** Argo's `types.RpcVerified`: the values travel as int32 on the wire. */
+export enum RpcVerified {
+  NotVerified = 0,
+  Verified = 1,
+  NotImplemented = 2,
+}
+
+export interface VerifyWeightResult {
+  verified: RpcVerified;
+  /** Non-empty only when something failed; Argo turns it into a `WeightVerifyError` event. */
+  err?: string;
+}
+
+/**
+ * One method per Argo traffic-router RPC verb. Every method takes the Rollout as Argo sent it, already
+ * converted to the Kubernetes JSON shape. Failures are thrown as `Error`s whose message is what Argo
+ * shows the user (`failed to set weight via plugin: <message>`), so messages name the field and the fix.
+ */
+export interface TrafficRouter {
+  /** Called once per plugin session. */
+  initPlugin(): Promise<void>;
+  type(): string;
+  updateHash(
+    rollout: Rollout,
+    canaryHash: string,
+    stableHash: string,
+    additionalDestinations: WeightDestination[],
+  ): Promise<void>;
+  setWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<void>;
+  verifyWeight(
+    rollout: Rollout,
+    desiredWeight: number,
+    additionalDestinations: WeightDestination[],
+  ): Promise<VerifyWeightResult>;
+  setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute): Promise<void>;
+  setMirrorRoute(rollout: Rollout, mirrorRoute: SetMirrorRoute): Promise<void>;
+  removeManagedRoutes(rollout: Rollout): Promise<void>;
+}
+
+/** What the router reports back as its `Type()`; Argo only logs it. */
+export const ROUTER_TYPE = 'ALB';
+
+/** Plugin name used when the sidecar is not told otherwise (the key under `trafficRouting.plugins`). */
+export const DEFAULT_PLUGIN_NAME = 'argoproj-labs/alb';

@@ -1,0 +1,69 @@
+// Shared shapes of the traffic-router core: the normalised plugin configuration and the hooks other
+// parts (verifier, final-switch guard) plug into. Parsing lives in config.ts; this file only declares.
+
+import type { Rollout, WeightDestination } from './rollout.js';
+import type { VerifyWeightResult } from './router.js';
+
+export const DEFAULT_ANNOTATION_PREFIX = 'alb.ingress.kubernetes.io';
+export const MANAGED_ANNOTATIONS_KEY = 'rollouts.argoproj.io/managed-alb-annotations';
+
+export interface StickinessConfig {
+  enabled: boolean;
+  /** 1..604800 when enabled (checked at parse time). */
+  durationSeconds: number;
+}
+
+export interface IngressTarget {
+  /** Ingress name, in the Rollout's namespace. */
+  name: string;
+  /** Port written into every target group of this Ingress's action (per-Ingress override, Argo #3551). */
+  servicePort: number;
+}
+
+/**
+ * The plugin block of a Rollout after parsing, defaulting and normalising `ingress` / `ingresses`
+ * (plain names or `{name, servicePort}` objects) into one list.
+ */
+export interface AlbPluginConfig {
+  ingresses: IngressTarget[];
+  /** True when the user wrote `ingress` (single); error paths then say `ingress`, else `ingresses`. */
+  singleIngress: boolean;
+  servicePort: number;
+  rootService?: string;
+  annotationPrefix: string;
+  stickinessConfig?: StickinessConfig;
+}
+
+/** The services that get the weights, after ping-pong resolution. */
+export interface EffectiveServices {
+  stable: string;
+  canary: string;
+  /** The backend whose action is rewritten: rootService, else stableService. */
+  action: string;
+  pingPong: boolean;
+}
+
+export interface WeightRequest {
+  rollout: Rollout;
+  config: AlbPluginConfig;
+  services: EffectiveServices;
+  desiredWeight: number;
+  additionalDestinations: WeightDestination[];
+  /** `maxTrafficWeight`, 100 when absent. */
+  maxWeight: number;
+}
+
+/** Checks ELBv2 for the weights an Ingress asks for (src/verify). */
+export interface WeightVerifier {
+  verifyWeight(req: WeightRequest): Promise<VerifyWeightResult>;
+}
+
+export type GuardDecision = { hold: false } | { hold: true; reason: string };
+
+/**
+ * Asked before SetWeight moves traffic; a `hold` keeps the current action (canary 100) and makes
+ * SetWeight fail with `reason`, so Argo neither switches traffic nor scales the old ReplicaSet down.
+ */
+export interface SetWeightGuard {
+  beforeSetWeight(req: WeightRequest): Promise<GuardDecision>;
+}
