@@ -67,3 +67,15 @@ export type GuardDecision = { hold: false } | { hold: true; reason: string };
 export interface SetWeightGuard {
   beforeSetWeight(req: WeightRequest): Promise<GuardDecision>;
 }
+
+export interface RolloutEvent {
+  type: 'Normal' | 'Warning';
+  /** Argo's reason names where they exist: PatchingALBIngress, TargetGroupVerified, ... */
+  reason: string;
+  message: string;
+}
+
+/** Kubernetes Events on the Rollout; the sink de-duplicates, callers just report. */
+export interface EventSink {
+  emit(rollout: Rollout, event: RolloutEvent): void;
+}
