@@ -1,0 +1,314 @@
+// The one ELBv2 client of the process. Every request goes through here so that the client-side token
+// bucket, the retries on `Throttling` and the per-operation call counts cover all of them. The interface
+// lists only the operations we send (like Argo's ELBv2APIClient), plus `send` for the few writes the
+// direct listener-rule mode needs.
+import {
+  AddTagsCommand,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  type AddTagsCommandOutput,
+  type CreateRuleCommandOutput,
+  type DeleteRuleCommandOutput,
+  type DescribeTargetGroupsCommandInput,
+  type Listener,
+  type LoadBalancer,
+  type ModifyListenerCommandOutput,
+  type ModifyRuleCommandOutput,
+  type Rule,
+  type TargetGroup,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { abortReason, realClock, TokenBucket, type Clock } from './token-bucket.js';
+
+export type { Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription };
+
+/** Outcome label of one HTTP attempt, as counted by `onCall` (and exported as a metric label). */
+export type CallOutcome = 'success' | 'throttled' | 'not_found' | 'error';
+
+export interface Elbv2Options {
+  region?: string;
+  endpoint?: string;
+  /** Requests per second (token refill). */
+  rateLimit: number;
+  rateBurst: number;
+  /** Called once per HTTP attempt, retries included. */
+  onCall?(operation: string, outcome: CallOutcome): void;
+  /** A ready client (tests, or a caller that needs custom credentials); its own retries should be off. */
+  client?: ElasticLoadBalancingV2Client;
+  /** Attempts per request when throttled (default 6). */
+  maxAttempts?: number;
+  /** Backoff: full jitter over min(maxDelayMs, baseDelayMs * 2^attempt) (defaults 200 and 5000). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface CallOptions {
+  /** Ends waiting for tokens, backoff sleeps and the request in flight. */
+  signal?: AbortSignal;
+}
+
+export type TagMap = Map<string, Record<string, string>>;
+
+/** DescribeTags accepts at most 20 ARNs per call. */
+export const DESCRIBE_TAGS_BATCH = 20;
+/** Largest page ELBv2 allows for Describe* listings. */
+export const MAX_PAGE_SIZE = 400;
+
+export interface Elbv2 {
+  /** DescribeLoadBalancers(Names); throws `LoadBalancerNotFound` if any name is missing. */
+  describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]>;
+  /** Paginated scan of every load balancer in the region, stopping at the first match. */
+  findLoadBalancer(match: (lb: LoadBalancer) => boolean, o?: CallOptions): Promise<LoadBalancer | undefined>;
+  describeListeners(loadBalancerArn: string, o?: CallOptions): Promise<Listener[]>;
+  /** Either every rule of one listener, or the given rules (throws `RuleNotFound` if one is gone). */
+  describeRules(selector: { listenerArn: string } | { ruleArns: string[] }, o?: CallOptions): Promise<Rule[]>;
+  describeTargetGroups(
+    selector: Pick<DescribeTargetGroupsCommandInput, 'LoadBalancerArn' | 'TargetGroupArns' | 'Names'>,
+    o?: CallOptions,
+  ): Promise<TargetGroup[]>;
+  /** Tags per ARN, in batches of 20. */
+  describeTags(arns: string[], o?: CallOptions): Promise<TagMap>;
+  describeTargetHealth(targetGroupArn: string, o?: CallOptions): Promise<TargetHealthDescription[]>;
+  send(command: ModifyRuleCommand, o?: CallOptions): Promise<ModifyRuleCommandOutput>;
+  send(command: ModifyListenerCommand, o?: CallOptions): Promise<ModifyListenerCommandOutput>;
+  send(command: CreateRuleCommand, o?: CallOptions): Promise<CreateRuleCommandOutput>;
+  send(command: DeleteRuleCommand, o?: CallOptions): Promise<DeleteRuleCommandOutput>;
+  send(command: AddTagsCommand, o?: CallOptions): Promise<AddTagsCommandOutput>;
+}
+
+const THROTTLING_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+
+/** The AWS error code of an SDK error (`LoadBalancerNotFound`, `Throttling`, ...), if it has one. */
+export function awsErrorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; Code?: unknown };
+  const raw = typeof e.Code === 'string' ? e.Code : typeof e.name === 'string' ? e.name : undefined;
+  // Modelled errors are named `<Code>Exception` by the JS SDK; the wire code has no suffix.
+  return raw?.replace(/Exception$/, '') || undefined;
+}
+
+export function isThrottling(err: unknown): boolean {
+  const code = awsErrorCode(err);
+  if (code !== undefined && (THROTTLING_CODES.has(code) || THROTTLING_CODES.has(`${code}Exception`))) return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status === 429;
+}
+
+export function isNotFound(err: unknown): boolean {
+  const code = awsErrorCode(err);
+  return code !== undefined && /NotFound$/.test(code);
+}
+
+function outcomeOf(err: unknown): CallOutcome {
+  if (isThrottling(err)) return 'throttled';
+  if (isNotFound(err)) return 'not_found';
+  return 'error';
+}
+
+/** Raised when every attempt was throttled; the message says so plainly for the Rollout's events. */
+export class ThrottledError extends Error {
+  override name = 'ThrottledError';
+  constructor(operation: string, attempts: number, cause: unknown) {
+    super(`ELBv2 ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+  }
+}
+
+export function createElbv2(opts: Elbv2Options): Elbv2 {
+  const client =
+    opts.client ??
+    new ElasticLoadBalancingV2Client({
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      // Our own retry loop below is the only one, so call counts and the token bucket see every attempt.
+      maxAttempts: 1,
+    });
+  const clock = opts.clock ?? realClock;
+  const random = opts.random ?? Math.random;
+  const bucket = new TokenBucket(opts.rateLimit, opts.rateBurst, clock);
+  const maxAttempts = opts.maxAttempts ?? 6;
+  const baseDelay = opts.baseDelayMs ?? 200;
+  const maxDelay = opts.maxDelayMs ?? 5000;
+
+  async function call<O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions): Promise<O> {
+    const signal = o?.signal;
+    for (let attempt = 0; ; attempt++) {
+      await bucket.take(signal);
+      try {
+        const out = await run(signal);
+        opts.onCall?.(operation, 'success');
+        return out;
+      } catch (err) {
+        if (signal?.aborted) {
+          opts.onCall?.(operation, 'error');
+          throw abortReason(signal);
+        }
+        opts.onCall?.(operation, outcomeOf(err));
+        if (!isThrottling(err)) throw err;
+        if (attempt + 1 >= maxAttempts) throw new ThrottledError(operation, attempt + 1, err);
+        await clock.sleep(random() * Math.min(maxDelay, baseDelay * 2 ** attempt), signal);
+      }
+    }
+  }
+
+  const sendOpts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+
+  async function describeAllPages<T>(
+    operation: string,
+    page: (marker: string | undefined, signal?: AbortSignal) => Promise<{ items: T[]; next?: string }>,
+    o?: CallOptions,
+    stop?: (item: T) => boolean,
+  ): Promise<T[]> {
+    const all: T[] = [];
+    let marker: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const { items, next } = await call(operation, (s) => page(marker, s), o);
+      all.push(...items);
+      if (stop && items.some(stop)) break;
+      // A marker that repeats would loop forever; treat it as the end of the listing.
+      if (next !== undefined && seen.has(next)) break;
+      if (next !== undefined) seen.add(next);
+      marker = next;
+    } while (marker);
+    return all;
+  }
+
+  const elbv2 = {
+    async describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]> {
+      const out = await call(
+        'DescribeLoadBalancers',
+        (s) => client.send(new DescribeLoadBalancersCommand({ Names: names }), sendOpts(s)),
+        o,
+      );
+      return out.LoadBalancers ?? [];
+    },
+
+    async findLoadBalancer(match: (lb: LoadBalancer) => boolean, o?: CallOptions): Promise<LoadBalancer | undefined> {
+      const all = await describeAllPages<LoadBalancer>(
+        'DescribeLoadBalancers',
+        async (marker, s) => {
+          const out = await client.send(
+            new DescribeLoadBalancersCommand({ PageSize: MAX_PAGE_SIZE, Marker: marker }),
+            sendOpts(s),
+          );
+          return { items: out.LoadBalancers ?? [], next: out.NextMarker };
+        },
+        o,
+        match,
+      );
+      return all.find(match);
+    },
+
+    describeListeners(loadBalancerArn: string, o?: CallOptions): Promise<Listener[]> {
+      return describeAllPages<Listener>(
+        'DescribeListeners',
+        async (marker, s) => {
+          const out = await client.send(
+            new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, PageSize: MAX_PAGE_SIZE, Marker: marker }),
+            sendOpts(s),
+          );
+          return { items: out.Listeners ?? [], next: out.NextMarker };
+        },
+        o,
+      );
+    },
+
+    describeRules(selector: { listenerArn: string } | { ruleArns: string[] }, o?: CallOptions): Promise<Rule[]> {
+      const input =
+        'listenerArn' in selector ? { ListenerArn: selector.listenerArn } : { RuleArns: selector.ruleArns };
+      return describeAllPages<Rule>(
+        'DescribeRules',
+        async (marker, s) => {
+          const out = await client.send(
+            new DescribeRulesCommand({ ...input, PageSize: MAX_PAGE_SIZE, Marker: marker }),
+            sendOpts(s),
+          );
+          return { items: out.Rules ?? [], next: out.NextMarker };
+        },
+        o,
+      );
+    },
+
+    describeTargetGroups(
+      selector: Pick<DescribeTargetGroupsCommandInput, 'LoadBalancerArn' | 'TargetGroupArns' | 'Names'>,
+      o?: CallOptions,
+    ): Promise<TargetGroup[]> {
+      return describeAllPages<TargetGroup>(
+        'DescribeTargetGroups',
+        async (marker, s) => {
+          const out = await client.send(
+            new DescribeTargetGroupsCommand({ ...selector, PageSize: MAX_PAGE_SIZE, Marker: marker }),
+            sendOpts(s),
+          );
+          return { items: out.TargetGroups ?? [], next: out.NextMarker };
+        },
+        o,
+      );
+    },
+
+    async describeTags(arns: string[], o?: CallOptions): Promise<TagMap> {
+      const tags: TagMap = new Map();
+      const unique = [...new Set(arns)];
+      for (let i = 0; i < unique.length; i += DESCRIBE_TAGS_BATCH) {
+        const batch = unique.slice(i, i + DESCRIBE_TAGS_BATCH);
+        const out = await call(
+          'DescribeTags',
+          (s) => client.send(new DescribeTagsCommand({ ResourceArns: batch }), sendOpts(s)),
+          o,
+        );
+        for (const d of out.TagDescriptions ?? []) {
+          if (!d.ResourceArn) continue;
+          const map: Record<string, string> = {};
+          for (const t of d.Tags ?? []) if (t.Key !== undefined) map[t.Key] = t.Value ?? '';
+          tags.set(d.ResourceArn, map);
+        }
+      }
+      return tags;
+    },
+
+    async describeTargetHealth(targetGroupArn: string, o?: CallOptions): Promise<TargetHealthDescription[]> {
+      const out = await call(
+        'DescribeTargetHealth',
+        (s) => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), sendOpts(s)),
+        o,
+      );
+      return out.TargetHealthDescriptions ?? [];
+    },
+
+    send(
+      command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand | AddTagsCommand,
+      o?: CallOptions,
+    ): Promise<unknown> {
+      // Named by class, not constructor.name, which a bundler may rename.
+      const operation =
+        command instanceof ModifyRuleCommand ? 'ModifyRule'
+        : command instanceof ModifyListenerCommand ? 'ModifyListener'
+        : command instanceof CreateRuleCommand ? 'CreateRule'
+        : command instanceof DeleteRuleCommand ? 'DeleteRule'
+        : 'AddTags';
+      // The union is narrowed by the overloads on the interface; the client's own overloads need one type.
+      return call(operation, (s) => client.send(command as ModifyRuleCommand, sendOpts(s)), o);
+    },
+  };
+  return elbv2 as Elbv2;
+}

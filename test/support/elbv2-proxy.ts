@@ -1,0 +1,150 @@
+// A fault-injecting HTTP proxy in front of moto_server: counts ELBv2 calls by Action, answers `Throttling`
+// on demand, delays answers, and rewrites DescribeTargetHealth states to the ones moto never reports
+// (`initial`, `draining`, `unhealthy`; lbc-elbv2.md §5.3–5.4). Everything else is passed through untouched.
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface HealthOverride {
+  state: string;
+  reason?: string;
+}
+
+export interface Elbv2Proxy {
+  /** `http://127.0.0.1:<port>`: give this to the client under test. */
+  endpoint: string;
+  /** Calls seen per Action (including throttled ones). */
+  counts(): Record<string, number>;
+  count(action: string): number;
+  /** Total calls, optionally excluding some Actions (e.g. the seeding done through the proxy). */
+  total(): number;
+  resetCounts(): void;
+  /** The next `times` calls of `action` (or of any Action with `'*'`) get `400 Throttling`. */
+  throttle(action: string, times: number): void;
+  /** Hold answers of `action` for `ms` before sending them (0 removes the delay). */
+  delay(action: string, ms: number): void;
+  /** DescribeTargetHealth answers report this state for target `ip` (any port, any target group). */
+  setHealth(ip: string, override: HealthOverride | undefined): void;
+  stop(): Promise<void>;
+}
+
+const THROTTLE_BODY =
+  '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">' +
+  '<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>' +
+  '<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>';
+
+function actionOf(req: IncomingMessage, body: string): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.split('.').pop() ?? target;
+  return new URLSearchParams(body).get('Action') ?? 'unknown';
+}
+
+function rewriteHealth(xml: string, overrides: Map<string, HealthOverride>): string {
+  if (overrides.size === 0) return xml;
+  return xml.replace(/<member>([\s\S]*?)<\/member>/g, (member: string, inner: string) => {
+    const id = /<Id>([^<]*)<\/Id>/.exec(inner)?.[1];
+    const o = id === undefined ? undefined : overrides.get(id);
+    if (!o || !/<TargetHealth>/.test(inner)) return member;
+    const health = `<TargetHealth><State>${o.state}</State>${o.reason ? `<Reason>${o.reason}</Reason>` : ''}</TargetHealth>`;
+    return `<member>${inner.replace(/<TargetHealth>[\s\S]*?<\/TargetHealth>/, health)}</member>`;
+  });
+}
+
+export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
+  const target = new URL(upstream);
+  const counts: Record<string, number> = {};
+  const throttles = new Map<string, number>();
+  const delays = new Map<string, number>();
+  const health = new Map<string, HealthOverride>();
+  const pendingTimers = new Set<NodeJS.Timeout>();
+
+  const wait = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        pendingTimers.delete(t);
+        resolve();
+      }, ms);
+      pendingTimers.add(t);
+    });
+
+  const takeThrottle = (action: string): boolean => {
+    for (const key of [action, '*']) {
+      const n = throttles.get(key) ?? 0;
+      if (n > 0) {
+        throttles.set(key, n - 1);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const action = actionOf(req, body.toString('utf8'));
+    counts[action] = (counts[action] ?? 0) + 1;
+
+    const delay = delays.get(action) ?? delays.get('*') ?? 0;
+    if (delay > 0) await wait(delay);
+    if (res.destroyed) return;
+
+    if (takeThrottle(action)) {
+      res.writeHead(400, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(THROTTLE_BODY) });
+      res.end(THROTTLE_BODY);
+      return;
+    }
+
+    const upstreamRes = await new Promise<IncomingMessage>((resolve, reject) => {
+      const up = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
+        resolve,
+      );
+      up.on('error', reject);
+      up.end(body);
+    });
+    const out: Buffer[] = [];
+    for await (const c of upstreamRes) out.push(c as Buffer);
+    let payload = Buffer.concat(out);
+    if (action === 'DescribeTargetHealth' && health.size > 0) {
+      payload = Buffer.from(rewriteHealth(payload.toString('utf8'), health), 'utf8');
+    }
+    const headers = { ...upstreamRes.headers, 'content-length': String(payload.length) };
+    delete headers['transfer-encoding'];
+    res.writeHead(upstreamRes.statusCode ?? 502, headers);
+    res.end(payload);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy error: ${String(e)}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    counts: () => ({ ...counts }),
+    count: (action) => counts[action] ?? 0,
+    total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    resetCounts: () => {
+      for (const k of Object.keys(counts)) delete counts[k];
+    },
+    throttle: (action, times) => throttles.set(action, times),
+    delay: (action, ms) => (ms > 0 ? delays.set(action, ms) : delays.delete(action)),
+    setHealth: (ip, o) => (o ? health.set(ip, o) : health.delete(ip)),
+    stop: async () => {
+      for (const t of pendingTimers) clearTimeout(t);
+      pendingTimers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
