@@ -1,0 +1,138 @@
+// Pure planning: (live Ingress, Rollout view) → the edit that brings the Ingress where the Rollout wants it,
+// or an empty edit when it is already there. Values are compared by meaning, never as strings, so a
+// hand-formatted annotation with the same content is left alone.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { Ingress, IngressEdit, IngressRule } from '../k8s/ingress.js';
+import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
+import { encodeConditions, headerConditions, HeaderRouteError, sameJson } from './conditions.js';
+import { checkActionBackend, checkClaims } from './ingress-checks.js';
+import { actionKey, conditionKey } from './keys.js';
+import {
+  encodeManagedAnnotations,
+  ownerOtherThan,
+  parseManagedAnnotations,
+  sameManagedAnnotations,
+  withManagedKeys,
+  withoutManagedKeys,
+  type ManagedAnnotations,
+} from './managed.js';
+import { sortRoutePaths, withoutRoutePaths, withRoutePaths } from './paths.js';
+import type { SetHeaderRoute } from './rollout.js';
+import { MANAGED_ANNOTATIONS_KEY, type AlbPluginConfig, type EffectiveServices, type IngressTarget } from './types.js';
+
+/** What a plan needs to know about the Rollout besides the weights. */
+export interface RolloutContext {
+  rolloutName: string;
+  config: AlbPluginConfig;
+  services: EffectiveServices;
+  /** `trafficRouting.managedRoutes` names, in order. */
+  managedRoutes: string[];
+}
+
+/** Collects annotation changes against one Ingress snapshot. */
+export class EditBuilder {
+  readonly edit: IngressEdit = { annotations: {} };
+  readonly managedBefore: ManagedAnnotations;
+  managed: ManagedAnnotations;
+
+  constructor(readonly ingress: Ingress) {
+    this.managedBefore = parseManagedAnnotations(ingress.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY]);
+    this.managed = this.managedBefore;
+  }
+
+  current(key: string): string | undefined {
+    return this.ingress.metadata.annotations?.[key];
+  }
+
+  set(key: string, value: string, same: (current: string | undefined) => boolean): void {
+    if (!same(this.current(key))) this.edit.annotations[key] = value;
+  }
+
+  delete(key: string): void {
+    if (this.current(key) !== undefined) this.edit.annotations[key] = null;
+  }
+
+  setRules(rules: IngressRule[]): void {
+    if (!isDeepStrictEqual(rules, this.ingress.spec?.rules ?? [])) this.edit.rules = rules;
+  }
+
+  /** Writes the managed map if its meaning changed; an empty map removes the key. */
+  finish(): IngressEdit {
+    if (!sameManagedAnnotations(this.managed, this.managedBefore)) {
+      this.edit.annotations[MANAGED_ANNOTATIONS_KEY] = this.managed.size === 0 ? null : encodeManagedAnnotations(this.managed);
+    }
+    return this.edit;
+  }
+}
+
+function setAction(b: EditBuilder, key: string, action: ForwardAction): void {
+  const want = encodeForwardAction(action);
+  b.set(key, want, (current) => sameForwardAction(parseForwardAction(current), action));
+}
+
+/** SetWeight on one Ingress: the weighted action and its managed entry. */
+export function planSetWeight(ingress: Ingress, ctx: RolloutContext, action: ForwardAction): IngressEdit {
+  const { config, services, rolloutName } = ctx;
+  checkActionBackend(ingress, services.action, config.annotationPrefix);
+  const b = new EditBuilder(ingress);
+  const key = actionKey(config.annotationPrefix, services.action);
+  checkClaims(ingress, b.managed, rolloutName, [key]);
+  setAction(b, key, action);
+  b.managed = withManagedKeys(b.managed, rolloutName, [key]);
+  return b.finish();
+}
+
+function checkManagedRoute(ctx: RolloutContext, route: string): void {
+  if (!ctx.managedRoutes.includes(route)) {
+    throw new HeaderRouteError(
+      `header route "${route}" is not listed in spec.strategy.canary.trafficRouting.managedRoutes; add it there so it can be removed again`,
+    );
+  }
+}
+
+/** SetHeaderRoute on one Ingress: adds (match given) or removes (no match) the route. */
+export function planSetHeaderRoute(ingress: Ingress, ctx: RolloutContext, target: IngressTarget, route: SetHeaderRoute): IngressEdit {
+  const { config, services, rolloutName } = ctx;
+  checkManagedRoute(ctx, route.name);
+  const b = new EditBuilder(ingress);
+  const aKey = actionKey(config.annotationPrefix, route.name);
+  const cKey = conditionKey(config.annotationPrefix, route.name);
+  checkClaims(ingress, b.managed, rolloutName, [aKey, cKey]);
+  let rules = ingress.spec?.rules ?? [];
+  if (route.match && route.match.length > 0) {
+    checkActionBackend(ingress, services.action, config.annotationPrefix);
+    const conditions = encodeConditions(headerConditions(route.match, `setHeaderRoute "${route.name}"`));
+    const action: ForwardAction = { targetGroups: [{ serviceName: services.canary, servicePort: target.servicePort, weight: 100 }] };
+    if (config.stickinessConfig?.enabled) action.stickiness = { ...config.stickinessConfig };
+    setAction(b, aKey, action);
+    b.set(cKey, conditions, (current) => sameJson(current, conditions));
+    b.managed = withManagedKeys(b.managed, rolloutName, [aKey, cKey]);
+    rules = withRoutePaths(rules, services.action, route.name);
+  } else {
+    b.delete(aKey);
+    b.delete(cKey);
+    b.managed = withoutManagedKeys(b.managed, rolloutName, [aKey, cKey]);
+    rules = withoutRoutePaths(rules, route.name);
+  }
+  b.setRules(sortRoutePaths(rules, ctx.managedRoutes));
+  return b.finish();
+}
+
+/** RemoveManagedRoutes on one Ingress; routes another Rollout owns are left alone. */
+export function planRemoveManagedRoutes(ingress: Ingress, ctx: RolloutContext): IngressEdit {
+  const { config, rolloutName } = ctx;
+  const b = new EditBuilder(ingress);
+  let rules = ingress.spec?.rules ?? [];
+  for (const route of ctx.managedRoutes) {
+    const aKey = actionKey(config.annotationPrefix, route);
+    const cKey = conditionKey(config.annotationPrefix, route);
+    if (ownerOtherThan(b.managed, rolloutName, aKey) !== undefined || ownerOtherThan(b.managed, rolloutName, cKey) !== undefined) continue;
+    b.delete(aKey);
+    b.delete(cKey);
+    b.managed = withoutManagedKeys(b.managed, rolloutName, [aKey, cKey]);
+    rules = withoutRoutePaths(rules, route);
+  }
+  b.setRules(rules);
+  return b.finish();
+}

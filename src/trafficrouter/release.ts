@@ -1,0 +1,70 @@
+// What a Rollout leaves behind when it is deleted or stops naming an Ingress. Argo's cleanup (spec §3.4)
+// resets `actions.<X>` to 100 % on "the service named in the key", which is wrong for rootService and
+// ping-pong Rollouts and gives up entirely on the first unreadable key; it also leaves conditions and
+// header paths behind. Here the caller says which service is the effective stable one, every header key
+// and inserted path of the Rollout goes, and other Rollouts' keys are never touched.
+
+import type { Ingress, IngressEdit } from '../k8s/ingress.js';
+import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
+import { splitRouteKey } from './keys.js';
+import { ownerOtherThan } from './managed.js';
+import { withoutRoutePaths } from './paths.js';
+import { EditBuilder } from './plans.js';
+
+export interface ReleaseTarget {
+  rolloutName: string;
+  /** Effective stable service (ping/pong-aware) that gets 100 % of the action. */
+  stableService: string;
+  /** Port written into the reset action (the Ingress's own servicePort). */
+  servicePort: number;
+  /**
+   * Full key of the Rollout's weighted action (`<prefix>/actions.<rootService or stableService>`). When absent
+   * it is the Rollout's first `actions.*` key that has no `conditions.*` twin (header routes have one).
+   */
+  actionKey?: string;
+}
+
+function inferActionKey(keys: string[]): string | undefined {
+  return keys.find((k) => {
+    const parts = splitRouteKey(k);
+    if (parts?.kind !== 'actions') return false;
+    return !keys.some((other) => {
+      const o = splitRouteKey(other);
+      return o?.kind === 'conditions' && o.name === parts.name;
+    });
+  });
+}
+
+/**
+ * The edit that releases `target.rolloutName`'s hold on the Ingress, or an empty edit when it holds nothing.
+ * Throws ManagedAnnotationsError when the managed annotation cannot be read (nothing is guessed).
+ */
+export function releaseRollout(ingress: Ingress, target: ReleaseTarget): IngressEdit {
+  const b = new EditBuilder(ingress);
+  const keys = b.managed.get(target.rolloutName);
+  if (keys === undefined) return b.finish();
+  const mainKey = target.actionKey ?? inferActionKey(keys);
+  let rules = ingress.spec?.rules ?? [];
+  for (const key of keys) {
+    if (ownerOtherThan(b.managed, target.rolloutName, key) !== undefined) continue;
+    if (key === mainKey) {
+      const current = b.current(key);
+      if (current === undefined) continue;
+      const reset: ForwardAction = {
+        targetGroups: [{ serviceName: target.stableService, servicePort: target.servicePort, weight: 100 }],
+      };
+      // Stickiness the user asked for stays; an unreadable value is simply replaced.
+      const sticky = parseForwardAction(current)?.stickiness;
+      if (sticky) reset.stickiness = sticky;
+      b.set(key, encodeForwardAction(reset), (cur) => sameForwardAction(parseForwardAction(cur), reset));
+      continue;
+    }
+    b.delete(key);
+    const parts = splitRouteKey(key);
+    if (parts?.kind === 'actions') rules = withoutRoutePaths(rules, parts.name);
+  }
+  b.managed = new Map(b.managed);
+  b.managed.delete(target.rolloutName);
+  b.setRules(rules);
+  return b.finish();
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveServices } from '../../src/pingpong/roles.js';
+import { parsePluginConfig } from '../../src/trafficrouter/config.js';
+import { makeRollout, PLUGIN } from '../trafficrouter/fixtures.js';
+
+const pingPong = { pingService: 'ping-svc', pongService: 'pong-svc' };
+
+describe('effectiveServices (spec §5, Argo GetStableAndCanaryServices with ALB preferring ping-pong)', () => {
+  it.each([
+    ['no ping-pong', { stable: 's', canary: 'c' }, { stable: 's', canary: 'c', action: 's', pingPong: false }],
+    ['no ping-pong with rootService', { stable: 's', canary: 'c', plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } },
+      { stable: 's', canary: 'c', action: 'root', pingPong: false }],
+    ['ping-pong, empty status: pong is stable', { pingPong, plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } },
+      { stable: 'pong-svc', canary: 'ping-svc', action: 'root', pingPong: true }],
+    ['ping-pong, "ping": ping is stable', { pingPong, stablePingPong: 'ping', plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } },
+      { stable: 'ping-svc', canary: 'pong-svc', action: 'root', pingPong: true }],
+    ['ping-pong, "pong": pong is stable', { pingPong, stablePingPong: 'pong', plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } },
+      { stable: 'pong-svc', canary: 'ping-svc', action: 'root', pingPong: true }],
+    // Argo's own unit test puts a Service name here; only the exact role "ping" counts.
+    ['ping-pong, a Service name in the status counts as pong', { pingPong, stablePingPong: 'ping-svc', plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } },
+      { stable: 'pong-svc', canary: 'ping-svc', action: 'root', pingPong: true }],
+  ])('%s', (_name, opts, expected) => {
+    const rollout = makeRollout(opts);
+    expect(effectiveServices(rollout, parsePluginConfig(rollout, PLUGIN))).toEqual(expected);
+  });
+
+  it('with ping-pong and stable/canary both set, ALB still uses ping/pong (#3628)', () => {
+    const rollout = makeRollout({ pingPong, stablePingPong: 'ping', plugin: { ingress: 'i', servicePort: 80, rootService: 'root' } });
+    Object.assign(rollout.spec.strategy.canary!, { stableService: 's', canaryService: 'c' });
+    expect(effectiveServices(rollout, parsePluginConfig(rollout, PLUGIN))).toEqual({ stable: 'ping-svc', canary: 'pong-svc', action: 'root', pingPong: true });
+  });
+});
