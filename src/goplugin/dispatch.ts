@@ -1,0 +1,149 @@
+// The `Plugin` service of Argo's traffic-router RPC (rollout/trafficrouting/plugin/rpc/rpc.go), dispatched to
+// a TrafficRouter. Arguments arrive as a gob interface holding Argo's registered argument struct; the Rollout
+// inside is converted to the Kubernetes JSON shape once, here, so the router only ever sees that shape.
+//
+// Router failures are answered the way a Go plugin answers them: a normal reply whose ErrorString carries
+// the message (Argo shows it as "failed to set weight via plugin: <message>"). Only malformed arguments get
+// a net/rpc error, as Argo's Go server stub does ("invalid args ...").
+
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
+import { RpcVerified, type TrafficRouter } from '../trafficrouter/router.js';
+import { GobInterface, isGobStruct, type GobStruct, type GobValue } from './gob/values.js';
+import type { Reply } from './netrpc/reply.js';
+import type { MethodTable, RpcMethod } from './netrpc/server.js';
+
+/** Go tree → JSON shape conversions of the argument fields (src/goplugin/rollout-json.ts in production). */
+export interface ArgConverters {
+  rollout(go: GobValue): Rollout;
+  weightDestinations(go: GobValue | undefined): WeightDestination[];
+  setHeaderRoute(go: GobValue | undefined): SetHeaderRoute;
+  setMirrorRoute(go: GobValue | undefined): SetMirrorRoute;
+}
+
+/** The names Argo registers its argument structs under (`gob.RegisterName`). */
+export const ArgNames = {
+  updateHash: 'UpdateHashArgs',
+  setWeight: 'SetWeightAndVerifyWeightArgs',
+  setHeader: 'SetHeaderArgs',
+  setMirror: 'SetMirrorArgs',
+  removeManagedRoutes: 'RemoveManagedRoutesArgs',
+} as const;
+
+export class InvalidArgsError extends Error {
+  override readonly name = 'InvalidArgsError';
+}
+
+function describe(body: GobValue): string {
+  if (body instanceof GobInterface) return `interface ${JSON.stringify(body.name)}`;
+  if (body === null) return 'nil';
+  return typeof body;
+}
+
+/** Unwraps the interface and checks its registered name; `invalid args` like Argo's Go stub otherwise. */
+function args(body: GobValue, name: string): GobStruct {
+  if (!(body instanceof GobInterface) || body.name !== name || !isGobStruct(body.value)) {
+    throw new InvalidArgsError(`invalid args: expected ${name}, got ${describe(body)}`);
+  }
+  return body.value;
+}
+
+function int32(v: GobValue | undefined): number {
+  // gob omits zero values, so an absent DesiredWeight is 0.
+  return typeof v === 'number' ? v : 0;
+}
+
+function str(v: GobValue | undefined): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function message(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // An empty ErrorString means success to Argo; never let a failure look like one.
+  return text === '' ? 'plugin call failed without a message' : text;
+}
+
+const ok: Reply = { kind: 'rpcError', errorString: '' };
+
+/** A method answering RpcError: "" on success, the router's message on failure or timeout. */
+function rpcErrorMethod(run: (body: GobValue) => Promise<void>): RpcMethod {
+  return {
+    handle: async (body) => {
+      try {
+        await run(body);
+        return ok;
+      } catch (err) {
+        // Arguments of the wrong type stay net/rpc errors, as with Argo's Go stub.
+        if (err instanceof InvalidArgsError) throw err;
+        return { kind: 'rpcError', errorString: message(err) };
+      }
+    },
+    onTimeout: (msg) => ({ kind: 'rpcError', errorString: msg }),
+  };
+}
+
+export function pluginMethods(router: TrafficRouter, conv: ArgConverters): MethodTable {
+  const methods = new Map<string, RpcMethod>();
+
+  methods.set('Plugin.InitPlugin', rpcErrorMethod(() => router.initPlugin()));
+
+  methods.set('Plugin.Type', { handle: () => ({ kind: 'string', value: router.type() }) });
+
+  methods.set(
+    'Plugin.UpdateHash',
+    rpcErrorMethod(async (body) => {
+      const a = args(body, ArgNames.updateHash);
+      const rollout = conv.rollout(a.Rollout ?? null);
+      await router.updateHash(rollout, str(a.CanaryHash), str(a.StableHash), conv.weightDestinations(a.AdditionalDestinations));
+    }),
+  );
+
+  methods.set(
+    'Plugin.SetWeight',
+    rpcErrorMethod(async (body) => {
+      const a = args(body, ArgNames.setWeight);
+      const rollout = conv.rollout(a.Rollout ?? null);
+      await router.setWeight(rollout, int32(a.DesiredWeight), conv.weightDestinations(a.AdditionalDestinations));
+    }),
+  );
+
+  methods.set('Plugin.VerifyWeight', {
+    handle: async (body) => {
+      const a = args(body, ArgNames.setWeight);
+      const rollout = conv.rollout(a.Rollout ?? null);
+      const destinations = conv.weightDestinations(a.AdditionalDestinations);
+      try {
+        const res = await router.verifyWeight(rollout, int32(a.DesiredWeight), destinations);
+        return { kind: 'verifyWeight', verified: res.verified, errorString: res.err ?? '' };
+      } catch (err) {
+        return { kind: 'verifyWeight', verified: RpcVerified.NotVerified, errorString: message(err) };
+      }
+    },
+    onTimeout: (msg) => ({ kind: 'verifyWeight', verified: RpcVerified.NotVerified, errorString: msg }),
+  });
+
+  methods.set(
+    'Plugin.SetHeaderRoute',
+    rpcErrorMethod(async (body) => {
+      const a = args(body, ArgNames.setHeader);
+      await router.setHeaderRoute(conv.rollout(a.Rollout ?? null), conv.setHeaderRoute(a.SetHeaderRoute));
+    }),
+  );
+
+  methods.set(
+    'Plugin.SetMirrorRoute',
+    rpcErrorMethod(async (body) => {
+      const a = args(body, ArgNames.setMirror);
+      await router.setMirrorRoute(conv.rollout(a.Rollout ?? null), conv.setMirrorRoute(a.SetMirrorRoute));
+    }),
+  );
+
+  methods.set(
+    'Plugin.RemoveManagedRoutes',
+    rpcErrorMethod(async (body) => {
+      const a = args(body, ArgNames.removeManagedRoutes);
+      await router.removeManagedRoutes(conv.rollout(a.Rollout ?? null));
+    }),
+  );
+
+  return methods;
+}
