@@ -1,0 +1,53 @@
+// Liveness and readiness. Liveness only says the event loop answers; readiness asks every injected check
+// (the go-plugin listener accepts sessions, the Kubernetes API answers), because a sidecar that cannot
+// do either would make every controller reconcile fail.
+
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves when ready; rejects (or times out) with an error saying what is missing. */
+  check(signal: AbortSignal): Promise<void>;
+}
+
+export interface HealthOptions {
+  checks: readonly ReadinessCheck[];
+  checkTimeoutMs: number;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  message?: string;
+}
+
+export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: number): Promise<CheckResult[]> {
+  return Promise.all(
+    checks.map(async (c): Promise<CheckResult> => {
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        await Promise.race([
+          c.check(signal),
+          new Promise<never>((_, reject) => {
+            signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), {
+              once: true,
+            });
+          }),
+        ]);
+        return { name: c.name, ok: true };
+      } catch (err) {
+        return { name: c.name, ok: false, message: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await runChecks(opts.checks, opts.checkTimeoutMs);
+    const ready = checks.every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+};

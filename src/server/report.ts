@@ -1,0 +1,83 @@
+// The JSON the read-only API returns for one Rollout. It is built for an Argo Rollouts AnalysisTemplate
+// `web` metric: `successCondition: result.verified == true` gates promotion on it, and the rest tells a
+// human why a check failed. The verifier (src/verify) fills it; the server only serves it.
+
+import type { Rollout } from '../trafficrouter/rollout.js';
+
+export interface LoadBalancerReport {
+  /** Hostname the LBC wrote to the Ingress status; null while the LB is being created. */
+  hostname: string | null;
+  arn: string | null;
+  name: string | null;
+}
+
+/** Weights by Service name, e.g. `{"app-canary": 20, "app-stable": 80}`. */
+export type WeightMap = Record<string, number>;
+
+export interface RuleReport {
+  /** Listener rule ARN, or null when no rule forwards to this Ingress's target groups yet. */
+  arn: string | null;
+  priority: string | null;
+  /** Rule conditions as the ELBv2 API returns them (host, path, header ...). */
+  conditions: unknown[];
+  expectedWeights: WeightMap;
+  actualWeights: WeightMap;
+  verified: boolean;
+}
+
+export interface IngressReport {
+  name: string;
+  loadBalancer: LoadBalancerReport;
+  rules: RuleReport[];
+  /** What this Ingress asks for (its action annotation, already weight-resolved). */
+  expectedWeights: WeightMap;
+  /** What the load balancer serves, summed over the matching rules. */
+  actualWeights: WeightMap;
+  verified: boolean;
+  /** Empty when verified; else why not, one entry per problem. */
+  reasons: string[];
+}
+
+export interface TargetGroupReport {
+  service: string;
+  ingress: string;
+  arn: string | null;
+  /** Ready pod IPs (EndpointSlices) the target group should hold. */
+  expectedTargets: number;
+  registeredTargets: number;
+  healthyTargets: number;
+  verified: boolean;
+  reasons: string[];
+}
+
+export interface RolloutReport {
+  rollout: {
+    namespace: string;
+    name: string;
+    strategy: 'canary' | 'blueGreen';
+    /** Weight the canary should carry now (canary only). */
+    desiredWeight: number | null;
+  };
+  /** True only when every Ingress and every target group checked is verified. */
+  verified: boolean;
+  /** Flattened reasons of everything not verified; empty when verified. */
+  reasons: string[];
+  checkedAt: string;
+  ingresses: IngressReport[];
+  targetGroups: TargetGroupReport[];
+}
+
+export interface ReportOptions {
+  /** true: bypass caches and ask ELBv2 now (`/verify`); false: cached data may be served. */
+  fresh: boolean;
+  /** Ingresses named in the request (`?ingress=`); blue-green Rollouts name none in their spec. */
+  ingresses: string[];
+  signal: AbortSignal;
+}
+
+/** The peers the API reads from: the Kubernetes Rollout getter and the verifier's report function. */
+export interface RolloutReportSource {
+  /** undefined when the Rollout does not exist. */
+  getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
+  report(rollout: Rollout, opts: ReportOptions): Promise<RolloutReport>;
+}
