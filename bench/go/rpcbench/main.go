@@ -24,13 +24,13 @@ import (
 )
 
 type result struct {
-	Name        string  `json:"name"`
-	Calls       int     `json:"calls"`
-	ArgsBytes   int     `json:"argsGobBytes"`
+	Name         string  `json:"name"`
+	Calls        int     `json:"calls"`
+	ArgsBytes    int     `json:"argsGobBytes"`
 	SetWeightP50 float64 `json:"setWeightP50Ms"`
 	SetWeightP99 float64 `json:"setWeightP99Ms"`
-	VerifyP50   float64 `json:"verifyWeightP50Ms"`
-	VerifyP99   float64 `json:"verifyWeightP99Ms"`
+	VerifyP50    float64 `json:"verifyWeightP50Ms"`
+	VerifyP99    float64 `json:"verifyWeightP99Ms"`
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
