@@ -1,0 +1,194 @@
+// Listener-rule mode: the TrafficRouter for load balancers managed outside Kubernetes. SetWeight rewrites
+// only the forward action of the one rule (or listener default action) the Rollout points at, after
+// reading it; VerifyWeight reads it back; header routes are extra rules tagged with the Rollout.
+
+import { ModifyListenerCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Logger } from '../logger.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
+import { ROUTER_TYPE, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
+import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
+import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
+import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, type Owner } from './header-routes.js';
+import { GoneError, isNotFound, locateRule, readRule, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
+
+export interface ListenerRuleRouterDeps extends BindingReader {
+  elbv2: ListenerRuleElbv2;
+  /** Key under `trafficRouting.plugins` holding this plugin's block. */
+  pluginName: string;
+  /** Tag key marking header-route rules as owned by a Rollout (value `<namespace>/<name>`). */
+  tagKey?: string;
+  logger?: Logger;
+}
+
+export interface ListenerRuleRouter extends TrafficRouter {
+  /**
+   * For a deleted Rollout: the forward goes to 100 % on the effective stable target group (from the
+   * Rollout's last status) and this Rollout's header-route rules are deleted.
+   */
+  release(rollout: Rollout): Promise<void>;
+}
+
+/** The outcome of one SetWeight-like write, for logs and tests. */
+export type WriteOutcome = { written: false } | { written: true; reasons: string[] };
+
+export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): ListenerRuleRouter {
+  const tagKey = deps.tagKey ?? DEFAULT_OWNER_TAG_KEY;
+  // Resolved rule locations per Rollout and selector; a rule that disappears is looked up again once.
+  const locations = new Map<string, RuleLocation>();
+
+  const owner = (config: ListenerRuleConfig): Owner => ({ tagKey, value: `${config.namespace}/${config.rolloutName}` });
+  const cacheKey = (config: ListenerRuleConfig): string =>
+    JSON.stringify([config.namespace, config.rolloutName, config.rule]);
+
+  async function driven(config: ListenerRuleConfig): Promise<{ location: RuleLocation; rule: Rule }> {
+    const field = `${config.path}.listenerRule`;
+    const key = cacheKey(config);
+    const cached = locations.get(key);
+    if (cached) {
+      try {
+        const rule = await readRule(deps.elbv2, cached, field);
+        return { location: cached, rule };
+      } catch (err) {
+        if (!(err instanceof GoneError) || config.rule.kind === 'arn') throw err;
+        locations.delete(key);
+      }
+    }
+    const found = await locateRule(deps.elbv2, config.rule, field);
+    locations.set(key, found.location);
+    return found;
+  }
+
+  async function plan(
+    config: ListenerRuleConfig,
+    desiredWeight: number,
+    additional: WeightDestination[],
+  ): Promise<{ canaryArn: string; desired: DesiredForward; stableArn: string; sources: string }> {
+    const [stableArn, canaryArn, extra] = await Promise.all([
+      resolveRole(config.stable, config.namespace, deps),
+      resolveRole(config.canary, config.namespace, deps),
+      resolveDestinations(additional, config.namespace, deps),
+    ]);
+    const input = { canaryArn, stableArn, desiredWeight, additional: extra, maxWeight: config.maxWeight };
+    const desired = desiredForward(config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+    const sources = [
+      `${config.canary.field} = ${canaryArn}`,
+      ...extra.map((d) => `experiment Service ${d.serviceName} = ${d.arn}`),
+      `${config.stable.field} = ${stableArn}`,
+    ].join('; ');
+    return { canaryArn, stableArn, desired, sources };
+  }
+
+  function forwardOf(rule: Rule, config: ListenerRuleConfig, ours: string[]): CurrentForward {
+    const where = rule.IsDefault ? `the default action of listener` : `listener rule ${rule.RuleArn}`;
+    const current = currentForward(rule.Actions ?? []);
+    if (!current) {
+      throw new Error(
+        `${where} (${config.path}.listenerRule) has no forward action; point listenerRule at the rule that forwards to the stable target group`,
+      );
+    }
+    // Refuse to take over a rule that routes somewhere unrelated: a wrong selector must not move traffic.
+    if (![...current.weights.keys()].some((arn) => ours.includes(arn))) {
+      throw new Error(
+        `${where} (${config.path}.listenerRule) forwards to ${[...current.weights.keys()].join(', ') || 'nothing'}, none of which is ` +
+          `the stable or canary target group; check listenerRule and the target groups, the rule must already forward to the stable one`,
+      );
+    }
+    return current;
+  }
+
+  async function write(location: RuleLocation, actions: Action[]): Promise<void> {
+    if (location.ruleArn) await deps.elbv2.send(new ModifyRuleCommand({ RuleArn: location.ruleArn, Actions: actions }));
+    else await deps.elbv2.send(new ModifyListenerCommand({ ListenerArn: location.listenerArn, DefaultActions: actions }));
+  }
+
+  async function converge(
+    config: ListenerRuleConfig,
+    desired: DesiredForward,
+    ours: string[],
+    sources: string,
+  ): Promise<WriteOutcome> {
+    const { location, rule } = await driven(config);
+    const current = forwardOf(rule, config, ours);
+    const reasons = forwardDifferences(current, desired);
+    if (reasons.length === 0) return { written: false };
+    try {
+      await write(location, withForward(rule.Actions ?? [], current, desired));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`ELBv2 refused the new forward action: ${message}; check the target groups (${sources})`, { cause: err });
+    }
+    return { written: true, reasons };
+  }
+
+  const router: ListenerRuleRouter = {
+    async initPlugin() {},
+
+    type() {
+      return ROUTER_TYPE;
+    },
+
+    // Target groups do not depend on pod hashes: nothing to do.
+    async updateHash() {},
+
+    async setWeight(rollout, desiredWeight, additionalDestinations) {
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const { desired, sources } = await plan(config, desiredWeight, additionalDestinations);
+      const outcome = await converge(config, desired, desired.targetGroups.map((t) => t.arn), sources);
+      if (outcome.written) {
+        deps.logger?.info(
+          { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
+          'listener rule forward rewritten',
+        );
+      }
+    },
+
+    async verifyWeight(rollout, desiredWeight, additionalDestinations): Promise<VerifyWeightResult> {
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const { desired } = await plan(config, desiredWeight, additionalDestinations);
+      const { rule } = await driven(config);
+      const current = currentForward(rule.Actions ?? []);
+      const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
+      if (reasons.length === 0) return { verified: RpcVerified.Verified };
+      deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
+      return { verified: RpcVerified.NotVerified };
+    },
+
+    async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute) {
+      if (!headerRoute) return;
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const canaryArn = await resolveRole(config.canary, config.namespace, deps);
+      const { location, rule } = await driven(config);
+      const input = { location, driven: rule, canaryArn, owner: owner(config) };
+      await applyHeaderRoute(deps.elbv2, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+    },
+
+    async setMirrorRoute(_rollout: Rollout, _mirrorRoute: SetMirrorRoute) {
+      throw new Error(
+        'ALB cannot mirror traffic: listener rules only forward, redirect or answer; remove the setMirrorRoute step ' +
+          '(traffic mirroring needs a service mesh router)',
+      );
+    },
+
+    async removeManagedRoutes(rollout) {
+      // Header routes only exist for names listed in managedRoutes; without any there is nothing to look for.
+      if (!rollout.spec.strategy.canary?.trafficRouting?.managedRoutes?.length) return;
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const { location } = await driven(config);
+      await removeOwnedRules(deps.elbv2, location.listenerArn, owner(config));
+    },
+
+    async release(rollout) {
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const stableArn = await resolveRole(config.stable, config.namespace, deps);
+      const canaryArn = await resolveRole(config.canary, config.namespace, deps);
+      const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
+      const { location } = await driven(config);
+      await removeOwnedRules(deps.elbv2, location.listenerArn, owner(config));
+      await converge(config, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
+      locations.delete(cacheKey(config));
+    },
+  };
+  return router;
+}
