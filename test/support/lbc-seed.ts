@@ -21,6 +21,8 @@ export const RESOURCE_TAG = 'ingress.k8s.aws/resource';
 export interface Network {
   vpcId: string;
   subnetIds: string[];
+  /** An ACM certificate for HTTPS listeners (moto checks that it exists). */
+  certificateArn: string;
 }
 
 /** Raw EC2 query call: moto routes on the credential scope of the Authorization header, not the signature. */
@@ -39,6 +41,21 @@ async function ec2(endpoint: string, params: Record<string, string>): Promise<st
   return text;
 }
 
+async function requestCertificate(endpoint: string): Promise<string> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'CertificateManager.RequestCertificate',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20250101/${MOTO_REGION}/acm/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ DomainName: 'app.example.com' }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`ACM RequestCertificate failed: ${res.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { CertificateArn: string }).CertificateArn;
+}
+
 export async function createNetwork(endpoint: string): Promise<Network> {
   const vpc = await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' });
   const vpcId = /<vpcId>([^<]+)<\/vpcId>/.exec(vpc)?.[1];
@@ -55,7 +72,7 @@ export async function createNetwork(endpoint: string): Promise<Network> {
     if (!id) throw new Error(`CreateSubnet: no subnetId in ${sn.slice(0, 300)}`);
     subnetIds.push(id);
   }
-  return { vpcId, subnetIds };
+  return { vpcId, subnetIds, certificateArn: await requestCertificate(endpoint) };
 }
 
 const sanitize = (s: string): string => s.replace(/[^A-Za-z0-9]/g, '');
@@ -153,6 +170,7 @@ export async function createListener(
   elbv2: ElasticLoadBalancingV2Client,
   lbArn: string,
   kind: ListenerKind,
+  certificateArn?: string,
 ): Promise<string> {
   const fixed404: Action = {
     Type: 'fixed-response',
@@ -168,7 +186,7 @@ export async function createListener(
       Protocol: kind === 'https' ? 'HTTPS' : 'HTTP',
       Port: kind === 'https' ? 443 : 80,
       ...(kind === 'https'
-        ? { Certificates: [{ CertificateArn: `arn:aws:acm:${MOTO_REGION}:123456789012:certificate/test` }] }
+        ? { Certificates: [{ CertificateArn: certificateArn ?? `arn:aws:acm:${MOTO_REGION}:123456789012:certificate/test` }] }
         : {}),
       DefaultActions: [kind === 'http-redirect' ? redirect : fixed404],
     }),
@@ -280,7 +298,7 @@ export async function seedIngress(
   const listeners: string[] = [];
   const rules: string[] = [];
   for (const kind of opts.listeners ?? ['http']) {
-    const listenerArn = await createListener(elbv2, lb.arn, kind);
+    const listenerArn = await createListener(elbv2, lb.arn, kind, net.certificateArn);
     listeners.push(listenerArn);
     if (kind === 'http-redirect') continue;
     const tuples = Object.entries(opts.weights).map(([svc, weight]) => ({ arn: tgs[svc]!.arn, weight }));

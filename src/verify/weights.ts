@@ -1,0 +1,276 @@
+// Plugin.VerifyWeight: proves from the ELBv2 API that every load balancer of every Ingress carries the
+// weights the Rollout asks for. Cold, one Ingress costs DescribeLoadBalancers + DescribeListeners +
+// DescribeRules per listener + DescribeTags; warm, a whole verification is one DescribeRules(RuleArns).
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsErrorCode, isNotFound, type Elbv2 } from '../aws/elbv2.js';
+import type { Logger } from '../logger.js';
+import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
+import type { EventSink, WeightRequest, WeightVerifier } from '../trafficrouter/types.js';
+import { compareRules, type RuleReport } from './compare.js';
+import { expectedWeights, type ExpectedIngress, type ExpectedTuple } from './expected.js';
+import { VerifyGate, type VerifyMoment } from './gate.js';
+import { Elbv2Inventory, type LoadBalancerRef } from './inventory.js';
+
+/** The part of an Ingress the verifier reads: the hostnames the LBC wrote into its status. */
+export interface IngressStatusView {
+  status?: { loadBalancer?: { ingress?: Array<{ hostname?: string; ip?: string }> } } | null;
+}
+
+export interface WeightVerifierDeps {
+  /** `--aws-verify-target-group`; off means NotImplemented and no AWS call. */
+  enabled: boolean;
+  elbv2: Elbv2;
+  /** Reads an Ingress (the router's IngressClient.get); throws when it cannot. */
+  getIngress(namespace: string, name: string): Promise<IngressStatusView>;
+  /** `--alb-tag-key-resource-id`. */
+  resourceTagKey: string;
+  events?: EventSink;
+  log?: Logger;
+  /** Deadline of one verification, kept below the RPC timeout (default 20 s). */
+  timeoutMs?: number;
+  discoveryTtlMs?: number;
+  now?: () => number;
+}
+
+export interface LoadBalancerWeightReport {
+  hostname: string;
+  name?: string;
+  arn?: string;
+  verified: boolean;
+  reasons: string[];
+  rules: RuleReport[];
+}
+
+export interface IngressWeightReport {
+  ingress: string;
+  verified: boolean;
+  reasons: string[];
+  expected: ExpectedTuple[];
+  loadBalancers: LoadBalancerWeightReport[];
+}
+
+/** JSON-friendly result of one weight check, also served by the HTTP API. */
+export interface WeightReport {
+  rollout: string;
+  verified: boolean;
+  desiredWeight: number;
+  maxWeight: number;
+  /** Why the check ran, or why it did not (`disabled`, `gated`, `remembered`). */
+  moment: VerifyMoment | 'disabled' | 'gated' | 'remembered' | 'requested';
+  reasons: string[];
+  /** Set when the check could not finish (AWS error, throttling, deadline). */
+  error?: string;
+  ingresses: IngressWeightReport[];
+}
+
+export interface WeightVerifierApi extends WeightVerifier {
+  /** Runs the check now, ungated (HTTP API). */
+  report(req: WeightRequest): Promise<WeightReport>;
+}
+
+interface LbWork {
+  ingress: ExpectedIngress;
+  hostname: string;
+  lb: LoadBalancerRef;
+  key: string;
+  report: LoadBalancerWeightReport;
+}
+
+function errorText(err: unknown): string {
+  // Only SDK errors carry an AWS code worth showing; a plain Error's name says nothing.
+  const code = typeof err === 'object' && err !== null && '$metadata' in err ? awsErrorCode(err) : undefined;
+  const msg = err instanceof Error ? err.message : String(err);
+  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
+
+export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierApi {
+  const inventory = new Elbv2Inventory({
+    elbv2: deps.elbv2,
+    resourceTagKey: deps.resourceTagKey,
+    ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const gate = new VerifyGate();
+  const timeoutMs = deps.timeoutMs ?? 20_000;
+
+  async function hostnamesOf(namespace: string, ingress: string): Promise<string[]> {
+    const ing = await deps.getIngress(namespace, ingress);
+    const hosts = (ing.status?.loadBalancer?.ingress ?? []).map((e) => e.hostname ?? '').filter((h) => h !== '');
+    return [...new Set(hosts.map((h) => h.toLowerCase()))];
+  }
+
+  function judge(work: LbWork, rules: Rule[], listenerOf: Map<string, string>, fullWeight: number): void {
+    const verdict = compareRules(rules, work.ingress.tuples, inventory.resourceIdOf, fullWeight);
+    work.report.rules = verdict.rules.map((r) => {
+      const listenerArn = listenerOf.get(r.ruleArn);
+      return listenerArn ? { ...r, listenerArn } : r;
+    });
+    work.report.verified = verdict.verified;
+    work.report.reasons = verdict.reasons.map((r) => `load balancer ${work.lb.name}: ${r}`);
+  }
+
+  async function check(req: WeightRequest, signal: AbortSignal): Promise<{ ingresses: IngressWeightReport[]; errors: string[] }> {
+    const ns = req.rollout.metadata.namespace ?? 'default';
+    const expected = expectedWeights(req);
+    const errors: string[] = [];
+    const reports: IngressWeightReport[] = [];
+    const work: LbWork[] = [];
+    const o = { signal };
+
+    // 1. Hostnames and load balancers, for every Ingress (no early return: each gets a report).
+    for (const ing of expected) {
+      const report: IngressWeightReport = { ingress: ing.ingress, verified: false, reasons: [], expected: ing.tuples, loadBalancers: [] };
+      reports.push(report);
+      let hosts: string[];
+      try {
+        hosts = await hostnamesOf(ns, ing.ingress);
+      } catch (err) {
+        errors.push(`Ingress ${ns}/${ing.ingress}: ${errorText(err)}`);
+        continue;
+      }
+      if (hosts.length === 0) {
+        report.reasons.push(`Ingress ${ns}/${ing.ingress} has no load-balancer hostname in its status yet`);
+        continue;
+      }
+      for (const hostname of hosts) {
+        const lbReport: LoadBalancerWeightReport = { hostname, verified: false, reasons: [], rules: [] };
+        report.loadBalancers.push(lbReport);
+        try {
+          const lb = await inventory.loadBalancer(hostname, o);
+          if (!lb) {
+            lbReport.reasons.push(`no load balancer found for hostname ${hostname}`);
+            continue;
+          }
+          lbReport.name = lb.name;
+          lbReport.arn = lb.arn;
+          work.push({ ingress: ing, hostname, lb, key: inventory.discoveryKey(lb.arn, ing.ingress, ing.tuples), report: lbReport });
+        } catch (err) {
+          errors.push(`Ingress ${ns}/${ing.ingress}, hostname ${hostname}: ${errorText(err)}`);
+        }
+      }
+    }
+
+    // 2. Warm: every known rule in one DescribeRules(RuleArns) call.
+    const warm = work.filter((w) => inventory.cachedRules(w.key));
+    const cold = work.filter((w) => !inventory.cachedRules(w.key));
+    if (warm.length > 0) {
+      const arns = warm.flatMap((w) => inventory.cachedRules(w.key)!.ruleArns);
+      try {
+        const rules = await inventory.rulesByArn(arns, o);
+        const byArn = new Map(rules.map((r) => [r.RuleArn, r]));
+        const tgArns = rules.flatMap((r) =>
+          (r.Actions ?? []).flatMap((a) => [
+            ...(a.TargetGroupArn ? [a.TargetGroupArn] : []),
+            ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn ?? ''),
+          ]),
+        ).filter((a) => a !== '');
+        for (const w of warm) {
+          const d = inventory.cachedRules(w.key)!;
+          await inventory.learnTags(tgArns, w.ingress.tuples, ns, o);
+          const mine = d.ruleArns.map((a) => byArn.get(a)).filter((r): r is Rule => !!r);
+          judge(w, mine, d.listenerOf, req.maxWeight);
+          // A cached rule that no longer forwards to the action (LBC recreated it): look again.
+          if (w.report.rules.length < d.ruleArns.length) {
+            inventory.forget(w.key);
+            cold.push(w);
+          }
+        }
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // RuleNotFound: a rule was deleted or recreated; rediscover those load balancers.
+        for (const w of warm) {
+          inventory.forget(w.key);
+          cold.push(w);
+        }
+      }
+    }
+
+    // 3. Cold: discover the rules of the action on each load balancer.
+    for (const w of cold) {
+      try {
+        const { rules, listenerOf } = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, o);
+        judge(w, rules, listenerOf, req.maxWeight);
+      } catch (err) {
+        if (isNotFound(err)) inventory.forgetLoadBalancer(w.hostname, w.lb.arn);
+        errors.push(`Ingress ${ns}/${w.ingress.ingress}, load balancer ${w.lb.name}: ${errorText(err)}`);
+        w.report.reasons.push(errorText(err));
+      }
+    }
+
+    for (const r of reports) {
+      r.reasons.push(...r.loadBalancers.flatMap((lb) => lb.reasons));
+      r.verified = r.loadBalancers.length > 0 && r.loadBalancers.every((lb) => lb.verified) && r.reasons.length === 0;
+    }
+    return { ingresses: reports, errors };
+  }
+
+  async function run(req: WeightRequest, moment: WeightReport['moment']): Promise<WeightReport> {
+    const base = {
+      rollout: `${req.rollout.metadata.namespace ?? 'default'}/${req.rollout.metadata.name}`,
+      desiredWeight: req.desiredWeight,
+      maxWeight: req.maxWeight,
+      moment,
+    };
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const { ingresses, errors } = await check(req, signal);
+      const reasons = ingresses.flatMap((i) => i.reasons);
+      const verified = errors.length === 0 && ingresses.length > 0 && ingresses.every((i) => i.verified);
+      return { ...base, verified, reasons, ingresses, ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
+    } catch (err) {
+      const text = signal.aborted
+        ? `weight verification did not finish within ${timeoutMs} ms (ELBv2 slow or throttled)`
+        : errorText(err);
+      return { ...base, verified: false, reasons: [], ingresses: [], error: text };
+    }
+  }
+
+  function emit(req: WeightRequest, report: WeightReport): void {
+    if (!deps.events) return;
+    if (report.verified) {
+      deps.events.emit(req.rollout, {
+        type: 'Normal',
+        reason: 'TargetGroupVerified',
+        message: `Weights verified on the load balancers: canary ${req.desiredWeight}, stable ${req.maxWeight - req.desiredWeight - req.additionalDestinations.reduce((s, d) => s + d.weight, 0)}`,
+      });
+    } else if (report.reasons.length > 0) {
+      const lbMissing = report.reasons.find((r) => r.startsWith('no load balancer found'));
+      deps.events.emit(req.rollout, {
+        type: 'Warning',
+        reason: lbMissing ? 'LoadBalancerNotFound' : 'TargetGroupUnverified',
+        message: report.reasons[0]!,
+      });
+    }
+  }
+
+  return {
+    async verifyWeight(req: WeightRequest): Promise<VerifyWeightResult> {
+      if (!deps.enabled) return { verified: RpcVerified.NotImplemented };
+      const decision = gate.decide(req);
+      if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
+      if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
+      const report = await run(req, decision.moment);
+      gate.record(gate.uidOf(req), decision.key, report.verified ? 'verified' : 'pending');
+      deps.log?.debug({ rollout: report.rollout, moment: report.moment, verified: report.verified, reasons: report.reasons, error: report.error }, 'weight verification');
+      emit(req, report);
+      if (report.verified) return { verified: RpcVerified.Verified };
+      // "Not yet" answers carry no Err so Argo re-queues after 10 s; an Err is only for checks that failed.
+      return report.error ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` } : { verified: RpcVerified.NotVerified };
+    },
+
+    async report(req: WeightRequest): Promise<WeightReport> {
+      if (!deps.enabled) {
+        return {
+          rollout: `${req.rollout.metadata.namespace ?? 'default'}/${req.rollout.metadata.name}`,
+          verified: false,
+          desiredWeight: req.desiredWeight,
+          maxWeight: req.maxWeight,
+          moment: 'disabled',
+          reasons: ['AWS verification is off (--aws-verify-target-group)'],
+          ingresses: [],
+        };
+      }
+      return run(req, 'requested');
+    },
+  };
+}

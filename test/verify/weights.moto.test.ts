@@ -1,0 +1,399 @@
+// VerifyWeight against a real moto_server seeded as the AWS Load Balancer Controller would, behind the
+// fault-injecting proxy that counts ELBv2 calls. Ports of argo-alb-spec.md §9.1 cases 26, 27, 30, 31 are
+// marked; where §11 says Argo is wrong, the expectation is corrected and the comment says so.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeleteRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RpcVerified } from '../../src/trafficrouter/router.js';
+import { createWeightVerifier, type IngressStatusView, type WeightVerifierApi } from '../../src/verify/weights.js';
+import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
+import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
+import {
+  createForwardRule, createLbcTargetGroup, createNetwork, seedIngress, setRuleWeights,
+  type Network, type SeededIngress,
+} from '../support/lbc-seed.js';
+import { CallLog, instantClock, request, rollout, testElbv2 } from './fixtures.js';
+import type { RolloutEvent } from '../../src/trafficrouter/types.js';
+
+let moto: Moto;
+let proxy: Elbv2Proxy;
+let aws: ElasticLoadBalancingV2Client;
+let net: Network;
+let seq = 0;
+
+const hosts = new Map<string, string[]>();
+async function getIngress(ns: string, name: string): Promise<IngressStatusView> {
+  const h = hosts.get(`${ns}/${name}`);
+  if (!h) throw new Error(`ingresses.networking.k8s.io "${name}" not found`);
+  return { status: { loadBalancer: { ingress: h.map((hostname) => ({ hostname })) } } };
+}
+
+let log: CallLog;
+let events: RolloutEvent[];
+function verifier(extra: Partial<Parameters<typeof createWeightVerifier>[0]> = {}): WeightVerifierApi {
+  return createWeightVerifier({
+    enabled: true,
+    elbv2: testElbv2(proxy.endpoint, log, { clock: instantClock, maxAttempts: 4 }),
+    getIngress,
+    resourceTagKey: 'ingress.k8s.aws/resource',
+    events: { emit: (_r, e) => events.push(e) },
+    ...extra,
+  });
+}
+
+/** A fresh namespace per test keeps LB and TG names apart in the one moto. */
+function ns(): string {
+  return `t${++seq}`;
+}
+
+async function seed(
+  namespace: string,
+  ingress: string,
+  weights: Record<string, number>,
+  opts: Partial<Parameters<typeof seedIngress>[2]> = {},
+): Promise<SeededIngress> {
+  const s = await seedIngress(aws, net, {
+    namespace, ingress, servicePort: 443, services: Object.keys(weights), weights, ...opts,
+  });
+  hosts.set(`${namespace}/${ingress}`, [s.lb.hostname]);
+  return s;
+}
+
+const tuples = (s: SeededIngress, weights: Record<string, number>) =>
+  Object.entries(weights).map(([svc, weight]) => ({ arn: s.tgs[svc]!.arn, weight }));
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startElbv2Proxy(moto.endpoint);
+  aws = elbv2Client(moto.endpoint);
+  net = await createNetwork(moto.endpoint);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await moto?.stop();
+});
+beforeEach(() => {
+  log = new CallLog();
+  events = [];
+  proxy.resetCounts();
+});
+
+describe('canary weight (ports of §9.1 case 26)', () => {
+  it('26d/then LBC catches up: not verified at canary 11, verified once the rule says 10/90; cold ≤ L+3, warm 1', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 11, 'stable-svc': 89 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }) });
+
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.NotVerified });
+    // One listener: DescribeLoadBalancers + DescribeListeners + 1 DescribeRules + DescribeTags.
+    expect(log.ops().sort()).toEqual(['DescribeListeners', 'DescribeLoadBalancers', 'DescribeRules', 'DescribeTags']);
+    expect(log.total()).toBeLessThanOrEqual(1 + 3);
+    expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'TargetGroupUnverified' });
+    expect(events.at(-1)?.message).toContain('canary weight (Service canary-svc) 10 not yet set (current: 11)');
+
+    await setRuleWeights(aws, s.rules[0]!, tuples(s, { 'canary-svc': 10, 'stable-svc': 90 }));
+    log.clear();
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
+    expect(log.calls).toEqual([['DescribeRules', 'success']]);
+    expect(proxy.count('DescribeRules')).toBe(2);
+
+    // Remembered: the same step is not checked again.
+    log.clear();
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
+    expect(log.total()).toBe(0);
+  });
+
+  it('26e corrected: canary 10 with stable 11 is NOT verified (Argo never checks the stable weight, §11.3)', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 11 });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(false);
+    expect(report.reasons).toEqual([expect.stringContaining('stable weight (Service stable-svc) 90 not yet set (current: 11)')]);
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules[0]!.targetGroups.map((t) => [t.role, t.expected, t.actual, t.ok])).toEqual([
+      ['canary', 10, 10, true],
+      ['stable', 90, 11, false],
+    ]);
+  });
+
+  it('26f: end of rollout, desired 100 = canary 100 / stable 0 is verified', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 100, 'stable-svc': 0 });
+    const r = rollout({ namespace: n, stepIndex: 1 });
+    expect(await verifier().verifyWeight(request({ rollout: r, desired: 100 }))).toEqual({ verified: RpcVerified.Verified });
+  });
+
+  it('26a: no load balancer matches the hostname: not verified, no Err, LoadBalancerNotFound event', async () => {
+    const n = ns();
+    hosts.set(`${n}/ingress`, ['verify-weight-test-abc-123.us-west-2.elb.amazonaws.com']);
+    const v = verifier();
+    expect(await v.verifyWeight(request({ rollout: rollout({ namespace: n }) }))).toEqual({ verified: RpcVerified.NotVerified });
+    // Names lookup fails, then one page of the scan (moto has fewer than 400 LBs here).
+    expect(log.calls).toEqual([['DescribeLoadBalancers', 'not_found'], ['DescribeLoadBalancers', 'success']]);
+    expect(events.at(-1)).toMatchObject({ reason: 'LoadBalancerNotFound' });
+  });
+
+  it('no hostname in the Ingress status yet: not verified without any AWS call', async () => {
+    const n = ns();
+    hosts.set(`${n}/ingress`, []);
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(false);
+    expect(report.reasons).toEqual([`Ingress ${n}/ingress has no load-balancer hostname in its status yet`]);
+    expect(log.total()).toBe(0);
+  });
+
+  it('26b corrected: no stable ReplicaSet yet and nothing changed: NotImplemented, no AWS call (Argo runs once anyway)', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 0, 'stable-svc': 100 });
+    const r = rollout({ namespace: n, stableRS: '' });
+    expect(await verifier().verifyWeight(request({ rollout: r, desired: 0 }))).toEqual({ verified: RpcVerified.NotImplemented });
+    expect(log.total()).toBe(0);
+  });
+
+  it('an Ingress that cannot be read gives NotVerified with an Err naming it', async () => {
+    const n = ns();
+    const res = await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }), ingresses: ['missing'] }));
+    expect(res.verified).toBe(RpcVerified.NotVerified);
+    expect(res.err).toContain(`Ingress ${n}/missing: ingresses.networking.k8s.io "missing" not found`);
+  });
+});
+
+describe('experiments (ports of §9.1 cases 30, 31)', () => {
+  const dests = [
+    { serviceName: 'ex-svc-1', weight: 2 },
+    { serviceName: 'ex-svc-2', weight: 3 },
+  ];
+
+  it('30a: experiment target groups missing from the rule: not verified', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 85 });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }), destinations: dests }));
+    expect(report.verified).toBe(false);
+    expect(report.reasons.join('\n')).toContain(`no target group tagged ${n}/ingress-ex-svc-1:443 in the rule`);
+  });
+
+  it('30b: experiment weights wrong (100): not verified', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'ex-svc-1': 100, 'ex-svc-2': 100, 'stable-svc': 85 });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }), destinations: dests }));
+    expect(report.verified).toBe(false);
+    expect(report.reasons).toHaveLength(2);
+  });
+
+  it('30c: canary 10, experiments 2 and 3, stable 85: verified', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'ex-svc-1': 2, 'ex-svc-2': 3, 'stable-svc': 85 });
+    expect(await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }), destinations: dests }))).toEqual({
+      verified: RpcVerified.Verified,
+    });
+  });
+
+  it('31c corrected: two Ingresses with experiments verify when both carry every weight (Argo miscounts N·(1+D) ≠ N+D)', async () => {
+    const n = ns();
+    const w = { 'canary-svc': 10, 'ex-svc-1': 2, 'ex-svc-2': 3, 'stable-svc': 85 };
+    await seed(n, 'ingress', w);
+    await seed(n, 'multi-ingress', w);
+    const report = await verifier().report(
+      request({ rollout: rollout({ namespace: n }), ingresses: ['ingress', 'multi-ingress'], destinations: dests }),
+    );
+    expect(report.verified).toBe(true);
+    expect(report.ingresses.map((i) => [i.ingress, i.verified, i.loadBalancers.length])).toEqual([
+      ['ingress', true, 1],
+      ['multi-ingress', true, 1],
+    ]);
+  });
+
+  it('31 corrected: experiment tagged only on the first Ingress is NOT enough (Argo says verified)', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'ex-svc-1': 2, 'ex-svc-2': 3, 'stable-svc': 85 });
+    await seed(n, 'multi-ingress', { 'canary-svc': 10, 'stable-svc': 85 });
+    const report = await verifier().report(
+      request({ rollout: rollout({ namespace: n }), ingresses: ['ingress', 'multi-ingress'], destinations: dests }),
+    );
+    expect(report.verified).toBe(false);
+    expect(report.ingresses.map((i) => i.verified)).toEqual([true, false]);
+  });
+});
+
+describe('several Ingresses, listeners and load balancers (ports of §9.1 case 27)', () => {
+  it.each([
+    ['27e: canary 11 on both', 11, 11, false, [false, false]],
+    ['only the second lags', 10, 11, false, [true, false]],
+    ['27f: canary 10 on both', 10, 10, true, [true, true]],
+  ])('%s', async (_name, w1, w2, verified, perIngress) => {
+    const n = ns();
+    const a = await seed(n, 'ingress', { 'canary-svc': w1, 'stable-svc': 100 - w1 });
+    const b = await seed(n, 'multi-ingress', { 'canary-svc': w2, 'stable-svc': 100 - w2 });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }), ingresses: ['ingress', 'multi-ingress'] }));
+    expect(report.verified).toBe(verified);
+    expect(report.ingresses.map((i) => i.verified)).toEqual(perIngress);
+    expect(report.ingresses.map((i) => i.loadBalancers[0]!.arn)).toEqual([a.lb.arn, b.lb.arn]);
+    // Each LB cold: ≤ listeners + 3.
+    expect(log.total()).toBeLessThanOrEqual(2 * (1 + 3));
+  });
+
+  it('two Ingresses warm: exactly one DescribeRules for the whole verification', async () => {
+    const n = ns();
+    const a = await seed(n, 'ingress', { 'canary-svc': 5, 'stable-svc': 95 });
+    const b = await seed(n, 'multi-ingress', { 'canary-svc': 5, 'stable-svc': 95 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }), ingresses: ['ingress', 'multi-ingress'] });
+    expect((await v.verifyWeight(req)).verified).toBe(RpcVerified.NotVerified);
+    await setRuleWeights(aws, a.rules[0]!, tuples(a, { 'canary-svc': 10, 'stable-svc': 90 }));
+    await setRuleWeights(aws, b.rules[0]!, tuples(b, { 'canary-svc': 10, 'stable-svc': 90 }));
+    log.clear();
+    expect((await v.verifyWeight(req)).verified).toBe(RpcVerified.Verified);
+    expect(log.calls).toEqual([['DescribeRules', 'success']]);
+  });
+
+  it('HTTP listener that redirects plus HTTPS listener that forwards: only the forward rule is checked', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 }, { listeners: ['http-redirect', 'https'] });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(true);
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules).toHaveLength(1);
+    // Two listeners: ≤ 2 + 3 calls.
+    expect(log.total()).toBeLessThanOrEqual(2 + 3);
+  });
+
+  it('HTTP and HTTPS both forward: a lagging listener is caught (Argo lets the last rule win)', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 }, { listeners: ['https', 'http'] });
+    await setRuleWeights(aws, s.rules[0]!, tuples(s, { 'canary-svc': 5, 'stable-svc': 95 }));
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(false);
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules.map((r) => r.verified)).toEqual([false, true]);
+  });
+
+  it('ignores a header-route rule (canary only) and a plain backend sharing the stable target group', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    await createForwardRule(aws, (s.listeners[0])!, { priority: 2, path: '/header', tuples: [{ arn: s.tgs['canary-svc']!.arn, weight: 100 }] });
+    await createForwardRule(aws, (s.listeners[0])!, { priority: 3, path: '/plain', singleTargetGroupArn: s.tgs['stable-svc']!.arn });
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(true);
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules.map((r) => r.ruleArn)).toEqual(s.rules);
+  });
+
+  it('a single-TargetGroupArn forward counts as 100 % (stable-only rule at desired 0)', async () => {
+    const n = ns();
+    hosts.delete(`${n}/ingress`);
+    const s = await seed(n, 'ingress', { 'stable-svc': 100 });
+    await aws.send(new DeleteRuleCommand({ RuleArn: s.rules[0]! }));
+    await createForwardRule(aws, s.listeners[0]!, { priority: 1, singleTargetGroupArn: s.tgs['stable-svc']!.arn });
+    const r = rollout({ namespace: n, stableRS: 'h', currentPodHash: 'h' });
+    const v = verifier();
+    const report = await v.report(request({ rollout: r, desired: 0 }));
+    expect(report.verified).toBe(true);
+    const bad = await v.report(request({ rollout: r, desired: 10 }));
+    expect(bad.verified).toBe(false);
+  });
+
+  it('internal load balancer: hostname with internal- is found with one Names lookup', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 }, { internal: true });
+    expect(s.lb.hostname.startsWith('internal-')).toBe(true);
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(true);
+    expect(log.calls.filter(([op]) => op === 'DescribeLoadBalancers')).toEqual([['DescribeLoadBalancers', 'success']]);
+  });
+
+  it('ping-pong: weights are checked on the ping/pong roles the router resolved', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { ping: 25, pong: 75 });
+    const pp = { stable: 'pong', canary: 'ping', action: 'root', pingPong: true };
+    const v = verifier();
+    expect((await v.report(request({ rollout: rollout({ namespace: n }), desired: 25, services: pp }))).verified).toBe(true);
+    // Roles the other way round (ping stable) do not match this rule.
+    const swapped = await v.report(request({ rollout: rollout({ namespace: n }), desired: 25, services: { ...pp, stable: 'ping', canary: 'pong' } }));
+    expect(swapped.verified).toBe(false);
+    // The same rule serves both role assignments, so the swap needs no new discovery.
+    expect(log.ops().filter((o) => o === 'DescribeListeners')).toHaveLength(1);
+  });
+});
+
+describe('caches, gating and faults', () => {
+  it('gated off: disabled, a pause step, and fully promoted after a restart cost no AWS call', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const off = verifier({ enabled: false });
+    expect(await off.verifyWeight(request({ rollout: rollout({ namespace: n }) }))).toEqual({ verified: RpcVerified.NotImplemented });
+    const v = verifier();
+    const paused = rollout({ namespace: n, steps: [{ setWeight: 10 }, { pause: {} }], stepIndex: 1 });
+    // First sight of a paused Rollout counts as a change once (nothing remembered yet) ...
+    expect((await v.verifyWeight(request({ rollout: paused }))).verified).toBe(RpcVerified.Verified);
+    log.clear();
+    // ... then it is remembered; the pause step itself never triggers a check.
+    expect(await v.verifyWeight(request({ rollout: paused }))).toEqual({ verified: RpcVerified.Verified });
+    const promoted = rollout({ namespace: n, stableRS: 'x', currentPodHash: 'x', stepIndex: 2, steps: [{ setWeight: 10 }, { pause: {} }] });
+    expect(await v.verifyWeight(request({ rollout: promoted, desired: 0 }))).toEqual({ verified: RpcVerified.NotImplemented });
+    expect(log.total()).toBe(0);
+  });
+
+  it('a deleted and recreated rule is rediscovered (RuleNotFound invalidates the cache)', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 5, 'stable-svc': 95 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }) });
+    expect((await v.verifyWeight(req)).verified).toBe(RpcVerified.NotVerified);
+    await aws.send(new DeleteRuleCommand({ RuleArn: s.rules[0]! }));
+    await createForwardRule(aws, s.listeners[0]!, { priority: 1, tuples: tuples(s, { 'canary-svc': 10, 'stable-svc': 90 }) });
+    log.clear();
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
+    expect(log.calls[0]).toEqual(['DescribeRules', 'not_found']);
+  });
+
+  it('a new experiment target group on the same rule is picked up warm (one DescribeRules, one DescribeTags)', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    expect((await v.verifyWeight(request({ rollout: rollout({ namespace: n, uid: 'exp' }) }))).verified).toBe(RpcVerified.Verified);
+    const ex = await createLbcTargetGroup(aws, net, { namespace: n, ingress: 'ingress', service: 'ex-svc-1', port: 443 });
+    await setRuleWeights(aws, s.rules[0]!, [...tuples(s, { 'canary-svc': 10 }), { arn: ex.arn, weight: 20 }, ...tuples(s, { 'stable-svc': 70 })]);
+    log.clear();
+    const req = request({ rollout: rollout({ namespace: n, uid: 'exp' }), destinations: [{ serviceName: 'ex-svc-1', weight: 20 }] });
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
+    expect(log.ops()).toEqual(['DescribeRules', 'DescribeTags']);
+  });
+
+  it('concurrent verifications of the same rules share one DescribeRules request', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    await v.report(request({ rollout: rollout({ namespace: n }) }));
+    log.clear();
+    proxy.delay('DescribeRules', 200);
+    const results = await Promise.all([1, 2, 3].map(() => v.report(request({ rollout: rollout({ namespace: n }) }))));
+    proxy.delay('DescribeRules', 0);
+    expect(results.map((r) => r.verified)).toEqual([true, true, true]);
+    expect(log.calls).toEqual([['DescribeRules', 'success']]);
+  });
+
+  it('Throttling is retried with backoff and the check still verifies', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    proxy.throttle('DescribeRules', 2);
+    const res = await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    expect(res).toEqual({ verified: RpcVerified.Verified });
+    expect(log.calls.filter(([op]) => op === 'DescribeRules').map(([, o]) => o)).toEqual(['throttled', 'throttled', 'success']);
+  });
+
+  it('Throttling that does not stop: NotVerified with a clear Err, no exception', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    proxy.throttle('DescribeListeners', 100);
+    const res = await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    proxy.throttle('DescribeListeners', 0);
+    expect(res.verified).toBe(RpcVerified.NotVerified);
+    expect(res.err).toMatch(/^weight verification failed: .*ELBv2 DescribeListeners was throttled 4 times in a row \(Rate exceeded\)/);
+  });
+
+  it('slow answers: the verification ends at its deadline with NotVerified and an Err', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    proxy.delay('DescribeListeners', 3_000);
+    const res = await verifier({ timeoutMs: 300 }).verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    proxy.delay('DescribeListeners', 0);
+    expect(res.verified).toBe(RpcVerified.NotVerified);
+    expect(res.err).toContain('weight verification failed');
+  });
+});
