@@ -22,6 +22,8 @@ export interface Settings {
   kubeconfig?: string;
   rpcTimeoutSeconds: number;
   logLevel: LogLevel;
+  cleanup: boolean;
+  cleanupSweepSeconds: number;
 }
 
 type Kind = 'string' | 'bool' | 'number' | 'list';
@@ -70,6 +72,10 @@ export const OPTIONS: readonly Option[] = [
     help: 'Deadline of one plugin call; a call that runs out answers with an error instead of hanging the controller' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], help: 'Log level' },
+  { key: 'cleanup', flag: 'cleanup', kind: 'bool', default: true,
+    help: 'Watch Rollouts and release their Ingresses (action back to 100 % stable, header routes removed) when a Rollout is deleted or stops naming an Ingress' },
+  { key: 'cleanupSweepSeconds', flag: 'cleanup-sweep-seconds', kind: 'number', default: 300, min: 10,
+    help: 'How often Ingresses are swept for managed entries of Rollouts that no longer exist (deletions missed while the sidecar was down)' },
 ];
 
 export class SettingsError extends Error {
