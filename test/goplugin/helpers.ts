@@ -23,16 +23,33 @@ export interface RpcReply {
 export type Body = { kind: 'bool'; value: boolean } | { kind: 'string'; value: string } | { kind: 'nil' } | { kind: 'raw'; bytes: Buffer };
 
 /** The client half of Go's net/rpc over gob, enough to drive a server in tests. */
+export interface TestRpcClientOptions {
+  /** Bytes at the start of the stream that are not net/rpc (the broker ack); kept in `prefix`. */
+  prefixBytes?: number;
+}
+
 export class TestRpcClient {
-  private readonly enc = new GobEncoder();
+  readonly enc = new GobEncoder();
   private readonly dec = new GobDecoder();
+  prefix = Buffer.alloc(0);
   private pendingHeader: GobStruct | undefined;
   private readonly replies: RpcReply[] = [];
   private waiters: Array<() => void> = [];
   readonly raw: Buffer[] = [];
 
-  constructor(private readonly stream: Duplex) {
+  constructor(
+    private readonly stream: Duplex,
+    opts: TestRpcClientOptions = {},
+  ) {
+    let skip = opts.prefixBytes ?? 0;
     stream.on('data', (chunk: Buffer) => {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length);
+        this.prefix = Buffer.concat([this.prefix, chunk.subarray(0, n)]);
+        skip -= n;
+        chunk = chunk.subarray(n);
+        if (chunk.length === 0) return;
+      }
       this.raw.push(chunk);
       this.dec.feed(chunk);
       for (let v = this.dec.next(); v !== undefined; v = this.dec.next()) {
@@ -48,7 +65,7 @@ export class TestRpcClient {
     });
   }
 
-  send(serviceMethod: string, seq: number, body: Body): void {
+  send(serviceMethod: string, seq: number, body: Body, prefix?: Buffer): void {
     const head = this.enc.encodeRequest({ ServiceMethod: serviceMethod, Seq: seq });
     let b: Buffer;
     switch (body.kind) {
@@ -65,7 +82,7 @@ export class TestRpcClient {
         b = body.bytes;
         break;
     }
-    this.stream.write(Buffer.concat([head, b]));
+    this.stream.write(prefix ? Buffer.concat([prefix, head, b]) : Buffer.concat([head, b]));
   }
 
   writeRaw(bytes: Buffer): void {

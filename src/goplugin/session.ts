@@ -1,0 +1,113 @@
+// One controller connection, scripted like go-plugin's RPCServer.ServeConn (rpc_server.go): a yamux server;
+// the first stream the client opens is the control stream (net/rpc: Control, Dispenser), the next two are the
+// plugin's stdout/stderr copies (kept open and idle), and every later one is a broker stream carrying the
+// dispensed `Plugin` service. Streams are told apart by arrival order, as Go does, not by id.
+//
+// Anything that makes the session untrustworthy (undecodable gob, a bad header, a lost control or plugin
+// stream) closes the whole connection, so the handshake child exits and Argo starts a new plugin.
+
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../logger.js';
+import type { TrafficRouter } from '../trafficrouter/router.js';
+import { acceptBrokerStream, BrokerIds } from './broker.js';
+import { controlMethods } from './control.js';
+import { pluginMethods, type ArgConverters } from './dispatch.js';
+import { serveNetRpc, type CallOutcome, type NetRpcServer } from './netrpc/server.js';
+import { YamuxSession, type YamuxSessionOptions, type YamuxStream } from './yamux/index.js';
+
+export interface SessionDeps {
+  router: TrafficRouter;
+  converters: ArgConverters;
+  callTimeoutMs: number;
+  logger: Logger;
+  onCall?(method: string, outcome: CallOutcome, seconds: number): void;
+  yamux?: Omit<YamuxSessionOptions, 'logger'>;
+}
+
+export class PluginSession {
+  /** Resolves once the connection is gone, with the reason when it was not a clean end. */
+  readonly closed: Promise<Error | undefined>;
+  private readonly yamux: YamuxSession;
+  private readonly servers: NetRpcServer[] = [];
+  private readonly brokerIds = new BrokerIds();
+  private streamsSeen = 0;
+  private readonly logger: Logger;
+
+  constructor(
+    socket: Duplex,
+    private readonly deps: SessionDeps,
+  ) {
+    this.logger = deps.logger;
+    this.yamux = new YamuxSession(socket, { ...deps.yamux, logger: deps.logger });
+    this.closed = new Promise((resolve) => {
+      this.yamux.once('close', (err) => {
+        for (const s of this.servers) s.stop();
+        if (err) this.logger.warn({ err }, 'plugin session closed');
+        else this.logger.debug('plugin session closed');
+        resolve(err);
+      });
+    });
+    this.yamux.on('stream', (stream) => this.onStream(stream));
+  }
+
+  /** Ends the session (GoAway, then the socket is closed). */
+  close(error?: Error): void {
+    this.yamux.close(error);
+  }
+
+  private onStream(stream: YamuxStream): void {
+    this.streamsSeen++;
+    if (this.streamsSeen === 1) this.serveControl(stream);
+    else if (this.streamsSeen <= 3) this.keepIdle(stream);
+    else this.serveBroker(stream);
+  }
+
+  private serveControl(stream: YamuxStream): void {
+    const methods = controlMethods({
+      brokerIds: this.brokerIds,
+      quit: () => {
+        this.logger.info('Control.Quit: closing the plugin session');
+        this.close();
+      },
+    });
+    this.servers.push(
+      serveNetRpc(stream, {
+        methods,
+        callTimeoutMs: this.deps.callTimeoutMs,
+        logger: this.logger,
+        onCall: this.deps.onCall,
+        onStop: (err) => this.close(err),
+      }),
+    );
+  }
+
+  /** stdout/stderr copies: we have nothing to send; answer their FIN with ours. */
+  private keepIdle(stream: YamuxStream): void {
+    stream.on('error', () => {});
+    stream.on('end', () => stream.end());
+    stream.resume();
+  }
+
+  private serveBroker(stream: YamuxStream): void {
+    acceptBrokerStream(stream, this.brokerIds).then(
+      ({ id, rest }) => {
+        this.logger.debug({ brokerId: id }, 'plugin stream attached');
+        this.servers.push(
+          serveNetRpc(stream, {
+            methods: pluginMethods(this.deps.router, this.deps.converters),
+            callTimeoutMs: this.deps.callTimeoutMs,
+            logger: this.logger,
+            onCall: this.deps.onCall,
+            initial: rest,
+            onStop: (err) => this.close(err),
+          }),
+        );
+      },
+      (err: unknown) => {
+        // A stray broker stream is refused on its own (go-plugin drops it too); the session goes on.
+        this.logger.warn({ err }, 'refusing broker stream');
+        stream.reset();
+      },
+    );
+  }
+}
