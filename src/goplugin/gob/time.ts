@@ -32,7 +32,8 @@ export class GobTime {
     const off = this.offsetSeconds ?? 0;
     const local = new Date((this.unixSeconds + off) * 1000).toISOString().slice(0, 19);
     const frac = this.nanoseconds === 0 ? '' : '.' + String(this.nanoseconds).padStart(9, '0').replace(/0+$/, '');
-    if (this.offsetSeconds === null) return `${local}${frac}Z`;
+    // Like Go's "Z07:00": any zero offset prints as Z (controllers send Local times that are UTC).
+    if (off === 0) return `${local}${frac}Z`;
     const sign = off < 0 ? '-' : '+';
     const abs = Math.abs(off);
     const hh = String(Math.floor(abs / 3600)).padStart(2, '0');

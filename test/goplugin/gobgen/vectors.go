@@ -3,6 +3,7 @@ package main
 import (
 	_ "embed"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
@@ -61,7 +62,7 @@ func (o *Opaque) GobDecode(b []byte) error  { o.v = string(b[3:]); return nil }
 // BinOnly has only MarshalBinary.
 type BinOnly struct{ v byte }
 
-func (b BinOnly) MarshalBinary() ([]byte, error) { return []byte{0xbe, b.v}, nil }
+func (b BinOnly) MarshalBinary() ([]byte, error)  { return []byte{0xbe, b.v}, nil }
 func (b *BinOnly) UnmarshalBinary(d []byte) error { b.v = d[1]; return nil }
 
 // Tree is recursive by value (through a slice) and Node through a pointer.
@@ -107,6 +108,13 @@ func init() {
 	register("Holder", Holder{})
 	register("Leaf", &Leaf{})
 	register("Node", Node{})
+	// Argo's rpc package registers its argument types in its init; record the names for describe().
+	for name, v := range map[string]any{
+		"UpdateHashArgs": rpc.UpdateHashArgs{}, "SetWeightAndVerifyWeightArgs": rpc.SetWeightAndVerifyWeightArgs{},
+		"SetHeaderArgs": rpc.SetHeaderArgs{}, "SetMirrorArgs": rpc.SetMirrorArgs{}, "RemoveManagedRoutesArgs": rpc.RemoveManagedRoutesArgs{},
+	} {
+		registeredNames[reflect.TypeOf(v)] = name
+	}
 }
 
 func generate() []Vector {
@@ -128,7 +136,7 @@ func generate() []Vector {
 	vectors := []Vector{
 		stream("point (doc.go example)", true, Point{22, 33}),
 		stream("singletons", true, true, false, int64(0), int64(1), int64(-1), int64(63), int64(64), int64(127), int64(128),
-			int64(-129), int64(math.MaxInt64), int64(math.MinInt64), int64(1<<53-1), int64(1<<53), int64(-(1<<53)),
+			int64(-129), int64(math.MaxInt64), int64(math.MinInt64), int64(1<<53-1), int64(1<<53), int64(-(1 << 53)),
 			uint64(0), uint64(127), uint64(128), uint64(256), uint64(1<<53), uint64(math.MaxUint64), uint32(1),
 			17.0, 0.5, -2.25, 1e300, math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN(), float32(3.25),
 			complex(1, 2), "", "x", "tsplugin", "héllo ✓ 🚀", []byte{}, []byte("raw"), new(any)),
