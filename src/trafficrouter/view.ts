@@ -25,7 +25,15 @@ export function weightRequest(
   desiredWeight: number,
   additionalDestinations: WeightDestination[] = [],
 ): WeightRequest {
-  const ctx = rolloutContext(rollout, pluginName);
+  return weightRequestFrom(rolloutContext(rollout, pluginName), rollout, desiredWeight, additionalDestinations);
+}
+
+export function weightRequestFrom(
+  ctx: RolloutContext,
+  rollout: Rollout,
+  desiredWeight: number,
+  additionalDestinations: WeightDestination[],
+): WeightRequest {
   return {
     rollout,
     config: ctx.config,

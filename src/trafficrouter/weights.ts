@@ -54,3 +54,14 @@ export function desiredForwardAction(req: WeightRequest, target: IngressTarget):
   if (req.config.stickinessConfig?.enabled) action.stickiness = { ...req.config.stickinessConfig };
   return action;
 }
+
+export interface IngressWeights {
+  ingress: IngressTarget;
+  /** Canary, experiments, stable: exactly what SetWeight writes into this Ingress's action. */
+  targetGroups: TargetGroupTuple[];
+}
+
+/** Desired tuples for every Ingress of the Rollout, in spec order (what a verifier should find on the ALB). */
+export function desiredWeightsByIngress(req: WeightRequest): IngressWeights[] {
+  return req.config.ingresses.map((ingress) => ({ ingress, targetGroups: desiredTargetGroups(req, ingress) }));
+}

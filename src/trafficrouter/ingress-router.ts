@@ -1,0 +1,139 @@
+// The traffic router for Ingress mode: one method per Argo verb. Each verb reads the Rollout once
+// (view.ts), refuses bad input before touching anything, then visits EVERY Ingress (Argo returns early on
+// the first unchanged one, spec §2.3) and reports all failures together.
+
+import type { Ingress, IngressEdit } from '../k8s/ingress.js';
+import type { IngressClient } from '../k8s/ingress-client.js';
+import type { ForwardAction } from './action.js';
+import { headerConditions } from './conditions.js';
+import { checkIngressClass } from './ingress-checks.js';
+import { updateIngress } from './ingress-update.js';
+import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight, type RolloutContext } from './plans.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute } from './rollout.js';
+import { ROUTER_TYPE, RpcVerified, type TrafficRouter, type VerifyWeightResult } from './router.js';
+import type { EventSink, IngressTarget, SetWeightGuard, WeightVerifier } from './types.js';
+import { rolloutContext, weightRequestFrom } from './view.js';
+import { desiredForwardAction } from './weights.js';
+
+export interface IngressRouterDeps {
+  ingresses: IngressClient;
+  pluginName: string;
+  /** Ingress classes treated as ALB; '' stands for "no class". */
+  albIngressClasses: string[];
+  verifier?: WeightVerifier;
+  guard?: SetWeightGuard;
+  events?: EventSink;
+  /** Attempts per Ingress when the API server answers 409 Conflict (default 5). */
+  maxConflictAttempts?: number;
+}
+
+export class IngressErrors extends Error {
+  override name = 'IngressErrors';
+  constructor(readonly errors: Array<{ ingress: string; error: Error }>, total: number) {
+    super(
+      errors.length === 1
+        ? errors[0]!.error.message
+        : `${errors.length} of ${total} Ingresses failed: ${errors.map((e) => e.error.message).join('; ')}`,
+    );
+  }
+}
+
+function namespaceOf(rollout: Rollout): string {
+  const ns = rollout.metadata.namespace;
+  if (!ns) throw new Error(`Rollout "${rollout.metadata.name}" has no metadata.namespace; the Ingresses are looked up in it`);
+  return ns;
+}
+
+export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
+  const { ingresses: client, pluginName, albIngressClasses, events } = deps;
+
+  /** Runs `plan` on every Ingress, patching those that need it; one failure does not stop the others. */
+  async function eachIngress(
+    rollout: Rollout,
+    ctx: RolloutContext,
+    plan: (ingress: Ingress, target: IngressTarget) => IngressEdit,
+    message: (name: string) => string,
+  ): Promise<void> {
+    const namespace = namespaceOf(rollout);
+    const errors: Array<{ ingress: string; error: Error }> = [];
+    for (const target of ctx.config.ingresses) {
+      try {
+        const result = await updateIngress(
+          client,
+          namespace,
+          target.name,
+          (ingress) => {
+            checkIngressClass(ingress, albIngressClasses);
+            return plan(ingress, target);
+          },
+          deps.maxConflictAttempts,
+        );
+        if (result.changed) events?.emit(rollout, { type: 'Normal', reason: 'PatchingALBIngress', message: message(target.name) });
+      } catch (err) {
+        errors.push({ ingress: target.name, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+    if (errors.length > 0) throw new IngressErrors(errors, ctx.config.ingresses.length);
+  }
+
+  return {
+    async initPlugin() {},
+
+    type() {
+      return ROUTER_TYPE;
+    },
+
+    async updateHash() {},
+
+    async setWeight(rollout, desiredWeight, additionalDestinations) {
+      const ctx = rolloutContext(rollout, pluginName);
+      const req = weightRequestFrom(ctx, rollout, desiredWeight, additionalDestinations ?? []);
+      // Every Ingress's action is computed (and so validated) before the first write.
+      const actions = new Map<string, ForwardAction>(ctx.config.ingresses.map((t) => [t.name, desiredForwardAction(req, t)]));
+      if (deps.guard) {
+        const decision = await deps.guard.beforeSetWeight(req);
+        if (decision.hold) throw new Error(decision.reason);
+      }
+      await eachIngress(
+        rollout,
+        ctx,
+        (ingress, target) => planSetWeight(ingress, ctx, actions.get(target.name)!),
+        (name) => `Updating Ingress \`${name}\` to desiredWeight '${desiredWeight}'`,
+      );
+    },
+
+    async verifyWeight(rollout, desiredWeight, additionalDestinations): Promise<VerifyWeightResult> {
+      if (!deps.verifier) return { verified: RpcVerified.NotImplemented };
+      const ctx = rolloutContext(rollout, pluginName);
+      return deps.verifier.verifyWeight(weightRequestFrom(ctx, rollout, desiredWeight, additionalDestinations ?? []));
+    },
+
+    async setHeaderRoute(rollout, headerRoute: SetHeaderRoute) {
+      const ctx = rolloutContext(rollout, pluginName);
+      if (headerRoute.match && headerRoute.match.length > 0) headerConditions(headerRoute.match, `setHeaderRoute "${headerRoute.name}"`);
+      await eachIngress(
+        rollout,
+        ctx,
+        (ingress, target) => planSetHeaderRoute(ingress, ctx, target, headerRoute),
+        (name) => `Updating Ingress \`${name}\` to headerRoute '${headerRoute.name}'`,
+      );
+    },
+
+    async setMirrorRoute(_rollout, mirrorRoute: SetMirrorRoute) {
+      throw new Error(
+        `ALB cannot mirror traffic (setMirrorRoute "${mirrorRoute.name}"); remove the setMirrorRoute step or use a traffic router that mirrors`,
+      );
+    },
+
+    async removeManagedRoutes(rollout) {
+      const ctx = rolloutContext(rollout, pluginName);
+      if (ctx.managedRoutes.length === 0) return;
+      await eachIngress(
+        rollout,
+        ctx,
+        (ingress) => planRemoveManagedRoutes(ingress, ctx),
+        (name) => `Updating Ingress \`${name}\` removing managed routes`,
+      );
+    },
+  };
+}
