@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { loadYaml } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/settings.js';
+
+interface PluginItem {
+  name: string;
+  location: string;
+  args?: string[];
+}
+
+const configMap = loadYaml<{ kind: string; metadata: { name: string }; data: Record<string, string> }>(
+  readFileSync(new URL('../../plugin.yaml', import.meta.url), 'utf8'),
+);
+const items = loadYaml<PluginItem[]>(configMap.data.trafficRouterPlugins!);
+const defaults = parseSettings([], {}).settings;
+
+describe('plugin.yaml', () => {
+  it('is the argo-rollouts-config ConfigMap with one traffic-router plugin entry', () => {
+    expect(configMap.kind).toBe('ConfigMap');
+    expect(configMap.metadata.name).toBe('argo-rollouts-config');
+    expect(items).toHaveLength(1);
+  });
+
+  it("uses a name Argo accepts, equal to the sidecar's default --plugin-name", () => {
+    // utils/plugin/types: <namespace>/<name>
+    expect(items[0]!.name).toMatch(/^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/);
+    expect(items[0]!.name).toBe(defaults.pluginName);
+  });
+
+  it("points at a file:// handshake binary whose --sidecar is the sidecar's default --plugin-listen", () => {
+    expect(items[0]!.location).toMatch(/^file:\/\/\/.+\/handshake$/);
+    expect(items[0]!.args).toContain(`--sidecar=${defaults.pluginListen}`);
+    expect(items[0]!.args).toContain(`--plugin-name=${defaults.pluginName}`);
+  });
+});
