@@ -2,27 +2,9 @@
 // whole, byte by byte, in random small chunks and (small ones) split at every byte boundary, and
 // compared with Go's own description of every value.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobInterface, GobTime, gobTypeName, type GobStruct } from '../../../src/goplugin/gob/index.js';
-import { byteByByte, canonical, decodeChunks, normaliseGo, randomChunks, splitAt, whole } from './helpers.js';
-
-export interface Vector {
-  name: string;
-  hex: string;
-  values: unknown[];
-  deterministic: boolean;
-}
-
-export const vectors: Vector[] = JSON.parse(
-  readFileSync(new URL('./fixtures/vectors.json', import.meta.url), 'utf8'),
-) as Vector[];
-
-function vector(name: string): Vector {
-  const v = vectors.find((x) => x.name === name);
-  if (!v) throw new Error(`no vector ${name}`);
-  return v;
-}
+import { byteByByte, canonical, decodeChunks, normaliseGo, randomChunks, splitAt, vector, vectors, whole } from './helpers.js';
 
 const strategies = [
   ['whole', whole],

@@ -1,6 +1,7 @@
 // Shared by the gob tests: hex parsing, feeding strategies and the canonical form the Go generator
 // (test/goplugin/gobgen/describe.go) writes for every value.
 
+import { readFileSync } from 'node:fs';
 import { GobComplex, GobDecoder, GobInterface, GobOpaque, GobTime, type GobValue } from '../../../src/goplugin/gob/index.js';
 
 /** Hex with spaces, newlines and `"text"` runs (the spec's notation) to bytes. */
@@ -98,4 +99,24 @@ export function normaliseGo(c: unknown): Canon {
     return out;
   }
   return c as Canon;
+}
+
+/** One stream written by Go's encoder (test/goplugin/gobgen `gen`). */
+export interface Vector {
+  name: string;
+  hex: string;
+  /** Go's description of each value (describe.go). */
+  values: unknown[];
+  /** False when a map with several entries makes Go's byte order random. */
+  deterministic: boolean;
+}
+
+export const vectors: Vector[] = JSON.parse(
+  readFileSync(new URL('./fixtures/vectors.json', import.meta.url), 'utf8'),
+) as Vector[];
+
+export function vector(name: string): Vector {
+  const v = vectors.find((x) => x.name === name);
+  if (!v) throw new Error(`no vector ${name}`);
+  return v;
 }

@@ -5,6 +5,7 @@
 //	go run . decode      reads {"hex": "...", "kinds": [...]} on stdin: one gob stream holding values
 //	                     of the listed reply kinds, decodes them in order, prints them as JSON
 //	go run . jsonnames   prints the JSON name of every struct field reachable from Argo's RPC arguments
+//	go run . rolloutjson prints the Rollout of the Argo vectors as Kubernetes JSON (encoding/json)
 package main
 
 import (
@@ -30,6 +31,8 @@ func main() {
 		err = decodeMode(os.Stdin)
 	case "jsonnames":
 		err = writeJSON(jsonNames())
+	case "rolloutjson":
+		err = writeJSON(testRollout())
 	default:
 		err = fmt.Errorf("unknown mode %q (gen, decode, jsonnames)", mode)
 	}

@@ -163,11 +163,16 @@ func generate() []Vector {
 
 // argoVectors are the plugin stream as the controller writes it: request header, then the argument
 // inside an `any`, one gob Encoder for the whole stream.
-func argoVectors() []Vector {
+func testRollout() v1alpha1.Rollout {
 	var ro v1alpha1.Rollout
 	if err := yaml.UnmarshalStrict(rolloutYAML, &ro); err != nil {
 		panic(err)
 	}
+	return ro
+}
+
+func argoVectors() []Vector {
+	ro := testRollout()
 	dests := []v1alpha1.WeightDestination{{ServiceName: "extra", PodTemplateHash: "abc123", Weight: 5}, {ServiceName: "zero"}}
 	pct := int32(50)
 	header := ro.Spec.Strategy.Canary.Steps[2].SetHeaderRoute
