@@ -75,6 +75,10 @@ export class YamuxStream extends Duplex {
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: READABLE_HIGH_WATER_MARK, decodeStrings: true });
     this.streamState = state;
+    // Streams are opened by the remote peer, and a peer reset or a dying session must never crash the
+    // process because nobody (or only pipe(), which re-throws) listened: errors still reach every
+    // listener, and `terminationReason` keeps them for code that only watches 'close'.
+    this.on('error', ignoreError);
   }
 
   get state(): StreamState {
@@ -120,14 +124,14 @@ export class YamuxStream extends Duplex {
     this.receiveFlags(header);
     if (this.streamState === StreamState.Reset) return;
 
-    if (isData) {
-      if (payload.length > 0) {
-        this.recvWindow -= payload.length;
-        this.recvQueue.push(payload);
-        this.recvQueued += payload.length;
-      }
-      this.deliver();
-    } else if (header.length > 0) {
+    if (isData && payload.length > 0) {
+      this.recvWindow -= payload.length;
+      this.recvQueue.push(payload);
+      this.recvQueued += payload.length;
+    }
+    // FIN on either frame type ends the Readable once the queue is drained.
+    if (payload.length > 0 || this.remoteFin) this.deliver();
+    if (!isData && header.length > 0) {
       this.sendWindow += header.length;
       this.flushWrite();
     }
@@ -279,12 +283,11 @@ export class YamuxStream extends Duplex {
     return undefined;
   }
 
-  /**
-   * Ends the stream abnormally. The error is raised as an 'error' event only when someone listens for it:
-   * an idle stream nobody watches (go-plugin's stdout/stderr streams) must not crash the process.
-   */
+  /** Ends the stream abnormally; see the constructor for why this cannot crash the process. */
   private terminate(reason: Error): void {
     this.reason ??= reason;
-    this.destroy(this.listenerCount('error') > 0 ? reason : undefined);
+    this.destroy(reason);
   }
 }
+
+function ignoreError(): void {}

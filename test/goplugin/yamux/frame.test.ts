@@ -64,7 +64,7 @@ describe('header encode/decode', () => {
   it.each([
     [h(FrameType.WindowUpdate, Flag.SYN | Flag.ACK, 7, 0), 'WindowUpdate SYN|ACK stream=7 length=0'],
     [h(FrameType.Data, 0, 1, 98), 'Data stream=1 length=98'],
-    [{ ...h(9, 0x30, 1, 0), version: 2 }, 'type(9) 0x30 stream=1 length=0 version=2'],
+    [{ ...h(9 as FrameType, 0x30, 1, 0), version: 2 }, 'type(9) 0x30 stream=1 length=0 version=2'],
   ])('stringifies %j', (header, text) => {
     expect(stringifyHeader(header)).toBe(text);
   });

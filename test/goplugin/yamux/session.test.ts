@@ -291,6 +291,18 @@ describe('streams', () => {
     expect(stream.destroyed).toBe(true);
   });
 
+  it('a FIN on a WindowUpdate frame (how Go half-closes) ends the Readable after the queued data', async () => {
+    const h = start();
+    h.peer.send(frame(WindowUpdate, SYN, 1), frame(Data, 0, 1, Buffer.from('abc')), frame(WindowUpdate, FIN, 1));
+    await settle();
+    const stream = h.streams[0]!;
+    stream.setEncoding('utf8');
+    let text = '';
+    stream.on('data', (c: string) => (text += c));
+    await new Promise((resolve) => stream.once('end', resolve));
+    expect(text).toBe('abc');
+  });
+
   it('our FIN first, then the peer FIN closes the stream', async () => {
     const h = start();
     h.peer.send(frame(WindowUpdate, SYN, 1));

@@ -281,9 +281,9 @@ func serverClose(session *yamux.Session, o options) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := stream.Write([]byte("close the session")); err != nil {
-		return nil, err
-	}
+	// The server closes the session as soon as this arrives, so Write may itself report the shutdown
+	// (yamux races the send confirmation against the shutdown signal): not an error here.
+	_, _ = stream.Write([]byte("close the session"))
 	_, readErr := io.ReadAll(stream)
 	shutdown := waitShutdown(session)
 	_, openErr := session.OpenStream()
