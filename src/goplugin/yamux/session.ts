@@ -8,6 +8,7 @@
 // controller restarts the plugin instead of talking to half a session.
 
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FrameDecoder } from './decoder.js';
 import {
@@ -137,6 +138,8 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> implements St
     this.maxStreamWindow = this.options.maxStreamWindow;
     this.decoder = new FrameDecoder((header, payload) => this.handleFrame(header, payload), this.maxStreamWindow);
 
+    // yamux does its own framing; Nagle would hold back a small reply behind an unacknowledged segment.
+    if (socket instanceof Socket) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => this.shutdown(undefined, false));
@@ -206,8 +209,8 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> implements St
 
   /** @internal */
   sendFrame(type: FrameType, flags: number, streamId: number, length: number, body?: Buffer): void {
-    if (this.isClosed) return;
     const socket = this.socket;
+    if (this.isClosed || !socket.writable) return;
     if (body === undefined || body.length === 0) {
       socket.write(encodeHeader(type, flags, streamId, length));
     } else if (body.length <= COALESCE_LIMIT) {
@@ -247,10 +250,15 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> implements St
 
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
+    // Everything this chunk provokes (ACKs, pongs, window updates, replies written synchronously by
+    // stream handlers) leaves in one write.
+    this.socket.cork();
     try {
       this.decoder.push(chunk);
     } catch (error) {
       this.shutdown(error instanceof Error ? error : new Error(String(error)), true);
+    } finally {
+      this.socket.uncork();
     }
   }
 
