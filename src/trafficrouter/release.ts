@@ -6,10 +6,12 @@
 
 import type { Ingress, IngressEdit } from '../k8s/ingress.js';
 import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
-import { splitRouteKey } from './keys.js';
+import { actionKey, splitRouteKey } from './keys.js';
 import { ownerOtherThan } from './managed.js';
 import { withoutRoutePaths } from './paths.js';
 import { EditBuilder } from './plans.js';
+import type { Rollout } from './rollout.js';
+import { rolloutContext } from './view.js';
 
 export interface ReleaseTarget {
   rolloutName: string;
@@ -67,4 +69,20 @@ export function releaseRollout(ingress: Ingress, target: ReleaseTarget): Ingress
   b.managed.delete(target.rolloutName);
   b.setRules(rules);
   return b.finish();
+}
+
+/**
+ * The release target for one Ingress from the last Rollout object seen (its spec for the port and action key,
+ * its status for the ping-pong role). An Ingress the Rollout no longer lists falls back to the top servicePort.
+ * Throws ConfigError when that Rollout's plugin block cannot be read.
+ */
+export function releaseTargetFor(rollout: Rollout, pluginName: string, ingressName: string): ReleaseTarget {
+  const ctx = rolloutContext(rollout, pluginName);
+  const listed = ctx.config.ingresses.find((i) => i.name === ingressName);
+  return {
+    rolloutName: rollout.metadata.name,
+    stableService: ctx.services.stable,
+    servicePort: listed?.servicePort ?? ctx.config.servicePort,
+    actionKey: actionKey(ctx.config.annotationPrefix, ctx.services.action),
+  };
 }

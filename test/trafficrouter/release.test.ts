@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyIngressEdit, type Ingress } from '../../src/k8s/ingress.js';
 import { ManagedAnnotationsError } from '../../src/trafficrouter/managed.js';
-import { releaseRollout, type ReleaseTarget } from '../../src/trafficrouter/release.js';
-import { MANAGED, PREFIX } from './fixtures.js';
+import { releaseRollout, releaseTargetFor, type ReleaseTarget } from '../../src/trafficrouter/release.js';
+import { makeRollout, MANAGED, PLUGIN, PREFIX } from './fixtures.js';
 
 const X = `${PREFIX}/actions.stable-service`;
 const XC = `${PREFIX}/conditions.stable-service`;
@@ -106,5 +106,20 @@ describe('releaseRollout: cases Argo gets wrong (§3.4 failure modes)', () => {
   it('an action key that is already gone is not recreated', () => {
     const ing = argoIngress({ [MANAGED]: `{"rollout":["${X}"]}` });
     expect(releaseRollout(ing, target)).toEqual({ annotations: { [MANAGED]: null } });
+  });
+});
+
+describe('releaseTargetFor: from the last Rollout seen', () => {
+  it.each([
+    ['plain', makeRollout({ plugin: { ingress: 'ing', servicePort: 80 } }), 'ing',
+      { rolloutName: 'rollout', stableService: 'stable-svc', servicePort: 80, actionKey: `${PREFIX}/actions.stable-svc` }],
+    ['rootService and per-Ingress port', makeRollout({ plugin: { ingresses: ['a', { name: 'b', servicePort: 8443 }], servicePort: 80, rootService: 'root' } }), 'b',
+      { rolloutName: 'rollout', stableService: 'stable-svc', servicePort: 8443, actionKey: `${PREFIX}/actions.root` }],
+    ['ping-pong after a promotion to ping', makeRollout({ plugin: { ingress: 'ing', servicePort: 80, rootService: 'root' }, pingPong: { pingService: 'ping', pongService: 'pong' }, stablePingPong: 'ping' }), 'ing',
+      { rolloutName: 'rollout', stableService: 'ping', servicePort: 80, actionKey: `${PREFIX}/actions.root` }],
+    ['an Ingress no longer listed uses the top servicePort', makeRollout({ plugin: { ingress: 'new', servicePort: 81, annotationPrefix: 'custom' } }), 'old',
+      { rolloutName: 'rollout', stableService: 'stable-svc', servicePort: 81, actionKey: 'custom/actions.stable-svc' }],
+  ])('%s', (_name, rollout, ingress, expected) => {
+    expect(releaseTargetFor(rollout, PLUGIN, ingress)).toEqual(expected);
   });
 });
