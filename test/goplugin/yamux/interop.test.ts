@@ -53,6 +53,13 @@ describe('interop with the Go yamux v0.1.2 client', () => {
     await expect(server.firstClose).resolves.toBeUndefined();
   });
 
+  it('carries 2000 small request/reply round trips on one stream (the net/rpc traffic shape)', async () => {
+    const server = await serve(echo);
+    const peer = await runGoPeer(binary, server.addr, 'round-trips', ['-rounds', '2000']);
+    expect(peer.code, peer.stderr).toBe(0);
+    expect(peer.result['rounds']).toBe(2000);
+  });
+
   it("serves go-plugin's stream layout: ACKs idle streams 1, 3, 5 and echoes the broker id on 7", async () => {
     const server = await serve((stream, _session, index) => {
       if (index !== 3) return;

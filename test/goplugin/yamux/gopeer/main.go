@@ -31,6 +31,7 @@ type options struct {
 	openTimeout  time.Duration
 	closeTimeout time.Duration
 	idle         time.Duration
+	rounds       int
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.DurationVar(&o.openTimeout, "open-timeout", 75*time.Second, "yamux StreamOpenTimeout")
 	flag.DurationVar(&o.closeTimeout, "close-timeout", 5*time.Minute, "yamux StreamCloseTimeout")
 	flag.DurationVar(&o.idle, "idle", time.Second, "idle period (idle scenario)")
+	flag.IntVar(&o.rounds, "rounds", 1000, "request/reply round trips (round-trips scenario)")
 	flag.Parse()
 
 	result, err := run(o)
@@ -68,6 +70,7 @@ var scenarios = map[string]func(*yamux.Session, options) (result, error){
 	"server-open":     serverOpen,
 	"server-blocked":  serverBlocked,
 	"goplugin-layout": gopluginLayout,
+	"round-trips":     roundTrips,
 }
 
 func run(o options) (result, error) {
@@ -357,6 +360,31 @@ func serverBlocked(session *yamux.Session, o options) (result, error) {
 		return nil, fmt.Errorf("stream A: got %d bytes, want the %d-byte pattern", len(got), len(want))
 	}
 	return result{"bytes": len(got)}, nil
+}
+
+// roundTrips: small request/reply exchanges on one stream, the shape of net/rpc traffic; reports the
+// mean round-trip time so a stalled small write (Nagle, a missing flush) shows up as milliseconds.
+func roundTrips(session *yamux.Session, o options) (result, error) {
+	stream, err := session.OpenStream()
+	if err != nil {
+		return nil, err
+	}
+	request := payload(5, 200)
+	reply := make([]byte, len(request))
+	start := time.Now()
+	for i := 0; i < o.rounds; i++ {
+		if _, err := stream.Write(request); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(stream, reply); err != nil {
+			return nil, fmt.Errorf("round %d: %w", i, err)
+		}
+		if !bytes.Equal(reply, request) {
+			return nil, fmt.Errorf("round %d: wrong echo", i)
+		}
+	}
+	mean := time.Since(start) / time.Duration(o.rounds)
+	return result{"rounds": o.rounds, "meanMicros": mean.Microseconds()}, nil
 }
 
 func waitShutdown(session *yamux.Session) string {
