@@ -463,10 +463,7 @@ export class GobDecoder {
       if (width > 8) throw this.fail(`invalid message length prefix byte 0x${b.toString(16)}`);
       if (p + width > this.len) return false;
       n = 0;
-      for (let k = 0; k < width; k++) {
-        n = n * 256 + buf[p + k]!;
-        if (n > this.maxMessageBytes) throw this.fail(`message length exceeds the limit of ${this.maxMessageBytes} bytes`);
-      }
+      for (let k = 0; k < width; k++) n = n * 256 + buf[p + k]!;
       p += width;
     }
     if (n > this.maxMessageBytes) {
