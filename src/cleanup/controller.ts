@@ -1,0 +1,123 @@
+// Keeps the last seen state of every Rollout and releases Ingresses when a Rollout is deleted or stops naming
+// them. Fed by the Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while
+// the sidecar was down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
+// sweep can tell "gone" from "managed by someone else".
+
+import type { Logger } from '../logger.js';
+import type { Ingress } from '../k8s/ingress.js';
+import { ingressClass } from '../trafficrouter/ingress-checks.js';
+import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
+import type { Rollout } from '../trafficrouter/rollout.js';
+import { MANAGED_ANNOTATIONS_KEY } from '../trafficrouter/types.js';
+import type { Releaser, ReleaseOutcome } from './releaser.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, rolloutId, type Hold } from './targets.js';
+
+export interface CleanupControllerOptions {
+  pluginName: string;
+  /** Ingress classes the sweep looks at (`--alb-ingress-classes`); `''` means Ingresses without a class. */
+  albIngressClasses: readonly string[];
+  releaser: Releaser;
+  logger?: Logger;
+  /** Told about every deleted Rollout (the event sink drops its state). */
+  onDeleted?: (rollout: Rollout) => void;
+  /** Deleted Rollouts whose holds are remembered for the sweep. */
+  maxTombstones?: number;
+}
+
+interface Seen {
+  rollout: Rollout;
+  holds: Hold[];
+}
+
+export class CleanupController {
+  private readonly seen = new Map<string, Seen>();
+  private readonly tombstones = new Map<string, Hold[]>();
+  private readonly maxTombstones: number;
+
+  constructor(private readonly opts: CleanupControllerOptions) {
+    this.maxTombstones = opts.maxTombstones ?? 1000;
+  }
+
+  get(namespace: string, name: string): Rollout | undefined {
+    return this.seen.get(rolloutId(namespace, name))?.rollout;
+  }
+
+  /** A Rollout was added or changed: release the Ingresses it no longer names. */
+  async upsert(rollout: Rollout): Promise<ReleaseOutcome[]> {
+    const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
+    const now = holdsOf(rollout, this.opts.pluginName);
+    const prev = this.seen.get(id);
+    this.tombstones.delete(id);
+    let holds: Hold[];
+    if (now.kind === 'holds') holds = now.holds;
+    else if (now.kind === 'none') holds = [];
+    else {
+      this.opts.logger?.debug({ rollout: id, reason: now.reason }, 'plugin block unreadable; keeping the Ingresses it held');
+      holds = prev?.holds ?? [];
+    }
+    this.seen.set(id, { rollout, holds });
+    const dropped = prev ? droppedHolds(prev.holds, now) : [];
+    return this.releaseAll(rollout.metadata.namespace, dropped);
+  }
+
+  /** A Rollout was deleted: release every Ingress it held, as of its last state. */
+  async remove(rollout: Rollout): Promise<ReleaseOutcome[]> {
+    const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
+    const now = holdsOf(rollout, this.opts.pluginName);
+    const holds = now.kind === 'holds' ? now.holds : (this.seen.get(id)?.holds ?? []);
+    this.seen.delete(id);
+    if (holds.length > 0) {
+      this.tombstones.set(id, holds);
+      while (this.tombstones.size > this.maxTombstones) this.tombstones.delete(this.tombstones.keys().next().value as string);
+    }
+    this.opts.onDeleted?.(rollout);
+    return this.releaseAll(rollout.metadata.namespace, holds);
+  }
+
+  /**
+   * Releases every managed entry on the given Ingresses whose Rollout is gone, or uses this plugin and no longer
+   * names the Ingress. Only call this once the watch has listed every Rollout.
+   */
+  async sweep(ingresses: readonly Ingress[]): Promise<ReleaseOutcome[]> {
+    const work: Array<Promise<ReleaseOutcome>> = [];
+    for (const ing of ingresses) {
+      const raw = ing.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY];
+      if (!raw || !this.opts.albIngressClasses.includes(ingressClass(ing))) continue;
+      const ns = ing.metadata.namespace || 'default';
+      let names: string[];
+      try {
+        names = [...parseManagedAnnotations(raw).keys()];
+      } catch (err) {
+        if (!(err instanceof ManagedAnnotationsError)) throw err;
+        this.opts.logger?.warn({ ingress: `${ns}/${ing.metadata.name}`, err: err.message }, 'sweep skipped an Ingress');
+        continue;
+      }
+      for (const name of names) {
+        const id = rolloutId(ns, name);
+        const seen = this.seen.get(id);
+        if (!seen) {
+          const remembered = this.tombstones.get(id)?.find((h) => h.ingress === ing.metadata.name);
+          work.push(this.opts.releaser.release(ns, ing.metadata.name, remembered?.target ?? ((live) => inferTarget(live, name))));
+          continue;
+        }
+        const holds = holdsOf(seen.rollout, this.opts.pluginName);
+        if (holds.kind !== 'holds' || holds.holds.length === 0) continue;
+        if (holds.holds.some((h) => h.ingress === ing.metadata.name)) continue;
+        if (builtInAlbIngresses(seen.rollout).includes(ing.metadata.name)) continue;
+        const base = holds.holds[0]!.target;
+        work.push(
+          this.opts.releaser.release(ns, ing.metadata.name, (live) => ({
+            ...base,
+            servicePort: inferTarget(live, name)?.servicePort || base.servicePort,
+          })),
+        );
+      }
+    }
+    return Promise.all(work);
+  }
+
+  private releaseAll(namespace: string | undefined, holds: Hold[]): Promise<ReleaseOutcome[]> {
+    const ns = namespace || 'default';
+    return Promise.all(holds.map((h) => this.opts.releaser.release(ns, h.ingress, h.target)));
+  }
+}

@@ -1,0 +1,250 @@
+// Cleanup cases at the HTTP wire level: the real Ingress client (client-node) talks to a nock API server, and
+// each case checks the exact merge patch sent.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import nock from 'nock';
+import { createIngressClient } from '../../src/k8s/ingress-client.js';
+import { CleanupController } from '../../src/cleanup/controller.js';
+import { createReleaser, type ReleaseOutcome } from '../../src/cleanup/releaser.js';
+import type { Ingress } from '../../src/k8s/ingress.js';
+import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, NS, P, path, PLUGIN, rollout } from './fixtures.js';
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+function setup(ingresses: Ingress[], opts: { patchStatuses?: number[] } = {}) {
+  const api = fakeIngressApi(ingresses, opts);
+  const outcomes: ReleaseOutcome[] = [];
+  const deleted: string[] = [];
+  const controller = new CleanupController({
+    pluginName: PLUGIN,
+    albIngressClasses: ['alb'],
+    releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => outcomes.push(o) }),
+    onDeleted: (r) => deleted.push(r.metadata.name),
+  });
+  return { controller, patches: api.patches, outcomes, deleted };
+}
+
+const managed = (m: Record<string, string[]>) => JSON.stringify(m);
+const key = (svc: string) => `${P}/actions.${svc}`;
+const cond = (svc: string) => `${P}/conditions.${svc}`;
+
+interface Case {
+  name: string;
+  rollouts: Rollout[];
+  deleted: string;
+  ingress: Ingress;
+  annotations: Record<string, string | null>;
+  rules?: unknown[];
+}
+
+const cases: Case[] = [
+  {
+    name: 'plain: action back to 100 % stable, managed key removed',
+    rollouts: [rollout()],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      { [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]), [MANAGED]: managed({ web: [key('app-stable')] }), 'example.com/owner': 'team-a' },
+      [path('app-stable')],
+    ),
+    annotations: { [key('app-stable')]: fwd(['app-stable', 80, 100]), [MANAGED]: null },
+  },
+  {
+    name: 'rootService: the root key gets 100 % on the stable service (Argo finds no port and gives up)',
+    rollouts: [rollout({ rootService: 'app-root' })],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      { [key('app-root')]: fwd(['app-canary', 80, 40], ['app-stable', 80, 60]), [MANAGED]: managed({ web: [key('app-root')] }) },
+      [path('app-root')],
+    ),
+    annotations: { [key('app-root')]: fwd(['app-stable', 80, 100]), [MANAGED]: null },
+  },
+  {
+    name: 'ping-pong, ping stable: 100 % on ping',
+    rollouts: [rollout({ rootService: 'app-root', pingPong: true, stablePingPong: 'ping' })],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      { [key('app-root')]: fwd(['app-pong', 80, 25], ['app-ping', 80, 75]), [MANAGED]: managed({ web: [key('app-root')] }) },
+      [path('app-root')],
+    ),
+    annotations: { [key('app-root')]: fwd(['app-ping', 80, 100]), [MANAGED]: null },
+  },
+  {
+    name: 'ping-pong, pong stable: 100 % on pong (the role in status decides, not the key)',
+    rollouts: [rollout({ rootService: 'app-root', pingPong: true, stablePingPong: 'pong' })],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      { [key('app-root')]: fwd(['app-ping', 80, 25], ['app-pong', 80, 75]), [MANAGED]: managed({ web: [key('app-root')] }) },
+      [path('app-root')],
+    ),
+    annotations: { [key('app-root')]: fwd(['app-pong', 80, 100]), [MANAGED]: null },
+  },
+  {
+    name: 'header route present: its action, condition and inserted path go',
+    rollouts: [rollout({ managedRoutes: ['beta-users'] })],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      {
+        [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]),
+        [key('beta-users')]: fwd(['app-canary', 80, 100]),
+        [cond('beta-users')]: '[{"Field":"http-header","HttpHeaderConfig":{"HttpHeaderName":"X-Beta","Values":["true"]}}]',
+        [MANAGED]: managed({ web: [key('app-stable'), key('beta-users'), cond('beta-users')] }),
+      },
+      [path('beta-users'), path('app-stable')],
+    ),
+    annotations: { [key('app-stable')]: fwd(['app-stable', 80, 100]), [key('beta-users')]: null, [cond('beta-users')]: null, [MANAGED]: null },
+    rules: [{ host: 'shop.example.com', http: { paths: [path('app-stable')] } }],
+  },
+  {
+    name: "two Rollouts on one Ingress: only the deleted one's keys change",
+    rollouts: [rollout(), rollout({ name: 'api', stable: 'api-stable', canary: 'api-canary' })],
+    deleted: 'web',
+    ingress: ingress(
+      'app',
+      {
+        [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]),
+        [key('api-stable')]: fwd(['api-canary', 80, 50], ['api-stable', 80, 50]),
+        [MANAGED]: managed({ api: [key('api-stable')], web: [key('app-stable')] }),
+      },
+      [path('app-stable', '/web/*'), path('api-stable', '/api/*')],
+    ),
+    annotations: { [key('app-stable')]: fwd(['app-stable', 80, 100]), [MANAGED]: managed({ api: [key('api-stable')] }) },
+  },
+];
+
+describe('deleted Rollout', () => {
+  it.each(cases)('$name', async (c) => {
+    const { controller, patches, outcomes, deleted } = setup([c.ingress]);
+    for (const r of c.rollouts) expect(await controller.upsert(r)).toEqual([]);
+    const gone = c.rollouts.find((r) => r.metadata.name === c.deleted)!;
+    expect(await controller.remove(gone)).toEqual(['released']);
+    expect(patches).toEqual([
+      {
+        ingress: 'app',
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { resourceVersion: '41', annotations: c.annotations }, ...(c.rules ? { spec: { rules: c.rules } } : {}) },
+      },
+    ]);
+    expect(outcomes).toEqual(['released']);
+    expect(deleted).toEqual([c.deleted]);
+  });
+
+  it('uses the last seen state when the deleted object carries an unreadable plugin block', async () => {
+    const ing = ingress('app', { [key('app-stable')]: fwd(['app-canary', 80, 5], ['app-stable', 80, 95]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+    const { controller, patches } = setup([ing]);
+    await controller.upsert(rollout());
+    const broken = rollout();
+    (broken.spec.strategy.canary!.trafficRouting!.plugins![PLUGIN] as Record<string, unknown>).servicePort = 'eighty';
+    expect(await controller.upsert(broken)).toEqual([]);
+    expect(await controller.remove(broken)).toEqual(['released']);
+    expect(patches[0]!.body.metadata.annotations[key('app-stable')]).toBe(fwd(['app-stable', 80, 100]));
+  });
+
+  it('re-reads and recomputes after a 409 Conflict', async () => {
+    const ing = ingress('app', { [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+    const { controller, patches } = setup([ing], { patchStatuses: [409] });
+    await controller.upsert(rollout());
+    expect(await controller.remove(rollout())).toEqual(['released']);
+    expect(patches.map((p) => p.body.metadata.resourceVersion)).toEqual(['41', '42']);
+  });
+
+  it('does nothing when the Ingress is already gone', async () => {
+    const { controller, patches } = setup([]);
+    await controller.upsert(rollout());
+    expect(await controller.remove(rollout())).toEqual(['ingress_gone']);
+    expect(patches).toEqual([]);
+  });
+
+  it('writes nothing when the Ingress holds nothing of the Rollout', async () => {
+    const ing = ingress('app', { [key('api-stable')]: fwd(['api-stable', 80, 100]), [MANAGED]: managed({ api: [key('api-stable')] }) }, [path('api-stable')]);
+    const { controller, patches } = setup([ing]);
+    expect(await controller.remove(rollout())).toEqual(['unchanged']);
+    expect(patches).toEqual([]);
+  });
+});
+
+describe('Rollout stops naming an Ingress', () => {
+  const appIng = () => ingress('app', { [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+  const internal = () =>
+    ingress('app-internal', { [key('app-stable')]: fwd(['app-canary', 8080, 20], ['app-stable', 8080, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+
+  it.each<{ name: string; after: Rollout; released: string[] }>([
+    { name: 'one of two Ingresses dropped', after: rollout({ ingresses: ['app'] }), released: ['app-internal'] },
+    { name: 'plugin block removed', after: rollout({ plugin: 'someone-else/router' }), released: ['app', 'app-internal'] },
+    { name: 'nothing dropped', after: rollout({ ingresses: ['app', { name: 'app-internal', servicePort: 8080 }] }), released: [] },
+  ])('$name', async ({ after, released }) => {
+    const { controller, patches } = setup([appIng(), internal()]);
+    await controller.upsert(rollout({ ingresses: ['app', { name: 'app-internal', servicePort: 8080 }] }));
+    await controller.upsert(after);
+    expect(patches.map((p) => p.ingress).sort()).toEqual(released);
+    const internalPatch = patches.find((p) => p.ingress === 'app-internal');
+    if (internalPatch) expect(internalPatch.body.metadata.annotations[key('app-stable')]).toBe(fwd(['app-stable', 8080, 100]));
+  });
+
+  it('an unreadable plugin block (user mid-edit) releases nothing', async () => {
+    const { controller, patches } = setup([appIng()]);
+    await controller.upsert(rollout());
+    const broken = rollout();
+    delete (broken.spec.strategy.canary as Record<string, unknown>).stableService;
+    expect(await controller.upsert(broken)).toEqual([]);
+    expect(patches).toEqual([]);
+  });
+});
+
+describe('sweep', () => {
+  it('releases entries of Rollouts that are gone, or that no longer name the Ingress, and nothing else', async () => {
+    const ingresses = [
+      // ghost was deleted while the sidecar was down; web still names this Ingress.
+      ingress(
+        'app',
+        {
+          [key('ghost-root')]: fwd(['ghost-canary', 80, 10], ['ghost-stable', 80, 90]),
+          [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]),
+          [MANAGED]: managed({ ghost: [key('ghost-root')], web: [key('app-stable')] }),
+        },
+        [path('ghost-root'), path('app-stable')],
+      ),
+      // Not an ALB class: never touched.
+      ingress('nginx-app', { [key('ghost-root')]: fwd(['ghost-stable', 80, 100]), [MANAGED]: managed({ ghost: [key('ghost-root')] }) }, [path('ghost-root')], 'nginx'),
+      // legacy uses Argo's built-in trafficRouting.alb: Argo's business.
+      ingress('legacy', { [key('legacy-stable')]: fwd(['legacy-canary', 80, 0], ['legacy-stable', 80, 100]), [MANAGED]: managed({ legacy: [key('legacy-stable')] }) }, [path('legacy-stable')]),
+      // web used to name this one too.
+      ingress('old', { [key('app-stable')]: fwd(['app-canary', 443, 20], ['app-stable', 443, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]),
+      // Unreadable bookkeeping: skipped, not guessed at.
+      ingress('broken', { [MANAGED]: 'not json' }, [path('x')]),
+    ];
+    const { controller, patches } = setup(ingresses);
+    const legacy: Rollout = {
+      metadata: { name: 'legacy', namespace: NS },
+      spec: { strategy: { canary: { stableService: 'legacy-stable', canaryService: 'legacy-canary', trafficRouting: { alb: { ingress: 'legacy', servicePort: 80 } } } } },
+    };
+    await controller.upsert(rollout());
+    await controller.upsert(legacy);
+    expect((await controller.sweep(ingresses)).sort()).toEqual(['released', 'released']);
+    expect(patches.map((p) => [p.ingress, p.body.metadata.annotations]).sort()).toEqual([
+      ['app', { [key('ghost-root')]: fwd(['ghost-stable', 80, 100]), [MANAGED]: managed({ web: [key('app-stable')] }) }],
+      ['old', { [key('app-stable')]: fwd(['app-stable', 443, 100]), [MANAGED]: null }],
+    ]);
+  });
+
+  it('retries a release that failed at deletion time with the remembered target', async () => {
+    const ing = ingress('app', { [key('app-root')]: fwd(['app-ping', 80, 25], ['app-pong', 80, 75]), [MANAGED]: managed({ web: [key('app-root')] }) }, [path('app-root')]);
+    const failing = nock(API).get(`/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/app`).reply(500, { kind: 'Status', code: 500, message: 'etcdserver: request timed out' });
+    const { controller, patches, outcomes } = setup([ing]);
+    const web = rollout({ rootService: 'app-root', pingPong: true, stablePingPong: 'pong' });
+    await controller.upsert(web);
+    expect(await controller.remove(web)).toEqual(['error']);
+    failing.done();
+    expect(await controller.sweep([ing])).toEqual(['released']);
+    expect(patches[0]!.body.metadata.annotations).toEqual({ [key('app-root')]: fwd(['app-pong', 80, 100]), [MANAGED]: null });
+    expect(outcomes).toEqual(['error', 'released']);
+  });
+});
