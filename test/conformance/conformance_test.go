@@ -7,6 +7,8 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,13 +30,17 @@ type env struct {
 }
 
 func newEnv(t *testing.T, ingresses ...string) *env {
+	return newEnvArgs(t, nil, ingresses...)
+}
+
+func newEnvArgs(t *testing.T, sidecarArgs []string, ingresses ...string) *env {
 	kube := newFakeKube(t)
 	doc := readFixture(t, "ingress.yaml")
 	kube.putIngressYAML(t, doc, nil)
 	for _, name := range ingresses {
 		kube.putIngressYAML(t, doc, withName("shop", name))
 	}
-	return &env{kube: kube, sidecar: startSidecar(t, freeLoopbackAddr(t), kube.writeKubeconfig(t))}
+	return &env{kube: kube, sidecar: startSidecar(t, freeLoopbackAddr(t), kube.writeKubeconfig(t), sidecarArgs...)}
 }
 
 // checkUntouched asserts the annotations we do not own survived.
@@ -243,6 +249,56 @@ func TestConcurrentCalls(t *testing.T) {
 		if got := e.kube.annotations(t, "shop", names[i])[actionKey]; got != want {
 			t.Errorf("%s:\n got %s\nwant %s", names[i], got, want)
 		}
+	}
+}
+
+// A call stuck on a slow Kubernetes API answers with an ErrorString at the sidecar's deadline instead of
+// hanging the controller worker, and Control.Ping is answered meanwhile.
+func TestSlowCallRunsIntoTheDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnvArgs(t, []string{"--rpc-timeout-seconds=5"}, "slow-ingress")
+	release := e.kube.stallIngress(t, "slow-ingress")
+	pc := mustPluginClient(t, e.sidecar.addr)
+
+	result := make(chan types.RpcError, 1)
+	go func() {
+		ro := loadRollout(t, func(r *v1alpha1.Rollout) { setPluginConfig(r, `{"ingress":"slow-ingress","servicePort":80}`) })
+		result <- pc.plugin.SetWeight(ro, 10, nil)
+	}()
+	waitFor(t, 10*time.Second, "the SetWeight to reach the API server", func() bool {
+		return len(e.kube.requests("GET", "/ingresses/slow-ingress")) > 0
+	})
+	for i := 0; i < 3; i++ {
+		if err := pc.rpc.Ping(); err != nil {
+			t.Fatalf("Ping while SetWeight is stuck: %v", err)
+		}
+		select {
+		case r := <-result:
+			t.Fatalf("SetWeight returned while the API server was still stalled: %q", r.Error())
+		default:
+		}
+	}
+	r := <-result
+	if !r.HasError() || !strings.Contains(r.Error(), "Plugin.SetWeight did not finish within 5s") || !strings.Contains(r.Error(), "--rpc-timeout-seconds") {
+		t.Fatalf("SetWeight error = %q, want the deadline message", r.Error())
+	}
+	release()
+	// The session is still usable after the abandoned call.
+	if got := pc.plugin.Type(); got != "ALB" {
+		t.Fatalf("Type() after the timeout = %q", got)
+	}
+}
+
+func TestBadSettingsExitWithOneLine(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("node", filepath.Join(repoRoot(t), "dist", "src", "main.js"), "--plugin-listen=no-port")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit = %v, want status 1", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "--plugin-listen") {
+		t.Fatalf("output %q, want one line naming --plugin-listen", out)
 	}
 }
 

@@ -35,12 +35,14 @@ type fakeKube struct {
 	objs   map[string]map[string]any // "ns/name" -> Ingress
 	reqs   []recordedRequest
 	rv     int
+	// stall holds requests for these Ingress names until the channel is closed (a slow API server).
+	stall map[string]chan struct{}
 }
 
 const ingressPrefix = "/apis/networking.k8s.io/v1/namespaces/"
 
 func newFakeKube(t *testing.T) *fakeKube {
-	f := &fakeKube{objs: map[string]map[string]any{}, rv: 1000}
+	f := &fakeKube{objs: map[string]map[string]any{}, rv: 1000, stall: map[string]chan struct{}{}}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.server.Close)
 	return f
@@ -123,6 +125,17 @@ func (f *fakeKube) serve(w http.ResponseWriter, r *http.Request) {
 	key := parts[0] + "/" + parts[2]
 
 	f.mu.Lock()
+	stall := f.stall[parts[2]]
+	f.mu.Unlock()
+	if stall != nil {
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+			return
+		}
+	}
+
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	obj, found := f.objs[key]
 	if !found {
@@ -175,6 +188,18 @@ func (f *fakeKube) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeStatus(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method)
 	}
+}
+
+// stallIngress makes requests for this Ingress hang until the returned function is called.
+func (f *fakeKube) stallIngress(t *testing.T, name string) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.stall[name] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return release
 }
 
 // writeKubeconfig points a kubeconfig at the fake server.

@@ -127,7 +127,7 @@ func startSidecar(t testing.TB, addr, kubeconfig string, extraArgs ...string) *s
 			t.Logf("sidecar log:\n%s", s.rawLog())
 		}
 	})
-	waitFor(t, 30*time.Second, "the sidecar to listen on "+addr, func() bool {
+	waitFor(t, 90*time.Second, "the sidecar to listen on "+addr, func() bool {
 		select {
 		case <-s.done:
 			t.Fatalf("sidecar exited at start:\n%s", s.rawLog())
