@@ -36,6 +36,34 @@ export function duplexPair(): [PipeEnd, PipeEnd] {
   return [a, b];
 }
 
+/**
+ * The server's socket when the peer stops reading: writes are accepted but not completed until
+ * `release()`, so they pile up in `writableLength`; `feed()` plays incoming bytes.
+ */
+export class StuckSocket extends Duplex {
+  readonly written: Buffer[] = [];
+  private held: Array<() => void> = [];
+
+  constructor() {
+    super({ writableHighWaterMark: 64 });
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.written.push(chunk);
+    this.held.push(() => callback());
+  }
+
+  feed(bytes: Buffer): void {
+    this.push(bytes);
+  }
+
+  release(): void {
+    while (this.held.length > 0) this.held.shift()!();
+  }
+}
+
 export interface Frame {
   header: FrameHeader;
   payload: Buffer;

@@ -17,7 +17,7 @@ import {
 import { Flag, FrameType, GoAwayCode, INITIAL_STREAM_WINDOW, stringifyHeader } from '../../../src/goplugin/yamux/frame.js';
 import { YamuxSession, type YamuxSessionOptions } from '../../../src/goplugin/yamux/session.js';
 import { StreamState, type YamuxStream } from '../../../src/goplugin/yamux/stream.js';
-import { duplexPair, frame, hex, RawPeer, settle, until } from './helpers.js';
+import { duplexPair, frame, hex, RawPeer, settle, StuckSocket, until } from './helpers.js';
 
 const { Data, WindowUpdate, Ping, GoAway } = FrameType;
 const { SYN, ACK, FIN, RST } = Flag;
@@ -446,6 +446,38 @@ describe('GoAway and close', () => {
     await settle();
     expect(h.closes).toEqual([undefined]);
     expect(h.streams[0]!.destroyed).toBe(true);
+  });
+});
+
+describe('a peer that stops reading', () => {
+  it('pauses input while too much output waits, and resumes when the socket drains', async () => {
+    const socket = new StuckSocket();
+    const session = new YamuxSession(socket, { keepaliveIntervalMs: 0, maxOutputBuffer: 100 });
+    sessions.push(session);
+    for (let i = 0; i < 20; i++) socket.feed(frame(Ping, SYN, 0, i));
+    await settle();
+    // Each pong is 12 bytes: input stops once more than 100 bytes wait, not after all 20 pings.
+    expect(socket.isPaused()).toBe(true);
+    expect(socket.written.length).toBeLessThan(20);
+    expect(socket.writableLength).toBeGreaterThan(100);
+
+    socket.release();
+    await until(() => {
+      socket.release();
+      return socket.written.length === 20;
+    }, 'all pongs');
+    expect(socket.isPaused()).toBe(false);
+    expect(Buffer.concat(socket.written).readUInt32BE(19 * 12 + 8)).toBe(19);
+  });
+
+  it('close() destroys the socket after closeTimeoutMs when the GoAway cannot be flushed', async () => {
+    const socket = new StuckSocket();
+    const session = new YamuxSession(socket, { keepaliveIntervalMs: 0, closeTimeoutMs: 10 });
+    session.close();
+    expect(socket.destroyed).toBe(false);
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(socket.destroyed).toBe(true);
+    expect(socket.written.map((b) => b.toString('hex'))).toEqual(['000300000000000000000000']);
   });
 });
 
