@@ -15,6 +15,10 @@ import type { EventSink, IngressTarget, SetWeightGuard, WeightVerifier } from '.
 import { rolloutContext, weightRequestFrom } from './view.js';
 import { desiredForwardAction } from './weights.js';
 
+// The consistent view other parts (verifier, guard, HTTP API) use to see what SetWeight writes.
+export { rolloutContext, weightRequest } from './view.js';
+export { desiredWeightsByIngress, type IngressWeights } from './weights.js';
+
 export interface IngressRouterDeps {
   ingresses: IngressClient;
   pluginName: string;
@@ -36,6 +40,14 @@ export class IngressErrors extends Error {
         : `${errors.length} of ${total} Ingresses failed: ${errors.map((e) => e.error.message).join('; ')}`,
     );
   }
+}
+
+/** Every per-Ingress error says which Ingress it is about (a managed-annotation error, for one, does not). */
+function namingIngress(err: unknown, name: string): Error {
+  const error = err instanceof Error ? err : new Error(String(err));
+  if (error.message.includes(`\`${name}\``) || error.message.includes(`"${name}"`)) return error;
+  error.message = `ingress \`${name}\`: ${error.message}`;
+  return error;
 }
 
 function namespaceOf(rollout: Rollout): string {
@@ -70,7 +82,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
         );
         if (result.changed) events?.emit(rollout, { type: 'Normal', reason: 'PatchingALBIngress', message: message(target.name) });
       } catch (err) {
-        errors.push({ ingress: target.name, error: err instanceof Error ? err : new Error(String(err)) });
+        errors.push({ ingress: target.name, error: namingIngress(err, target.name) });
       }
     }
     if (errors.length > 0) throw new IngressErrors(errors, ctx.config.ingresses.length);

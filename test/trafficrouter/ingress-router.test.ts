@@ -124,20 +124,23 @@ describe.each(modes)('%s (spec §9.1)', (_mode, plugin, names) => {
       api.get(ingress);
       if (i < names.length - 1) api.patch(n);
     });
-    await expect(router().r.setWeight(withPlugin(), 10, [])).rejects.toThrow(/managed-alb-annotations is not valid JSON/);
+    await expect(router().r.setWeight(withPlugin(), 10, [])).rejects.toThrow(
+      new RegExp(`^ingress \`${names.at(-1)}\`: annotation rollouts.argoproj.io/managed-alb-annotations is not valid JSON`),
+    );
     expect(api.patches.map((p) => p.name)).toEqual(names.slice(0, -1));
   });
 
-  it('TestSetInitialDesiredWeight: no annotations → one merge patch per Ingress, exact bytes, event', async () => {
+  it('TestSetInitialDesiredWeight: first Ingress without annotations, second at 5 → one merge patch each, exact bytes', async () => {
     const api = new Api();
-    for (const n of names) api.get(ing(n)).patch(n);
+    names.forEach((n, i) => api.get(i === 0 ? ing(n) : ing(n, { weight: 5 })).patch(n));
     const { r, events } = router();
     await r.setWeight(withPlugin(), 10, []);
+    const want = action('canary-svc', 'stable-svc', 443, 10);
     expect(api.patches).toEqual(
-      names.map((name) => ({
+      names.map((name, i) => ({
         name,
         contentType: MERGE_PATCH,
-        body: body({ [ACTION]: action('canary-svc', 'stable-svc', 443, 10), [MANAGED]: `{"rollout":["${ACTION}"]}` }),
+        body: body(i === 0 ? { [ACTION]: want, [MANAGED]: `{"rollout":["${ACTION}"]}` } : { [ACTION]: want }),
       })),
     );
     expect(events).toEqual(
