@@ -52,6 +52,8 @@ export interface YamuxSessionOptions {
   maxStreams?: number;
   /** Stop reading the socket while more than this many bytes wait to be written to it. Default 4 MiB. */
   maxOutputBuffer?: number;
+  /** After our FIN, how long to wait for the peer's FIN before resetting the stream; 0 waits forever. Default 300000 (Go's StreamCloseTimeout). */
+  streamCloseTimeoutMs?: number;
   /** How long `close()` lets the GoAway frame flush before destroying the socket. Default 2000. */
   closeTimeoutMs?: number;
   logger?: YamuxLogger;
@@ -85,6 +87,7 @@ export function resolveYamuxOptions(options: YamuxSessionOptions = {}): Resolved
     pingTimeoutMs: options.pingTimeoutMs ?? 10_000,
     maxStreams: options.maxStreams ?? 256,
     maxOutputBuffer: options.maxOutputBuffer ?? 4 * 1024 * 1024,
+    streamCloseTimeoutMs: options.streamCloseTimeoutMs ?? 300_000,
     closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
     logger: options.logger,
   };
@@ -93,6 +96,7 @@ export function resolveYamuxOptions(options: YamuxSessionOptions = {}): Resolved
   checkInteger('pingTimeoutMs', resolved.pingTimeoutMs, 1, 2 ** 31 - 1);
   checkInteger('maxStreams', resolved.maxStreams, 1, 1 << 20);
   checkInteger('maxOutputBuffer', resolved.maxOutputBuffer, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('streamCloseTimeoutMs', resolved.streamCloseTimeoutMs, 0, 2 ** 31 - 1);
   checkInteger('closeTimeoutMs', resolved.closeTimeoutMs, 0, 2 ** 31 - 1);
   return resolved;
 }
@@ -112,6 +116,7 @@ function checkInteger(field: string, value: number, min: number, max: number): v
  */
 export class YamuxSession extends EventEmitter<YamuxSessionEvents> implements StreamHost {
   readonly maxStreamWindow: number;
+  readonly streamCloseTimeoutMs: number;
   private readonly options: ResolvedOptions;
   private readonly decoder: FrameDecoder;
   private readonly streams = new Map<number, YamuxStream>();
@@ -136,6 +141,7 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> implements St
     super();
     this.options = resolveYamuxOptions(options);
     this.maxStreamWindow = this.options.maxStreamWindow;
+    this.streamCloseTimeoutMs = this.options.streamCloseTimeoutMs;
     this.decoder = new FrameDecoder((header, payload) => this.handleFrame(header, payload), this.maxStreamWindow);
 
     // yamux does its own framing; Nagle would hold back a small reply behind an unacknowledged segment.

@@ -36,6 +36,8 @@ export enum StreamState {
 /** What a stream needs from its session. */
 export interface StreamHost {
   readonly maxStreamWindow: number;
+  /** After our FIN, how long we wait for the peer's before resetting the stream (0: forever). */
+  readonly streamCloseTimeoutMs: number;
   readonly closed: boolean;
   /** Queues one frame on the socket (header and body written together). */
   sendFrame(type: FrameType, flags: number, streamId: number, length: number, body?: Buffer): void;
@@ -66,6 +68,7 @@ export class YamuxStream extends Duplex {
   private endPushed = false;
   private pendingWrite: PendingWrite | undefined;
   private reason: Error | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   /** @internal Created by YamuxSession only. */
   constructor(
@@ -173,12 +176,19 @@ export class YamuxStream extends Duplex {
       this.host.forgetStream(this);
     } else {
       this.streamState = StreamState.LocalClose;
+      // Go's StreamCloseTimeout: a peer that never sends its FIN must not hold the stream forever.
+      const timeout = this.host.streamCloseTimeoutMs;
+      if (timeout > 0) {
+        this.closeTimer = setTimeout(() => this.destroy(), timeout);
+        this.closeTimer.unref();
+      }
     }
     this.host.sendFrame(FrameType.WindowUpdate, flags, this.id, 0);
     callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.closeTimer);
     if (this.streamState !== StreamState.Closed && this.streamState !== StreamState.Reset) {
       this.streamState = StreamState.Reset;
       if (!this.host.closed) this.host.sendFrame(FrameType.WindowUpdate, Flag.RST, this.id, 0);
@@ -206,6 +216,7 @@ export class YamuxStream extends Duplex {
           break;
         case StreamState.LocalClose:
           this.streamState = StreamState.Closed;
+          clearTimeout(this.closeTimer);
           this.host.forgetStream(this);
           break;
         default:

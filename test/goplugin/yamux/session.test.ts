@@ -318,6 +318,26 @@ describe('streams', () => {
     expect(h.session.streamCount).toBe(0);
   });
 
+  it('resets a stream whose peer never answers our FIN within streamCloseTimeoutMs', async () => {
+    const h = start({ streamCloseTimeoutMs: 5 });
+    h.peer.send(frame(WindowUpdate, SYN, 1), frame(WindowUpdate, SYN, 3));
+    await settle();
+    const [waiting, answered] = h.streams as [YamuxStream, YamuxStream];
+    waiting.end();
+    answered.end();
+    h.peer.send(frame(WindowUpdate, FIN, 3));
+    await new Promise((resolve) => waiting.once('close', resolve));
+    expect(out(h)).toEqual([
+      'WindowUpdate ACK stream=1 length=0',
+      'WindowUpdate ACK stream=3 length=0',
+      'WindowUpdate FIN stream=1 length=0',
+      'WindowUpdate FIN stream=3 length=0',
+      'WindowUpdate RST stream=1 length=0',
+    ]);
+    expect(answered.state).toBe(StreamState.Closed);
+    expect(h.session.streamCount).toBe(0);
+  });
+
   it('a peer RST ends the stream with StreamResetError; later frames for it are discarded', async () => {
     const h = start();
     h.peer.send(frame(WindowUpdate, SYN, 1), frame(WindowUpdate, SYN, 3));
@@ -489,6 +509,7 @@ describe('options', () => {
     [{ pingTimeoutMs: 0 }, /pingTimeoutMs/],
     [{ maxStreams: 1.5 }, /maxStreams/],
     [{ closeTimeoutMs: Number.NaN }, /closeTimeoutMs/],
+    [{ streamCloseTimeoutMs: -5 }, /streamCloseTimeoutMs/],
   ])('rejects %j', (options, message) => {
     const [server] = duplexPair();
     expect(() => new YamuxSession(server, options)).toThrow(message);
