@@ -3,7 +3,7 @@
 
 import nock from 'nock';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Ingress, HTTPIngressPath } from '../../src/k8s/ingress.js';
+import { applyIngressEdit, type Ingress, type HTTPIngressPath } from '../../src/k8s/ingress.js';
 import type { Rollout } from '../../src/trafficrouter/rollout.js';
 
 export const API = 'http://127.0.0.1:6443';
@@ -110,7 +110,13 @@ export function fakeIngressApi(ingresses: Ingress[], opts: { patchStatuses?: num
         byName.set(name, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata.resourceVersion) + 1) } });
         return [409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified; please apply your changes to the latest version and try again' }];
       }
-      return [status, byName.get(name)];
+      // Apply the merge patch like the API server would, so later reads see it.
+      const cur = byName.get(name)!;
+      const edit = { annotations: parsed.metadata.annotations, ...(parsed.spec ? { rules: parsed.spec.rules as never } : {}) };
+      const next = applyIngressEdit(cur, edit);
+      next.metadata.resourceVersion = String(Number(cur.metadata.resourceVersion) + 1);
+      byName.set(name, next);
+      return [status, next];
     });
-  return { scope, patches };
+  return { scope, patches, current: (name: string) => byName.get(name) };
 }
