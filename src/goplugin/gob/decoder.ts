@@ -202,7 +202,9 @@ export class GobDecoder {
   private base = 0;
 
   private readonly types = new Map<number, TypeInfo>();
-  private readonly stack: Frame[] = [];
+  /** Frames of the value being decoded, `frames[0..depth)`; objects are reused to spare the GC. */
+  private readonly frames: Frame[] = [];
+  private depth = 0;
   private failure: GobError | undefined;
 
   constructor(options: GobDecoderOptions = {}) {
@@ -259,20 +261,20 @@ export class GobDecoder {
   // ---- the value machine ----------------------------------------------------------------------
 
   private run(): GobValue | undefined {
-    const stack = this.stack;
-    if (stack.length === 0) {
+    const frames = this.frames;
+    if (this.depth === 0) {
       if (this.pos !== this.msgEnd) throw this.fail('internal: value ended inside a message');
-      stack.push({ f: F.Top, type: undefined, i: 0, obj: undefined, key: null, hasKey: false });
+      this.push(F.Top, undefined, undefined, 0);
     }
     for (;;) {
-      const fr = stack[stack.length - 1]!;
+      const fr = frames[this.depth - 1]!;
       let v: GobValue | Pending;
       switch (fr.f) {
         case F.Struct: {
           const delta = this.readCount();
           if (delta === 0) {
-            stack.pop();
             v = fr.obj as GobStruct;
+            this.pop(fr);
             break;
           }
           const fields = fr.type!.fields!;
@@ -288,8 +290,8 @@ export class GobDecoder {
         }
         case F.Slice: {
           if (fr.i === 0) {
-            stack.pop();
             v = fr.obj as GobValue[];
+            this.pop(fr);
             break;
           }
           fr.i--;
@@ -302,8 +304,8 @@ export class GobDecoder {
           const t = fr.type!;
           if (!fr.hasKey) {
             if (fr.i === 0) {
-              stack.pop();
               v = fr.obj as Map<GobValue, GobValue>;
+              this.pop(fr);
               break;
             }
             fr.i--;
@@ -339,7 +341,7 @@ export class GobDecoder {
       }
       // A value is complete: store it in its parent, unwinding finished interfaces and the top level.
       for (;;) {
-        const parent = stack[stack.length - 1]!;
+        const parent = frames[this.depth - 1]!;
         if (parent.f === F.Struct) {
           (parent.obj as GobStruct)[parent.key as string] = v;
         } else if (parent.f === F.Slice) {
@@ -353,11 +355,11 @@ export class GobDecoder {
             parent.hasKey = true;
           }
         } else if (parent.f === F.Iface) {
-          stack.pop();
           v = new GobInterface(parent.key as string, v);
+          this.pop(parent);
           continue;
         } else {
-          stack.pop();
+          this.pop(parent);
           if (this.pos !== this.msgEnd) {
             throw this.fail(`${this.msgEnd - this.pos} bytes left in the message after a complete value`);
           }
@@ -379,12 +381,8 @@ export class GobDecoder {
         return this.readUint();
       case Kind.Float:
         return this.readFloat();
-      case Kind.String: {
-        const n = this.readLength('string');
-        const s = this.buf.toString('utf8', this.pos, this.pos + n);
-        this.pos += n;
-        return s;
-      }
+      case Kind.String:
+        return this.readString();
       case Kind.Bytes:
         return this.readBytes();
       case Kind.Complex: {
@@ -415,20 +413,35 @@ export class GobDecoder {
         this.push(F.Map, t, new Map(), this.readCount());
         return PENDING;
       case Kind.Interface: {
-        const n = this.readLength('interface type name');
-        if (n === 0) return null;
-        const name = this.buf.toString('utf8', this.pos, this.pos + n);
-        this.pos += n;
-        this.push(F.Iface, undefined, undefined, 0);
-        this.stack[this.stack.length - 1]!.key = name;
+        const name = this.readString();
+        if (name === '') return null;
+        this.push(F.Iface, undefined, undefined, 0).key = name;
         return PENDING;
       }
     }
   }
 
-  private push(f: F, type: TypeInfo | undefined, obj: Frame['obj'], i: number): void {
-    if (this.stack.length > this.maxDepth) throw this.fail(`value nested deeper than ${this.maxDepth} levels`);
-    this.stack.push({ f, type, i, obj, key: null, hasKey: false });
+  private push(f: F, type: TypeInfo | undefined, obj: Frame['obj'], i: number): Frame {
+    if (this.depth > this.maxDepth) throw this.fail(`value nested deeper than ${this.maxDepth} levels`);
+    let fr = this.frames[this.depth];
+    if (fr === undefined) {
+      fr = { f, type, i, obj, key: null, hasKey: false };
+      this.frames.push(fr);
+    } else {
+      fr.f = f;
+      fr.type = type;
+      fr.i = i;
+      fr.obj = obj;
+      fr.hasKey = false;
+    }
+    this.depth++;
+    return fr;
+  }
+
+  private pop(fr: Frame): void {
+    fr.obj = undefined;
+    fr.key = null;
+    this.depth--;
   }
 
   /**
@@ -659,16 +672,30 @@ export class GobDecoder {
 
   private readString(): string {
     const n = this.readLength('string');
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
+    const buf = this.buf;
+    const p = this.pos;
+    this.pos = p + n;
+    // Most strings on this path are short ASCII names; building them in JS beats a native call each.
+    if (n <= 32) {
+      let s = '';
+      for (let k = p; k < p + n; k++) {
+        const c = buf[k]!;
+        if (c >= 0x80) return buf.toString('utf8', p, p + n);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return buf.toString('utf8', p, p + n);
   }
 
   private readBytes(): Uint8Array {
     const n = this.readLength('byte slice');
+    const buf = this.buf;
+    const p = this.pos;
+    this.pos = p + n;
     const out = new Uint8Array(n);
-    out.set(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
+    if (n <= 64) for (let k = 0; k < n; k++) out[k] = buf[p + k]!;
+    else out.set(buf.subarray(p, p + n));
     return out;
   }
 
@@ -707,7 +734,8 @@ export class GobDecoder {
 
   private remember(e: GobError): GobError {
     this.failure = e;
-    this.stack.length = 0;
+    this.depth = 0;
+    this.frames.length = 0;
     return e;
   }
 }

@@ -46,14 +46,15 @@ export class GobTime {
 export function parseGoTime(b: Uint8Array): GobTime | undefined {
   const version = b[0];
   if (!((version === 1 && b.length === 15) || (version === 2 && b.length === 16))) return undefined;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const goSeconds = dv.getBigInt64(1);
-  const unix = goSeconds - BigInt(GO_TO_UNIX_SECONDS);
-  if (unix > BigInt(Number.MAX_SAFE_INTEGER) || unix < BigInt(Number.MIN_SAFE_INTEGER)) return undefined;
-  const nanos = dv.getInt32(9);
+  // int64 seconds as two 32-bit halves: exact while the high half stays within ±2^20 (years ±285 million).
+  const hi = ((b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!) | 0;
+  if (hi >= 1 << 20 || hi < -(1 << 20)) return undefined;
+  const lo = ((b[5]! << 24) | (b[6]! << 16) | (b[7]! << 8) | b[8]!) >>> 0;
+  const unix = hi * 2 ** 32 + lo - GO_TO_UNIX_SECONDS;
+  const nanos = ((b[9]! << 24) | (b[10]! << 16) | (b[11]! << 8) | b[12]!) | 0;
   if (nanos < 0 || nanos > 999_999_999) return undefined;
   // Mirrors Go's UnmarshalBinary, which adds the seconds byte unsigned and calls only -60 s UTC.
-  let offset = dv.getInt16(13) * 60;
-  if (version === 2) offset += dv.getUint8(15);
-  return new GobTime(Number(unix), nanos, offset === -60 ? null : offset);
+  let offset = (((b[13]! << 8) | b[14]!) << 16 >> 16) * 60;
+  if (version === 2) offset += b[15]!;
+  return new GobTime(unix, nanos, offset === -60 ? null : offset);
 }
