@@ -1,5 +1,5 @@
 module yamuxpeer
 
-go 1.26
+go 1.22
 
 require github.com/hashicorp/yamux v0.1.2
