@@ -13,7 +13,8 @@ export interface IngressBackend {
 
 export interface HTTPIngressPath {
   path?: string;
-  pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific' | string;
+  /** Exact, Prefix or ImplementationSpecific; copied verbatim into header-route paths. */
+  pathType?: string;
   backend: IngressBackend;
 }
 

@@ -383,6 +383,14 @@ describe('conflicts', () => {
     expect(store.ingress.metadata.resourceVersion).toBe('3');
   });
 
+  it('an Ingress read without resourceVersion is never written unguarded', async () => {
+    const ingress = makeIngress();
+    delete ingress.metadata.resourceVersion;
+    const api = new Api().get(ingress);
+    await expect(router().r.setWeight(makeRollout(), 10, [])).rejects.toThrow(/without metadata.resourceVersion; refusing an unguarded write/);
+    expect(api.patches).toEqual([]);
+  });
+
   it('a second Rollout claiming the same action key is refused', async () => {
     const api = new Api().get(makeIngress({ weight: 10, managedBy: 'first' }));
     await expect(router().r.setWeight(makeRollout({ name: 'second' }), 10, [])).rejects.toThrow(/already managed by Rollout "first"/);
