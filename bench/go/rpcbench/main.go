@@ -19,6 +19,7 @@ import (
 	"github.com/argoproj/argo-rollouts/rollout/trafficrouting/plugin/rpc"
 	"github.com/hashicorp/go-hclog"
 	goPlugin "github.com/hashicorp/go-plugin"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rollouts-plugin-trafficrouter-alb/bench/internal/fixture"
 )
@@ -45,6 +46,7 @@ func main() {
 	name := flag.String("name", "plugin", "label for the result")
 	calls := flag.Int("calls", 500, "timed calls per method")
 	warmup := flag.Int("warmup", 50, "untimed calls first")
+	distinct := flag.Int("distinct", 0, "instead of timing: send SetWeight+VerifyWeight for this many distinct Rollouts (bench-<i> on Ingress bench-ing-<i>)")
 	flag.Parse()
 	if flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: rpcbench [-name N] [-calls N] -- plugin-binary [args...]")
@@ -75,6 +77,10 @@ func main() {
 	if e := plugin.InitPlugin(); e.HasError() {
 		fmt.Fprintln(os.Stderr, "init:", e.Error())
 		os.Exit(1)
+	}
+	if *distinct > 0 {
+		serveDistinct(plugin, *distinct)
+		return
 	}
 	ro := fixture.Rollout("bench", `{"ingress":"bench-ingress","servicePort":80}`)
 	var size bytes.Buffer
@@ -115,4 +121,27 @@ func main() {
 	}
 	out, _ := json.Marshal(res)
 	fmt.Println(strings.TrimSpace(string(out)))
+}
+
+// serveDistinct makes the plugin serve many different Rollouts, as a controller with many Rollouts
+// does, so the sidecar's memory can be read afterwards.
+func serveDistinct(plugin rpc.TrafficRouterPlugin, n int) {
+	errors, first := 0, ""
+	for i := 0; i < n; i++ {
+		ro := fixture.Rollout(fmt.Sprintf("bench-%d", i), fmt.Sprintf(`{"ingress":"bench-ing-%d","servicePort":80}`, i))
+		ro.UID = types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
+		msg := plugin.SetWeight(ro, 10, nil).ErrorString
+		if msg == "" {
+			_, e := plugin.VerifyWeight(ro, 10, nil)
+			msg = e.ErrorString
+		}
+		if msg != "" {
+			errors++
+			if first == "" {
+				first = msg
+			}
+		}
+	}
+	out, _ := json.Marshal(map[string]any{"distinct": n, "errors": errors, "firstError": first})
+	fmt.Println(string(out))
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command for every benchmark: builds the sidecar, the handshake binary and the Go drivers (cached
+# under .cache/), then runs bench/run.ts. Results: a table on stdout, bench/results/*.json and latest.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.1'
+npm run --silent build
+bash scripts/build-go.sh
+mkdir -p .cache/bench-bin
+(cd bench/go && CGO_ENABLED=0 go build -trimpath -o ../../.cache/bench-bin/ ./...)
+npx tsc -p tsconfig.bench.json
+node .cache/bench-js/bench/run.js

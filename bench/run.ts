@@ -1,0 +1,109 @@
+// Runs every benchmark section side by side against the same peers, prints one table with ratios and
+// writes bench/results/<section>.json plus bench/results/latest.json. Sections can be picked with
+// BENCH_SECTIONS=gob,verify,rpc,footprint; BENCH_QUICK=1 makes every section short (harness smoke test).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchFootprint, type FootprintResult } from './footprint.js';
+import { benchGob, type GobResult } from './gob.js';
+import type { BenchContext } from './harness.js';
+import { benchRpc, type RpcResult } from './rpc.js';
+import { benchVerify, type ManyRolloutsResult, type VerifyRow } from './verify.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+// Compiled to <root>/.cache/bench-js/bench/run.js; the repo root is three levels up.
+const root = resolve(process.env.BENCH_ROOT ?? join(here, '..', '..', '..'));
+
+const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+function machine(): Record<string, unknown> {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+async function main(): Promise<void> {
+  const sections = (process.env.BENCH_SECTIONS ?? 'gob,verify,rpc,footprint').split(',').map((s) => s.trim());
+  const tmp = mkdtempSync(join(tmpdir(), 'alb-bench-'));
+  const binDir = process.env.BENCH_BIN ?? join(root, '.cache', 'bench-bin');
+  const ctx: BenchContext = { root, tmp, quick: process.env.BENCH_QUICK === '1', bin: (n) => join(binDir, n) };
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const results: Record<string, unknown> = { machine: machine(), quick: ctx.quick };
+  const lines: string[] = [];
+  const save = (name: string, value: unknown): void => {
+    results[name] = value;
+    writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ machine: results.machine, quick: ctx.quick, [name]: value }, null, 2) + '\n');
+  };
+  try {
+    if (sections.includes('verify')) {
+      process.stderr.write('bench: weight verification (moto, seeding load balancers)...\n');
+      const { rows, many } = await benchVerify(ctx);
+      save('verify', { rows, many });
+      lines.push('ELBv2 calls per weight verification (same moto, same counting proxy)');
+      lines.push('| LBs in region | ours cold calls | ours warm calls | Argo calls | Argo / ours warm | ours cold ms | ours warm p50 ms | Argo p50 ms |');
+      lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const r of rows as VerifyRow[]) {
+        lines.push(`| ${r.loadBalancers} | ${f(r.oursColdCalls, 0)} | ${f(r.oursWarmCalls, 2)} | ${f(r.argoCalls, 1)} | ${f(r.warmCallRatio, 1)}x | ${f(r.oursColdMs)} | ${f(r.oursWarmP50Ms)} | ${f(r.argoP50Ms)} |`);
+      }
+      const m = many as ManyRolloutsResult;
+      lines.push('');
+      lines.push(`${m.rollouts} Rollouts at setWeight steps, verified every 10 s for ${m.simulatedSeconds} simulated s (account Describe refill: ${m.accountDescribeRefillPerSecond}/s, shared with the LBC)`);
+      lines.push('| | ELBv2 calls | calls/s |');
+      lines.push('|---|---:|---:|');
+      lines.push(`| ours | ${m.oursCalls} | ${f(m.oursCallsPerSecond, 2)} |`);
+      lines.push(`| Argo (${f(m.argoCallsPerVerification, 1)} calls/verification) | ${f(m.argoCalls, 0)} | ${f(m.argoCallsPerSecond, 2)} |`);
+      lines.push(`| ratio Argo / ours | | ${f(m.argoCallsPerSecond / Math.max(m.oursCallsPerSecond, 1e-9), 1)}x |`);
+      lines.push('');
+    }
+    if (sections.includes('rpc')) {
+      process.stderr.write('bench: RPC overhead (Argo RPC client -> our sidecar vs a Go plugin)...\n');
+      const r: RpcResult = await benchRpc(ctx);
+      save('rpc', r);
+      lines.push(`RPC overhead, Argo's RPC client, ${r.calls} calls each, Rollout args ${f(r.argsGobBytes / 1024)} KiB of gob, no-op router on both sides`);
+      lines.push('| call | ours p50 ms | Go p50 ms | ratio | ours p99 ms | Go p99 ms | ratio |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|');
+      lines.push(`| SetWeight | ${f(r.ours.setWeightP50Ms, 3)} | ${f(r.go.setWeightP50Ms, 3)} | ${f(r.setWeightP50Ratio, 2)}x | ${f(r.ours.setWeightP99Ms, 3)} | ${f(r.go.setWeightP99Ms, 3)} | ${f(r.setWeightP99Ratio, 2)}x |`);
+      lines.push(`| VerifyWeight | ${f(r.ours.verifyWeightP50Ms, 3)} | ${f(r.go.verifyWeightP50Ms, 3)} | ${f(r.verifyWeightP50Ratio, 2)}x | ${f(r.ours.verifyWeightP99Ms, 3)} | ${f(r.go.verifyWeightP99Ms, 3)} | ${f(r.verifyWeightP99Ratio, 2)}x |`);
+      lines.push('');
+    }
+    if (sections.includes('gob')) {
+      process.stderr.write('bench: gob decoding...\n');
+      const g: GobResult = await benchGob(ctx);
+      save('gob', g);
+      lines.push(`gob decoding of the same recorded bytes (${g.messages} SetWeight calls, ${f(g.bytes / 1024)} KiB)`);
+      lines.push('| ours MB/s | Go encoding/gob MB/s | ours / Go |');
+      lines.push('|---:|---:|---:|');
+      lines.push(`| ${f(g.oursMBps)} | ${f(g.goMBps)} | ${f(g.ratio, 2)}x |`);
+      lines.push('');
+    }
+    if (sections.includes('footprint')) {
+      process.stderr.write('bench: footprint...\n');
+      const fp: FootprintResult = await benchFootprint(ctx);
+      save('footprint', fp);
+      lines.push('Sidecar footprint');
+      lines.push('| start-up to ready ms | RSS idle MiB | RSS after ' + fp.rollouts + ' distinct Rollouts MiB |');
+      lines.push('|---:|---:|---:|');
+      lines.push(`| ${f(fp.startupToReadyMs, 0)} | ${f(fp.idleRssMiB)} | ${f(fp.afterRolloutsRssMiB)} |`);
+      lines.push('');
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const m = results.machine as Record<string, unknown>;
+  const header = `Measured ${m.date} on ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}${ctx.quick ? ' (QUICK mode: short runs)' : ''}`;
+  const table = [header, '', ...lines].join('\n');
+  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(resultsDir, 'latest.md'), table + '\n');
+  process.stdout.write(table + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
