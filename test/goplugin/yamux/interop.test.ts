@@ -53,6 +53,18 @@ describe('interop with the Go yamux v0.1.2 client', () => {
     await expect(server.firstClose).resolves.toBeUndefined();
   });
 
+  it('serves several Go clients at once, each on its own session', async () => {
+    const server = await serve(echo);
+    const peers = await Promise.all(
+      [1, 2, 3].map(() => runGoPeer(binary, server.addr, 'echo', ['-streams', '8', '-size', String(512 * 1024)])),
+    );
+    for (const peer of peers) {
+      expect(peer.code, peer.stderr).toBe(0);
+      expect(peer.result).toMatchObject({ streams: 8, open: true });
+    }
+    expect(server.sessions).toHaveLength(3);
+  });
+
   it('carries 2000 small request/reply round trips on one stream (the net/rpc traffic shape)', async () => {
     const server = await serve(echo);
     const peer = await runGoPeer(binary, server.addr, 'round-trips', ['-rounds', '2000']);
