@@ -1,0 +1,282 @@
+// The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policy, the AnalysisTemplate and the
+// Dockerfile, checked against each other and against the sidecar's own settings parser and defaults, so a
+// renamed flag, port or path cannot leave the manifests behind.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
+import { OPTIONS, parseSettings, type Settings } from '../../src/settings.js';
+import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
+import { buildServer } from '../../src/server/app.js';
+import { createMetrics } from '../../src/metrics.js';
+import { canaryRollout, fakeSource } from '../server/fixtures.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const read = (p: string) => readFileSync(root + p, 'utf8');
+
+interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean };
+}
+interface Volume {
+  name: string;
+  emptyDir?: object;
+}
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+interface PluginEntry {
+  name: string;
+  location: string;
+  args?: string[];
+}
+
+const defaults = parseSettings([], {}).settings;
+
+/** The sidecar's settings as the container would start with them: the real parser, flags then env. */
+function sidecarSettings(c: Container): Settings {
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+  return parseSettings(c.args ?? [], env).settings;
+}
+
+function flagValue(args: readonly string[] | undefined, flag: string): string | undefined {
+  return args?.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
+}
+
+const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: string]> = [
+  ['networking.k8s.io', 'ingresses', 'get'],
+  ['networking.k8s.io', 'ingresses', 'patch'],
+  ['networking.k8s.io', 'ingresses', 'list'],
+  ['', 'services', 'get'],
+  ['', 'endpoints', 'get'],
+  ['discovery.k8s.io', 'endpointslices', 'list'],
+  ['argoproj.io', 'rollouts', 'get'],
+  ['argoproj.io', 'rollouts', 'list'],
+  ['argoproj.io', 'rollouts', 'watch'],
+  ['', 'events', 'create'],
+  // Every apiVersion --aws-target-group-binding-api-version accepts.
+  ...OPTIONS.find((o) => o.key === 'awsTargetGroupBindingApiVersion')!.choices!.map(
+    (v) => [v.split('/')[0]!, 'targetgroupbindings', 'list'] as [string, string, string],
+  ),
+];
+
+function allows(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
+  return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+}
+
+/** What must hold for any install flavour: init container, sidecar, volume, mounts and plugin entry agree. */
+function checkPodAndEntry(p: {
+  initContainers: Container[];
+  sidecar: Container;
+  controllerMounts: Container['volumeMounts'];
+  volumes: Volume[];
+  entries: PluginEntry[];
+}): void {
+  const entry = p.entries.find((e) => e.name === DEFAULT_PLUGIN_NAME);
+  expect(entry, `plugin entry ${DEFAULT_PLUGIN_NAME}`).toBeDefined();
+  // Argo's own check of plugin names (utils/plugin/types): <namespace>/<name>.
+  expect(entry!.name).toMatch(/^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/);
+  expect(entry!.location).toMatch(/^file:\/\/\//);
+  const binaryPath = entry!.location.slice('file://'.length);
+  const binaryDir = binaryPath.slice(0, binaryPath.lastIndexOf('/'));
+
+  const init = p.initContainers.find((c) => c.command?.includes(binaryPath));
+  expect(init, `an init container copying the handshake binary to ${binaryPath}`).toBeDefined();
+  expect(init!.command![0]).toBe('cp');
+  expect(init!.command![1]).toBe('/usr/local/bin/handshake');
+  const initMount = init!.volumeMounts?.find((m) => m.mountPath === binaryDir);
+  expect(initMount).toBeDefined();
+
+  const volume = p.volumes.find((v) => v.name === initMount!.name);
+  expect(volume?.emptyDir, `emptyDir volume ${initMount!.name}`).toBeDefined();
+  expect(p.controllerMounts).toContainEqual({ name: volume!.name, mountPath: binaryDir, readOnly: true });
+
+  const settings = sidecarSettings(p.sidecar);
+  expect(settings.pluginName).toBe(entry!.name);
+  expect(flagValue(entry!.args, 'sidecar')).toBe(settings.pluginListen);
+  expect(flagValue(entry!.args, 'plugin-name')).toBe(settings.pluginName);
+  // The go-plugin listener must stay on loopback: the controller reaches it through the handshake proxy.
+  expect(settings.pluginListen.startsWith('127.0.0.1:')).toBe(true);
+  expect(settings.pluginListen).toBe(defaults.pluginListen);
+
+  const httpPort = Number(settings.httpListen.split(':').pop());
+  expect(httpPort).toBe(Number(defaults.httpListen.split(':').pop()));
+  const port = p.sidecar.ports?.find((x) => x.containerPort === httpPort);
+  expect(port?.name).toBeDefined();
+  expect(p.sidecar.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: port!.name });
+  expect(p.sidecar.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: port!.name });
+  for (const c of [p.sidecar, init!]) {
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+    expect(c.securityContext!.runAsUser).toBeGreaterThan(0);
+    expect(c.image).toBe(p.sidecar.image);
+  }
+}
+
+describe('kustomize overlay', () => {
+  const kustomization = loadYaml<{ resources: string[]; patches: Array<{ path: string }> }>(read('deploy/kustomize/kustomization.yaml'));
+  const deployment = loadYaml<{
+    kind: string;
+    metadata: { name: string };
+    spec: { template: { spec: { initContainers: Container[]; containers: Container[]; volumes: Volume[] } } };
+  }>(read('deploy/kustomize/deployment-patch.yaml'));
+  const configMap = loadYaml<{ metadata: { name: string }; data: { trafficRouterPlugins: string } }>(read('deploy/kustomize/argo-rollouts-config.yaml'));
+  const rbac = loadAllYaml(read('deploy/kustomize/rbac.yaml')) as Array<{
+    kind: string;
+    metadata: { name: string };
+    rules?: PolicyRule[];
+    roleRef?: { name: string };
+    subjects?: Array<{ kind: string; name: string; namespace: string }>;
+  }>;
+
+  it('lists every file it patches and adds', () => {
+    expect(kustomization.resources).toContain('rbac.yaml');
+    expect(kustomization.resources.some((r) => /argoproj\/argo-rollouts\/releases\/download\/v[\d.]+\/install\.yaml$/.test(r))).toBe(true);
+    expect(kustomization.patches.map((p) => p.path).sort()).toEqual(['argo-rollouts-config.yaml', 'deployment-patch.yaml']);
+  });
+
+  it('adds the sidecar, the init container, the volume and the plugin entry consistently with the defaults', () => {
+    expect(deployment).toMatchObject({ kind: 'Deployment', metadata: { name: 'argo-rollouts' } });
+    expect(configMap.metadata.name).toBe('argo-rollouts-config');
+    const pod = deployment.spec.template.spec;
+    checkPodAndEntry({
+      initContainers: pod.initContainers,
+      sidecar: pod.containers.find((c) => c.name === 'alb-plugin')!,
+      controllerMounts: pod.containers.find((c) => c.name === 'argo-rollouts')!.volumeMounts,
+      volumes: pod.volumes,
+      entries: loadYaml<PluginEntry[]>(configMap.data.trafficRouterPlugins),
+    });
+  });
+
+  it('touches nothing of the controller container but one read-only mount', () => {
+    const controller = deployment.spec.template.spec.containers.find((c) => c.name === 'argo-rollouts')!;
+    expect(Object.keys(controller).sort()).toEqual(['name', 'volumeMounts']);
+  });
+
+  it('grants the ServiceAccount what the plugin calls', () => {
+    const role = rbac.find((d) => d.kind === 'ClusterRole')!;
+    const binding = rbac.find((d) => d.kind === 'ClusterRoleBinding')!;
+    expect(binding.roleRef!.name).toBe(role.metadata.name);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argo-rollouts', namespace: 'argo-rollouts' }]);
+    for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules!, g, r, v), `${v} ${r}.${g}`).toBe(true);
+    // Read-mostly: the only writes are Ingress patches and Events.
+    const writes = role.rules!.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
+    expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'events']);
+  });
+
+  it('has the same plugin entry as plugin.yaml', () => {
+    const pluginYaml = loadYaml<{ data: { trafficRouterPlugins: string } }>(read('plugin.yaml'));
+    expect(loadYaml(pluginYaml.data.trafficRouterPlugins)).toEqual(loadYaml(configMap.data.trafficRouterPlugins));
+  });
+});
+
+describe('Helm values snippet', () => {
+  const values = loadYaml<{
+    controller: {
+      initContainers: Container[];
+      extraContainers: Container[];
+      volumes: Volume[];
+      volumeMounts: Container['volumeMounts'];
+      trafficRouterPlugins: { trafficRouterPlugins: string };
+    };
+    providerRBAC: { enabled: boolean; additionalRules: PolicyRule[] };
+  }>(read('deploy/helm/values.yaml'));
+
+  it('adds the same pod pieces and plugin entry', () => {
+    const c = values.controller;
+    checkPodAndEntry({
+      initContainers: c.initContainers,
+      sidecar: c.extraContainers.find((x) => x.name === 'alb-plugin')!,
+      controllerMounts: c.volumeMounts,
+      volumes: c.volumes,
+      entries: loadYaml<PluginEntry[]>(c.trafficRouterPlugins.trafficRouterPlugins),
+    });
+  });
+
+  it('matches the kustomize overlay container for container', () => {
+    const patch = loadYaml<{ spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } } }>(read('deploy/kustomize/deployment-patch.yaml'));
+    const k = patch.spec.template.spec;
+    const h = values.controller;
+    const sidecarK = k.containers.find((c) => c.name === 'alb-plugin')!;
+    const sidecarH = h.extraContainers.find((c) => c.name === 'alb-plugin')!;
+    expect(sidecarSettings(sidecarH)).toEqual(sidecarSettings(sidecarK));
+    expect(h.initContainers[0]!.command).toEqual(k.initContainers[0]!.command);
+  });
+
+  it('adds the RBAC rules the plugin needs', () => {
+    expect(values.providerRBAC.enabled).toBe(true);
+    for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(values.providerRBAC.additionalRules, g, r, v), `${v} ${r}.${g}`).toBe(true);
+  });
+});
+
+describe('IAM policy', () => {
+  const policy = JSON.parse(read('deploy/iam-policy.json')) as { Statement: Array<{ Effect: string; Action: string[] }> };
+
+  it('allows the ELBv2 reads of the verifier and no writes', () => {
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    for (const op of ['DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetHealth', 'DescribeTags']) {
+      expect(actions).toContain(`elasticloadbalancing:${op}`);
+    }
+    expect(actions.every((a) => /^elasticloadbalancing:Describe/.test(a))).toBe(true);
+    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+});
+
+describe('AnalysisTemplate example', () => {
+  const templates = loadAllYaml(read('deploy/analysis-template.yaml')) as Array<{
+    kind: string;
+    metadata: { name: string };
+    spec: { args: Array<{ name: string }>; metrics: Array<{ successCondition: string; provider: { web: { url: string; jsonPath: string } } }> };
+  }>;
+
+  it.each(templates.map((t) => [t.metadata.name, t] as const))('%s queries the sidecar API and gates on verified', async (_name, t) => {
+    expect(t.kind).toBe('AnalysisTemplate');
+    const metric = t.spec.metrics[0]!;
+    expect(metric.successCondition).toBe('result.verified == true');
+    expect(metric.provider.web.jsonPath).toBe('{$}');
+    const url = new URL(
+      metric.provider.web.url
+        .replace('{{args.namespace}}', 'shop')
+        .replace('{{args.rollout}}', 'web')
+        .replace('{{args.ingress}}', 'app'),
+    );
+    expect(url.hostname).toBe('127.0.0.1');
+    expect(url.port).toBe(defaults.httpListen.split(':').pop());
+    const used = [...metric.provider.web.url.matchAll(/\{\{args\.([\w-]+)\}\}/g)].map((m) => m[1]);
+    expect(used.sort()).toEqual(t.spec.args.map((a) => a.name).sort());
+
+    // The URL, as Argo would call it, answers with a report whose `verified` the condition reads.
+    const app = buildServer({ registry: createMetrics().registry, readiness: [], reports: fakeSource([canaryRollout('web')]), pluginName: DEFAULT_PLUGIN_NAME });
+    try {
+      const res = await app.inject(url.pathname + url.search);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().verified).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
+
+  it('builds the handshake with Go and runs Node as a non-root user', () => {
+    const stages = text.split('\n').filter((l) => /^FROM /.test(l));
+    expect(stages.some((l) => /^FROM golang:/.test(l))).toBe(true);
+    expect(stages[stages.length - 1]).toMatch(/^FROM node:20/);
+    expect(text).toMatch(/COPY --from=handshake \S+ \/usr\/local\/bin\/handshake/);
+    const user = /^USER (\S+)/m.exec(text)?.[1];
+    expect(user).toBeDefined();
+    expect(user!.split(':')[0]).not.toMatch(/^(0|root)$/);
+    expect(text).toContain('ENTRYPOINT ["node", "dist/src/main.js"]');
+  });
+});
