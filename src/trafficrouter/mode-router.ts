@@ -1,0 +1,51 @@
+// One plugin name serves two modes: Ingress annotations (the default, Argo-compatible) and a listener rule
+// driven directly on the ALB (load balancers managed outside Kubernetes). Each call picks the mode from the
+// Rollout's own plugin block, so Rollouts of both kinds can share one sidecar.
+import { isListenerRuleConfig } from '../listenerrule/config.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
+import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from './router.js';
+
+export interface ModeRouterDeps {
+  pluginName: string;
+  ingress: TrafficRouter;
+  /** Absent when the sidecar has no AWS client; a listener-rule Rollout then gets a clear error. */
+  listenerRule?: TrafficRouter;
+}
+
+export function createModeRouter(deps: ModeRouterDeps): TrafficRouter {
+  const pick = (rollout: Rollout): TrafficRouter => {
+    const block = rollout.spec.strategy.canary?.trafficRouting?.plugins?.[deps.pluginName];
+    if (!isListenerRuleConfig(block)) return deps.ingress;
+    if (!deps.listenerRule) {
+      throw new Error(
+        `spec.strategy.canary.trafficRouting.plugins["${deps.pluginName}"].listenerRule: listener-rule mode needs ` +
+          'the sidecar to reach the ELBv2 API; set the AWS region (--aws-region or AWS_REGION) and credentials for the sidecar',
+      );
+    }
+    return deps.listenerRule;
+  };
+
+  return {
+    async initPlugin(): Promise<void> {
+      await deps.ingress.initPlugin();
+      await deps.listenerRule?.initPlugin();
+    },
+    type: () => deps.ingress.type(),
+    updateHash: async (rollout: Rollout, canaryHash: string, stableHash: string, extra: WeightDestination[]) =>
+      pick(rollout).updateHash(rollout, canaryHash, stableHash, extra),
+    setWeight: async (rollout: Rollout, desiredWeight: number, extra: WeightDestination[]) =>
+      pick(rollout).setWeight(rollout, desiredWeight, extra),
+    async verifyWeight(rollout: Rollout, desiredWeight: number, extra: WeightDestination[]): Promise<VerifyWeightResult> {
+      let router: TrafficRouter;
+      try {
+        router = pick(rollout);
+      } catch (err) {
+        return { verified: RpcVerified.NotVerified, err: err instanceof Error ? err.message : String(err) };
+      }
+      return router.verifyWeight(rollout, desiredWeight, extra);
+    },
+    setHeaderRoute: async (rollout: Rollout, route: SetHeaderRoute) => pick(rollout).setHeaderRoute(rollout, route),
+    setMirrorRoute: async (rollout: Rollout, route: SetMirrorRoute) => pick(rollout).setMirrorRoute(rollout, route),
+    removeManagedRoutes: async (rollout: Rollout) => pick(rollout).removeManagedRoutes(rollout),
+  };
+}
