@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GobEncoder } from '../../../src/goplugin/gob/index.js';
-import { canonical, decodeChunks, normaliseGo, type Vector } from './helpers.js';
+import { GobDecoder, GobEncoder, type GobValue } from '../../../src/goplugin/gob/index.js';
+import { pluginArgsFromGob } from '../../../src/goplugin/rollout-json.js';
+import { canonical, decodeChunks, normaliseGo, randomChunks, type Vector } from './helpers.js';
 
 const genDir = new URL('../gobgen/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -30,7 +31,7 @@ describe.skipIf(!haveGo)('gob against Go', () => {
   });
 
   const run = (mode: string, input?: string): string =>
-    execFileSync(bin, [mode], { cwd: genDir, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    execFileSync(bin, mode.split(' '), { cwd: genDir, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 
   it('fixtures/vectors.json is still what Go generates', () => {
     const fresh = JSON.parse(run('gen')) as Vector[];
@@ -53,6 +54,33 @@ describe.skipIf(!haveGo)('gob against Go', () => {
   it.each(['json-names.json', 'rollout.json'])('fixtures/%s is still what Go generates', (name) => {
     expect(JSON.parse(run(name === 'json-names.json' ? 'jsonnames' : 'rolloutjson'))).toEqual(JSON.parse(fixture(name)));
   });
+
+  it.each([40, 4000])('SetWeight and VerifyWeight with a %i-container Rollout (yamux-sized chunks) matches Go', (containers) => {
+    const v = JSON.parse(run(`big ${containers}`)) as Vector;
+    const bytes = Buffer.from(v.hex, 'hex');
+    const dec = new GobDecoder();
+    const chunks = randomChunks(bytes, containers, 64 * 1024);
+    // Time each call separately: the first also carries every type definition, the second none.
+    const times: number[] = [];
+    const got: GobValue[] = [];
+    let t0 = performance.now();
+    for (const c of chunks) {
+      dec.feed(c);
+      for (let x = dec.next(); x !== undefined; x = dec.next()) {
+        got.push(x);
+        if (got.length % 2 === 0) {
+          times.push(performance.now() - t0);
+          t0 = performance.now();
+        }
+      }
+    }
+    console.log(`${v.name}: ${bytes.length} bytes for two calls; first ${times[0]!.toFixed(1)} ms, second ${times[1]!.toFixed(1)} ms`);
+    expect(got.map(canonical)).toEqual(v.values.map(normaliseGo));
+    expect(dec.bufferedBytes).toBe(0);
+    const args = pluginArgsFromGob(got[1]!, 'SetWeightAndVerifyWeightArgs');
+    expect((args.rollout.spec.template as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(containers);
+    if (containers > 1000) expect(bytes.length / 2).toBeGreaterThan(3 * 1024 * 1024);
+  }, 120_000);
 
   it('Go decodes every reply the encoder writes, on one stream, into Argo and net/rpc types', () => {
     // Request shares the default id 65 with Response; one stream needs them apart.

@@ -6,6 +6,7 @@
 //	                     of the listed reply kinds, decodes them in order, prints them as JSON
 //	go run . jsonnames   prints the JSON name of every struct field reachable from Argo's RPC arguments
 //	go run . rolloutjson prints the Rollout of the Argo vectors as Kubernetes JSON (encoding/json)
+//	go run . big N       a SetWeight call whose Rollout has N containers (too big to commit as a fixture)
 package main
 
 import (
@@ -33,6 +34,14 @@ func main() {
 		err = writeJSON(jsonNames())
 	case "rolloutjson":
 		err = writeJSON(testRollout())
+	case "big":
+		n := 100
+		if len(os.Args) > 2 {
+			_, err = fmt.Sscan(os.Args[2], &n)
+		}
+		if err == nil {
+			err = writeJSON(bigVector(n))
+		}
 	default:
 		err = fmt.Errorf("unknown mode %q (gen, decode, jsonnames)", mode)
 	}

@@ -2,12 +2,16 @@ package main
 
 import (
 	_ "embed"
+	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/argoproj/argo-rollouts/rollout/trafficrouting/plugin/rpc"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -204,4 +208,32 @@ func argoVectors() []Vector {
 			return &a
 		}()),
 	}
+}
+
+// bigVector is a SetWeight and a VerifyWeight call carrying the test Rollout grown to n containers, each with env vars,
+// ports and mounts, plus n annotations and a large plugin configuration.
+func bigVector(n int) Vector {
+	ro := testRollout()
+	base := ro.Spec.Template.Spec.Containers[0]
+	ro.Spec.Template.Spec.Containers = nil
+	config := map[string]any{"ingresses": []string{}}
+	for i := 0; i < n; i++ {
+		c := *base.DeepCopy()
+		c.Name = fmt.Sprintf("app-%d", i)
+		for j := 0; j < 10; j++ {
+			c.Env = append(c.Env, corev1.EnvVar{Name: fmt.Sprintf("VAR_%d_%d", i, j), Value: strings.Repeat("v", j*7)})
+		}
+		ro.Spec.Template.Spec.Containers = append(ro.Spec.Template.Spec.Containers, c)
+		ro.Annotations[fmt.Sprintf("example.com/key-%d", i)] = strings.Repeat("ä", i%50)
+		config["ingresses"] = append(config["ingresses"].([]string), fmt.Sprintf("ingress-%d", i))
+	}
+	raw, err := json.Marshal(config)
+	if err != nil {
+		panic(err)
+	}
+	ro.Spec.Strategy.Canary.TrafficRouting.Plugins["argoproj-labs/alb"] = raw
+	var args any = rpc.SetWeightAndVerifyWeightArgs{Rollout: ro, DesiredWeight: 55}
+	// Twice: the second call carries no type definitions, like every call after the first on a stream.
+	return stream(fmt.Sprintf("big rollout, %d containers", n), false,
+		rpcRequest{ServiceMethod: "Plugin.SetWeight", Seq: 9}, &args, rpcRequest{ServiceMethod: "Plugin.VerifyWeight", Seq: 10}, &args)
 }
