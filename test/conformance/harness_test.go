@@ -81,17 +81,33 @@ type sidecar struct {
 }
 
 func startSidecar(t testing.TB, addr, kubeconfig string, extraArgs ...string) *sidecar {
-	root := repoRoot(t)
-	main := filepath.Join(root, "dist", "src", "main.js")
-	if _, err := os.Stat(main); err != nil {
-		t.Fatalf("%s is missing: run `npm run build` in %s first (scripts/test-all.sh does)", main, root)
-	}
+	main := filepath.Join(repoRoot(t), "dist", "src", "main.js")
 	args := append([]string{main,
 		"--plugin-listen=" + addr,
 		"--http-listen=127.0.0.1:0",
 		"--kubeconfig=" + kubeconfig,
 		"--log-level=debug",
 	}, extraArgs...)
+	return startNode(t, addr, args)
+}
+
+// startEchoSidecar runs testdata/echo-sidecar.mjs: the real plugin server with a router that echoes what it
+// decoded.
+func startEchoSidecar(t testing.TB) *sidecar {
+	addr := freeLoopbackAddr(t)
+	script, err := filepath.Abs(filepath.Join("testdata", "echo-sidecar.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startNode(t, addr, []string{script, addr})
+}
+
+// startNode starts a Node program from the built tree and waits until it accepts connections on addr.
+func startNode(t testing.TB, addr string, args []string) *sidecar {
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "dist", "src", "main.js")); err != nil {
+		t.Fatalf("dist/ is missing: run `npm run build` in %s first (scripts/test-all.sh does)", root)
+	}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = root
 	cmd.Env = os.Environ()
