@@ -10,7 +10,7 @@ import { resolveDestinations, resolveRole, type BindingReader } from './bindings
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
 import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
 import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, type Owner } from './header-routes.js';
-import { GoneError, isNotFound, locateRule, readRule, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
+import { GoneError, isNotFound, locateRule, readRule, ruleMatches, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
 
 export interface ListenerRuleRouterDeps extends BindingReader {
   elbv2: ListenerRuleElbv2;
@@ -48,7 +48,10 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     if (cached) {
       try {
         const rule = await readRule(deps.elbv2, cached, field);
-        return { location: cached, rule };
+        // A rule found by its conditions stays ours only while it still has them.
+        const selector = config.rule;
+        if (selector.kind !== 'conditions' || ruleMatches(rule, selector.host, selector.path)) return { location: cached, rule };
+        locations.delete(key);
       } catch (err) {
         if (!(err instanceof GoneError) || config.rule.kind === 'arn') throw err;
         locations.delete(key);

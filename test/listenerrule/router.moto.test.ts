@@ -1,6 +1,6 @@
 // Listener-rule mode against a real moto_server, through a counting proxy and the shared ELBv2 wrapper.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CreateRuleCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../../src/aws/elbv2.js';
 import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/listenerrule/router.js';
 import type { ListenerRuleElbv2 } from '../../src/listenerrule/locate.js';
@@ -148,6 +148,33 @@ describe('SetWeight / VerifyWeight on a rule', () => {
     proxy.resetCounts();
     await router.setWeight(ro, 30, []);
     expect(proxy.counts()).toEqual({ DescribeRules: 1, ModifyRule: 1 });
+  });
+
+  it('finds the rule again when it was recreated or lost its conditions', async () => {
+    const ro = rollout({
+      block: { listenerRule: { loadBalancerName: LB_NAME, listenerPort: 80, conditions: { host: HOST, path: PATH } }, ...tgbs },
+    });
+    await router.setWeight(ro, 20, []);
+    const conditions = (await ruleByArn(direct, fx.drivenRule)).Conditions!;
+    // Terraform replaces the rule: the old ARN is gone, a new rule has the same conditions.
+    await direct.send(new DeleteRuleCommand({ RuleArn: fx.drivenRule }));
+    const recreated = await direct.send(
+      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 11, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }] }),
+    );
+    const newArn = recreated.Rules![0]!.RuleArn!;
+    await router.setWeight(ro, 30, []);
+    expect(weightsOf((await ruleByArn(direct, newArn)).Actions!)).toEqual({ [fx.tg['app-canary']]: 30, [fx.tg['app-stable']]: 70 });
+
+    // Someone repoints the conditions of that rule elsewhere and creates a new matching one.
+    await direct.send(
+      new ModifyRuleCommand({ RuleArn: newArn, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['old.example.com'] } }] }),
+    );
+    const third = await direct.send(
+      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 12, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }] }),
+    );
+    await router.setWeight(ro, 40, []);
+    expect(weightsOf((await ruleByArn(direct, third.Rules![0]!.RuleArn!)).Actions!)).toEqual({ [fx.tg['app-canary']]: 40, [fx.tg['app-stable']]: 60 });
+    expect(weightsOf((await ruleByArn(direct, newArn)).Actions!)).toEqual({ [fx.tg['app-canary']]: 30, [fx.tg['app-stable']]: 70 });
   });
 
   it('detects a rule changed behind its back, and the next SetWeight repairs it', async () => {

@@ -1,0 +1,8 @@
+// Listener-rule mode's public surface, for the dispatch (Ingress mode vs listener-rule mode by config)
+// and the Rollout deletion watch.
+export { isListenerRuleConfig, parseListenerRuleConfig, ListenerRuleConfigError, type ListenerRuleConfig } from './config.js';
+export { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRouterDeps } from './router.js';
+export { createBindingReader } from './k8s.js';
+export type { BindingReader, TargetGroupBinding } from './bindings.js';
+export type { ListenerRuleElbv2 } from './locate.js';
+export { DEFAULT_OWNER_TAG_KEY, ROUTE_TAG_KEY } from './header-routes.js';
