@@ -93,6 +93,8 @@ interface Frame {
 const PENDING: unique symbol = Symbol('pending');
 type Pending = typeof PENDING;
 
+/** Input buffers larger than this shrink again when mostly empty. */
+const SHRINK_ABOVE = 1024 * 1024;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 /** Go exported identifier: the first character is an upper-case letter. */
@@ -230,10 +232,17 @@ export class GobDecoder {
     if (this.len + chunk.length > this.buf.length) {
       const live = this.len - this.pos;
       const need = live + chunk.length;
-      if (need <= this.buf.length) {
+      // Grow by doubling; give memory back once a big message (a 3 MiB Rollout) has been consumed.
+      const size =
+        need > this.buf.length
+          ? Math.max(need, this.buf.length * 2, 4096)
+          : this.buf.length > SHRINK_ABOVE && need * 4 < this.buf.length
+            ? Math.max(need * 2, 64 * 1024)
+            : 0;
+      if (size === 0) {
         this.buf.copy(this.buf, 0, this.pos, this.len);
       } else {
-        const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, 4096));
+        const next = Buffer.allocUnsafe(size);
         this.buf.copy(next, 0, this.pos, this.len);
         this.buf = next;
       }
