@@ -2,7 +2,16 @@
 // only the keys the plugin owns and carry `metadata.resourceVersion`, so the API server refuses (409) a write
 // based on a stale read; the caller re-reads and recomputes (see trafficrouter/ingress-update.ts).
 
-import { ApiException, KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  KubeConfig,
+  NetworkingV1Api,
+  Observable,
+  PatchStrategy,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
 import type { Ingress, IngressEdit } from './ingress.js';
 
 export interface IngressClient {
@@ -51,7 +60,10 @@ function statusMessage(err: ApiException<unknown>): string | undefined {
   }
 }
 
-function translate(err: unknown, verb: string, namespace: string, name: string): Error {
+function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number): Error {
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    return new Error(`${verb} ingress ${namespace}/${name}: no answer from the Kubernetes API within ${timeoutMs} ms`);
+  }
   if (!(err instanceof ApiException)) {
     return new Error(`${verb} ingress ${namespace}/${name}: ${(err as Error)?.message ?? String(err)}`);
   }
@@ -68,15 +80,42 @@ function plain(obj: unknown): Ingress {
   return JSON.parse(JSON.stringify(obj)) as Ingress;
 }
 
-export function createIngressClient(kc: KubeConfig, opts: { onConflict?: () => void } = {}): IngressClient {
+/** Below the default RPC deadline (25 s), so a hung API server fails the call instead of outliving it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Aborts each request after `ms`; the generated client has no timeout of its own. */
+function timeoutOptions(ms: number): ConfigurationOptions<ObservableMiddleware> {
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+export interface IngressClientOptions {
+  /** Called on every 409 Conflict (for the conflicts metric). */
+  onConflict?: () => void;
+  requestTimeoutMs?: number;
+}
+
+export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions = {}): IngressClient {
   const api = kc.makeApiClient(NetworkingV1Api);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeout = timeoutOptions(timeoutMs);
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch, timeout);
   return {
     async get(namespace, name) {
       try {
-        return plain(await api.readNamespacedIngress({ name, namespace }));
+        return plain(await api.readNamespacedIngress({ name, namespace }, timeout));
       } catch (err) {
-        throw translate(err, 'reading', namespace, name);
+        throw translate(err, 'reading', namespace, name, timeoutMs);
       }
     },
     async patch(namespace, name, resourceVersion, edit) {
@@ -84,7 +123,7 @@ export function createIngressClient(kc: KubeConfig, opts: { onConflict?: () => v
         const body = mergePatchBody(resourceVersion, edit);
         return plain(await api.patchNamespacedIngress({ name, namespace, body }, mergePatch));
       } catch (err) {
-        const out = translate(err, 'error patching alb', namespace, name);
+        const out = translate(err, 'error patching alb', namespace, name, timeoutMs);
         if (out instanceof IngressConflictError) opts.onConflict?.();
         throw out;
       }

@@ -91,4 +91,25 @@ describe('createIngressClient at the HTTP level', () => {
     expect((err as KubernetesApiError).status).toBe(code);
     expect((err as Error).message).toMatch(expected);
   });
+
+  it('a request the server never answers is aborted with a clear error', async () => {
+    nock(base).get(ingressPath('default', 'slow')).delay(30_000).reply(200, makeIngress({ name: 'slow' }), json);
+    const client = createIngressClient(fakeKubeConfig(base), { requestTimeoutMs: 50 });
+    await expect(client.get('default', 'slow')).rejects.toThrow('reading ingress default/slow: no answer from the Kubernetes API within 50 ms');
+  });
+
+  it('GET and PATCH both carry the timeout without losing the merge-patch content type', async () => {
+    let contentType: string | undefined;
+    nock(base).get(ingressPath('default', 'ingress')).reply(200, makeIngress(), json);
+    nock(base)
+      .patch(ingressPath('default', 'ingress'))
+      .reply(function (this: nock.ReplyFnContext) {
+        contentType = this.req.headers['content-type'] as string;
+        return [200, makeIngress(), json];
+      });
+    const client = createIngressClient(fakeKubeConfig(base), { requestTimeoutMs: 60_000 });
+    await client.get('default', 'ingress');
+    await client.patch('default', 'ingress', '1', { annotations: { a: 'b' } });
+    expect(contentType).toBe(MERGE_PATCH);
+  });
 });
