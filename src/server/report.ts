@@ -40,7 +40,8 @@ export interface IngressReport {
 
 export interface TargetGroupReport {
   service: string;
-  ingress: string;
+  /** The TargetGroupBinding that ties the Service to the target group. */
+  targetGroupBinding: string;
   arn: string | null;
   /** Ready pod IPs (EndpointSlices) the target group should hold. */
   expectedTargets: number;
@@ -68,7 +69,7 @@ export interface RolloutReport {
 }
 
 export interface ReportOptions {
-  /** true: bypass caches and ask ELBv2 now (`/verify`); false: cached data may be served. */
+  /** true: the caller asked for a fresh check (`/verify`); false: cached ELBv2 data may be served. */
   fresh: boolean;
   /** Ingresses named in the request (`?ingress=`); blue-green Rollouts name none in their spec. */
   ingresses: string[];

@@ -74,7 +74,7 @@ export function report(rollout: Rollout, verified: boolean): RolloutReport {
     targetGroups: [
       {
         service: 'app-canary',
-        ingress: 'app',
+        targetGroupBinding: 'k8s-shop-appcanar-0f1e2d3c4b',
         arn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-appcanar-0f1e2d3c4b/aaaaaaaaaaaaaaaa',
         expectedTargets: 2,
         registeredTargets: 2,

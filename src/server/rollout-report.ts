@@ -1,0 +1,155 @@
+// Builds the HTTP API's RolloutReport from the verifier's two checks: the weight report (ELBv2 listener
+// rules against the Rollout's current weights) and the target report (target groups against the Services'
+// ready endpoints). Canary Rollouts of this plugin get both; other Rollouts (blue-green) name their
+// Ingresses in the request and get the target check of their active and preview Services.
+
+import type { Rollout, WeightDestination } from '../trafficrouter/rollout.js';
+import { weightRequest } from '../trafficrouter/view.js';
+import type { WeightRequest } from '../trafficrouter/types.js';
+import type { TargetsReport } from '../verify/targets.js';
+import type { IngressWeightReport, WeightReport } from '../verify/weights.js';
+import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
+import { usesPlugin } from './rollouts-api.js';
+
+/** The verifier functions the report is made of (src/verify). */
+export interface ReportChecks {
+  weights: { report(req: WeightRequest): Promise<WeightReport> };
+  targets: { verifyTargets(namespace: string, service: string): Promise<TargetsReport> };
+  /** Hostnames the LBC wrote into an Ingress's status (blue-green reports). */
+  ingressHostnames(namespace: string, name: string): Promise<string[]>;
+}
+
+export interface RolloutReportSourceDeps extends ReportChecks {
+  pluginName: string;
+  getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
+  now?: () => Date;
+}
+
+interface BlueGreenStrategy {
+  activeService?: string;
+  previewService?: string;
+}
+
+/** The weight Argo last set (status.canary.weights); 0, i.e. all on stable, before it set any. */
+export function currentWeights(rollout: Rollout): { desired: number; additional: WeightDestination[] } {
+  const w = rollout.status?.canary?.weights;
+  return { desired: w?.canary?.weight ?? 0, additional: w?.additional ?? [] };
+}
+
+function weightMap(entries: Array<{ service?: string; weight: number }>): WeightMap {
+  const out: WeightMap = {};
+  for (const e of entries) {
+    if (e.service) out[e.service] = (out[e.service] ?? 0) + e.weight;
+  }
+  return out;
+}
+
+function ingressFromWeights(r: IngressWeightReport): IngressReport {
+  const lb = r.loadBalancers[0];
+  const rules = r.loadBalancers.flatMap((l) =>
+    l.rules.map((rule) => ({
+      arn: rule.ruleArn,
+      priority: rule.priority ?? null,
+      conditions: [],
+      expectedWeights: weightMap(rule.targetGroups.map((t) => ({ service: t.service, weight: t.expected }))),
+      actualWeights: weightMap(rule.targetGroups.map((t) => ({ service: t.service ?? t.targetGroupArn, weight: t.actual }))),
+      verified: rule.verified,
+    })),
+  );
+  return {
+    name: r.ingress,
+    loadBalancer: { hostname: lb?.hostname ?? null, arn: lb?.arn ?? null, name: lb?.name ?? null },
+    rules,
+    expectedWeights: weightMap(r.expected),
+    // Every matching rule must carry the same split; the first one stands for the Ingress.
+    actualWeights: rules[0]?.actualWeights ?? {},
+    verified: r.verified,
+    reasons: [...r.reasons, ...r.loadBalancers.flatMap((l) => l.reasons)],
+  };
+}
+
+function targetGroupsFrom(t: TargetsReport): TargetGroupReport[] {
+  return t.targetGroups.map((g) => ({
+    service: t.service,
+    targetGroupBinding: g.targetGroupBinding,
+    arn: g.targetGroupArn || null,
+    expectedTargets: g.expected,
+    registeredTargets: g.registered,
+    healthyTargets: g.healthy,
+    verified: g.verified,
+    reasons: [
+      ...(g.skipped ? [`skipped: ${g.skipped}`] : []),
+      ...(g.error ? [g.error] : []),
+      ...(g.missing.length > 0 ? [`not ${t.mode === 'healthy' ? 'healthy' : 'registered'}: ${g.missing.join(', ')}`] : []),
+    ],
+  }));
+}
+
+function targetReasons(t: TargetsReport): string[] {
+  const own = [...t.reasons, ...(t.error ? [t.error] : [])];
+  return t.verified ? [] : own.length > 0 ? own.map((r) => `Service ${t.service}: ${r}`) : [`Service ${t.service}: targets not verified`];
+}
+
+export function createRolloutReportSource(deps: RolloutReportSourceDeps): RolloutReportSource {
+  const now = deps.now ?? (() => new Date());
+
+  async function canaryReport(rollout: Rollout, ns: string): Promise<RolloutReport> {
+    const { desired, additional } = currentWeights(rollout);
+    const req = weightRequest(rollout, deps.pluginName, desired, additional);
+    const stableWeight = req.maxWeight - desired - additional.reduce((s, d) => s + d.weight, 0);
+    // Only Services that should carry traffic need their targets in place.
+    const services = [...new Set([...(stableWeight > 0 ? [req.services.stable] : []), ...(desired > 0 ? [req.services.canary] : [])])];
+    const [weights, ...targets] = await Promise.all([deps.weights.report(req), ...services.map((s) => deps.targets.verifyTargets(ns, s))]);
+    const ingresses = weights.ingresses.map(ingressFromWeights);
+    const reasons = [...weights.reasons, ...(weights.error ? [weights.error] : []), ...targets.flatMap(targetReasons)];
+    return {
+      rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: desired },
+      verified: weights.verified && !weights.error && targets.every((t) => t.verified),
+      reasons: [...new Set(reasons)],
+      checkedAt: now().toISOString(),
+      ingresses,
+      targetGroups: targets.flatMap(targetGroupsFrom),
+    };
+  }
+
+  async function servicesReport(rollout: Rollout, ns: string, ingressNames: string[]): Promise<RolloutReport> {
+    const bg = rollout.spec.strategy.blueGreen as BlueGreenStrategy | undefined;
+    const canary = rollout.spec.strategy.canary;
+    const services = [...new Set([bg?.activeService, bg?.previewService, canary?.stableService, canary?.canaryService].filter((s): s is string => !!s))];
+    const [hosts, targets] = await Promise.all([
+      Promise.all(ingressNames.map((n) => deps.ingressHostnames(ns, n))),
+      Promise.all(services.map((s) => deps.targets.verifyTargets(ns, s))),
+    ]);
+    const ingresses: IngressReport[] = ingressNames.map((name, i) => {
+      const hostname = hosts[i]![0] ?? null;
+      return {
+        name,
+        loadBalancer: { hostname, arn: null, name: null },
+        rules: [],
+        expectedWeights: {},
+        actualWeights: {},
+        verified: hostname !== null,
+        reasons: hostname === null ? [`Ingress ${ns}/${name} has no load-balancer hostname in its status yet`] : [],
+      };
+    });
+    const reasons = [...ingresses.flatMap((i) => i.reasons), ...targets.flatMap(targetReasons)];
+    if (services.length === 0) reasons.push('the Rollout names no Service to check (activeService/previewService)');
+    return {
+      rollout: { namespace: ns, name: rollout.metadata.name, strategy: bg ? 'blueGreen' : 'canary', desiredWeight: null },
+      verified: reasons.length === 0,
+      reasons,
+      checkedAt: now().toISOString(),
+      ingresses,
+      targetGroups: targets.flatMap(targetGroupsFrom),
+    };
+  }
+
+  return {
+    getRollout: deps.getRollout,
+    async report(rollout: Rollout, opts: ReportOptions): Promise<RolloutReport> {
+      const ns = rollout.metadata.namespace || 'default';
+      if (opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName)) return canaryReport(rollout, ns);
+      return servicesReport(rollout, ns, opts.ingresses);
+    },
+  };
+}

@@ -1,0 +1,222 @@
+// The report behind the HTTP API, built from fakes of the verifier's report functions (their real shapes),
+// served through the real fastify app.
+import { describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/server/app.js';
+import { createRolloutReportSource, type ReportChecks } from '../../src/server/rollout-report.js';
+import { createMetrics } from '../../src/metrics.js';
+import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { WeightRequest } from '../../src/trafficrouter/types.js';
+import type { TargetsReport } from '../../src/verify/targets.js';
+import type { WeightReport } from '../../src/verify/weights.js';
+import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
+
+const LB = 'k8s-shop-app-0123456789';
+const RULE = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/${LB}/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`;
+const tgArn = (svc: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-${svc}/aaaaaaaaaaaaaaaa`;
+
+function weightReport(req: WeightRequest, actualCanary: number): WeightReport {
+  const verified = actualCanary === req.desiredWeight;
+  const tuple = (role: 'canary' | 'stable', service: string, expected: number, actual: number) => ({
+    role,
+    service,
+    resourceId: `shop/app-${service}:80`,
+    targetGroupArn: tgArn(service),
+    expected,
+    actual,
+    ok: expected === actual,
+  });
+  return {
+    rollout: 'shop/web',
+    verified,
+    desiredWeight: req.desiredWeight,
+    maxWeight: 100,
+    moment: 'requested',
+    reasons: verified ? [] : [`load balancer ${LB}: canary weight ${req.desiredWeight} not yet set (current: ${actualCanary})`],
+    ingresses: [
+      {
+        ingress: 'app',
+        verified,
+        reasons: [],
+        expected: [
+          { role: 'canary', service: 'app-canary', resourceId: 'shop/app-app-canary:80', weight: req.desiredWeight },
+          { role: 'stable', service: 'app-stable', resourceId: 'shop/app-app-stable:80', weight: 100 - req.desiredWeight },
+        ],
+        loadBalancers: [
+          {
+            hostname: `${LB}-1234567890.eu-west-1.elb.amazonaws.com`,
+            name: LB,
+            arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/${LB}/50dc6c495c0c9188`,
+            verified,
+            reasons: [],
+            rules: [
+              {
+                ruleArn: RULE,
+                priority: '3',
+                verified,
+                targetGroups: [
+                  tuple('canary', 'app-canary', req.desiredWeight, actualCanary),
+                  tuple('stable', 'app-stable', 100 - req.desiredWeight, 100 - actualCanary),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function targetsReport(namespace: string, service: string, healthy: number): TargetsReport {
+  const verified = healthy === 2;
+  return {
+    namespace,
+    service,
+    mode: 'healthy',
+    verified,
+    reasons: verified ? [] : [`target group k8s-shop-${service}: ${healthy}/2 targets healthy`],
+    targetGroups: [
+      {
+        targetGroupBinding: `k8s-shop-${service}`,
+        targetGroupArn: tgArn(service),
+        targetType: 'ip',
+        expected: 2,
+        registered: 2,
+        healthy,
+        verified,
+        missing: verified ? [] : ['10.0.1.7:8080'],
+        states: { healthy, initial: 2 - healthy },
+      },
+    ],
+  };
+}
+
+function withWeight(r: Rollout, weight: number): Rollout {
+  return { ...r, status: { ...r.status, canary: { weights: { canary: { weight, serviceName: 'app-canary' }, stable: { weight: 100 - weight, serviceName: 'app-stable' } } } } };
+}
+
+function setup(rollouts: Rollout[], opts: { actualCanary?: number; healthy?: Record<string, number> } = {}) {
+  const asked: { weights: number[]; targets: string[]; hosts: string[] } = { weights: [], targets: [], hosts: [] };
+  const checks: ReportChecks = {
+    weights: {
+      async report(req) {
+        asked.weights.push(req.desiredWeight);
+        return weightReport(req, opts.actualCanary ?? req.desiredWeight);
+      },
+    },
+    targets: {
+      async verifyTargets(ns, svc) {
+        asked.targets.push(svc);
+        return targetsReport(ns, svc, opts.healthy?.[svc] ?? 2);
+      },
+    },
+    async ingressHostnames(_ns, name) {
+      asked.hosts.push(name);
+      return name === 'pending' ? [] : [`${LB}-1234567890.eu-west-1.elb.amazonaws.com`];
+    },
+  };
+  const byKey = new Map(rollouts.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
+  const source = createRolloutReportSource({
+    ...checks,
+    pluginName: PLUGIN,
+    getRollout: async (ns, name) => byKey.get(`${ns}/${name}`),
+    now: () => new Date('2026-11-21T14:30:00Z'),
+  });
+  const app = buildServer({ registry: createMetrics().registry, readiness: [], reports: source, pluginName: PLUGIN });
+  return { app, asked };
+}
+
+describe('canary report', () => {
+  it('is verified when the rule carries the weights and the targets are healthy', async () => {
+    const { app, asked } = setup([withWeight(canaryRollout('web'), 20)]);
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      rollout: { namespace: 'shop', name: 'web', strategy: 'canary', desiredWeight: 20 },
+      verified: true,
+      reasons: [],
+      checkedAt: '2026-11-21T14:30:00.000Z',
+      ingresses: [
+        {
+          name: 'app',
+          loadBalancer: {
+            hostname: `${LB}-1234567890.eu-west-1.elb.amazonaws.com`,
+            arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/${LB}/50dc6c495c0c9188`,
+            name: LB,
+          },
+          rules: [
+            {
+              arn: RULE,
+              priority: '3',
+              conditions: [],
+              expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
+              actualWeights: { 'app-canary': 20, 'app-stable': 80 },
+              verified: true,
+            },
+          ],
+          expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
+          actualWeights: { 'app-canary': 20, 'app-stable': 80 },
+          verified: true,
+          reasons: [],
+        },
+      ],
+      targetGroups: ['app-stable', 'app-canary'].map((svc) => ({
+        service: svc,
+        targetGroupBinding: `k8s-shop-${svc}`,
+        arn: tgArn(svc),
+        expectedTargets: 2,
+        registeredTargets: 2,
+        healthyTargets: 2,
+        verified: true,
+        reasons: [],
+      })),
+    });
+    expect(asked).toEqual({ weights: [20], targets: ['app-stable', 'app-canary'], hosts: [] });
+  });
+
+  it.each([
+    { name: 'weight not yet applied', actualCanary: 0, healthy: {}, reasons: [`load balancer ${LB}: canary weight 20 not yet set (current: 0)`] },
+    {
+      name: 'a canary target not healthy',
+      actualCanary: 20,
+      healthy: { 'app-canary': 1 },
+      reasons: ['Service app-canary: target group k8s-shop-app-canary: 1/2 targets healthy'],
+    },
+  ])('is not verified when $name', async ({ actualCanary, healthy, reasons }) => {
+    const { app } = setup([withWeight(canaryRollout('web'), 20)], { actualCanary, healthy });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    expect(res.statusCode).toBe(200);
+    expect(res.json().verified).toBe(false);
+    expect(res.json().reasons).toEqual(reasons);
+  });
+
+  it('checks only the stable targets before any weight was set', async () => {
+    const { app, asked } = setup([canaryRollout('web')]);
+    const res = await app.inject('/api/v1/rollouts/shop/web');
+    await app.close();
+    expect(res.json().rollout.desiredWeight).toBe(0);
+    expect(asked).toEqual({ weights: [0], targets: ['app-stable'], hosts: [] });
+  });
+});
+
+describe('blue-green report', () => {
+  it('checks active and preview targets and the Ingress hostname', async () => {
+    const { app, asked } = setup([blueGreenRollout('bg')], { healthy: { 'app-preview': 0 } });
+    const res = await app.inject('/api/v1/rollouts/shop/bg/verify?ingress=app&ingress=pending');
+    await app.close();
+    const body = res.json();
+    expect(res.statusCode).toBe(200);
+    expect(body.rollout).toEqual({ namespace: 'shop', name: 'bg', strategy: 'blueGreen', desiredWeight: null });
+    expect(body.verified).toBe(false);
+    expect(body.reasons).toEqual([
+      'Ingress shop/pending has no load-balancer hostname in its status yet',
+      'Service app-preview: target group k8s-shop-app-preview: 0/2 targets healthy',
+    ]);
+    expect(body.targetGroups.map((t: { service: string; healthyTargets: number }) => [t.service, t.healthyTargets])).toEqual([
+      ['app-active', 2],
+      ['app-preview', 0],
+    ]);
+    expect(asked).toEqual({ weights: [], targets: ['app-active', 'app-preview'], hosts: ['app', 'pending'] });
+  });
+});
