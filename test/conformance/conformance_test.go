@@ -428,6 +428,8 @@ func TestCookieMismatch(t *testing.T) {
 	waitFor(t, 10*time.Second, "the child's message in the client log", func() bool {
 		return strings.Contains(pc.log.String(), "This binary is a plugin")
 	})
+	// go-plugin records the exit (after cmd.Wait) before it reports Exited.
+	waitFor(t, 10*time.Second, "go-plugin to see the child exit", pc.client.Exited)
 	if st := pc.cmd.ProcessState; st == nil || st.ExitCode() != 1 {
 		t.Fatalf("handshake exit status %v, want exit code 1", st)
 	}

@@ -113,13 +113,7 @@ func (f *fakeKube) serve(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, ingressPrefix)
 	parts := strings.Split(rest, "/")
 	if !ok || len(parts) != 3 || parts[1] != "ingresses" {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusCreated)
-			w.Write(body)
-			return
-		}
-		writeStatus(w, http.StatusNotFound, "NotFound", "the fake API serves only Ingresses: "+r.URL.Path)
+		f.serveOther(w, r, body)
 		return
 	}
 	key := parts[0] + "/" + parts[2]
@@ -188,6 +182,56 @@ func (f *fakeKube) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeStatus(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method)
 	}
+}
+
+// serveOther answers what other parts of the sidecar may ask at start-up or in the background (version,
+// lists and watches of other resources, Events), so the suite only depends on the Ingress behaviour.
+func (f *fakeKube) serveOther(w http.ResponseWriter, r *http.Request, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/version" {
+		w.Write([]byte(`{"major":"1","minor":"34","gitVersion":"v1.34.5","platform":"linux/amd64"}`))
+		return
+	}
+	if r.Method == http.MethodPost {
+		w.WriteHeader(http.StatusCreated)
+		w.Write(body)
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeStatus(w, http.StatusNotFound, "NotFound", "the fake API does not serve "+r.Method+" "+r.URL.Path)
+		return
+	}
+	if r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1" {
+		// A watch with no events: held open until the client goes away.
+		w.WriteHeader(http.StatusOK)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		<-r.Context().Done()
+		return
+	}
+	if isCollection(r.URL.Path) {
+		w.Write([]byte(`{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}`))
+		return
+	}
+	writeStatus(w, http.StatusNotFound, "NotFound", "not found: "+r.URL.Path)
+}
+
+// isCollection tells /api/v1/namespaces/ns/services from /api/v1/namespaces/ns/services/name.
+func isCollection(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(segs) >= 2 && segs[0] == "api":
+		segs = segs[2:]
+	case len(segs) >= 3 && segs[0] == "apis":
+		segs = segs[3:]
+	default:
+		return false
+	}
+	if len(segs) >= 3 && segs[0] == "namespaces" {
+		segs = segs[2:]
+	}
+	return len(segs) == 1
 }
 
 // stallIngress makes requests for this Ingress hang until the returned function is called.
