@@ -201,6 +201,12 @@ export function parsePluginConfig(rollout: Rollout, pluginName: string): AlbPlug
   if (!isObject(block)) {
     throw new ConfigError(base, `${block === undefined ? 'missing' : 'not an object'}; configure the plugin under this key (the fields of trafficRouting.alb)`);
   }
+  if (block.listenerRule !== undefined) {
+    throw new ConfigError(
+      `${base}.listenerRule`,
+      'this Rollout uses listener-rule mode, which drives the ALB rule directly; it has no Ingress settings',
+    );
+  }
   for (const key of Object.keys(block)) {
     if (!KNOWN_FIELDS.includes(key)) {
       throw new ConfigError(`${base}.${key}`, `unknown field; the fields are ${KNOWN_FIELDS.join(', ')}`);

@@ -77,6 +77,7 @@ describe('parsePluginConfig: errors name the field and the fix', () => {
       'spec.strategy.canary.steps[0].setHeaderRoute.match[0].headerValue', /exactly one of exact or prefix/],
     ['managed route named like the action', makeRollout({ plugin: ok, managedRoutes: ['stable-svc'] }),
       'spec.strategy.canary.trafficRouting.managedRoutes[0].name', /also the action service/],
+    ['a listener-rule mode block', makeRollout({ plugin: { listenerRule: { listenerArn: 'arn' } } }), `${P}.listenerRule`, /uses listener-rule mode/],
     ['blue-green strategy', (() => { const r = makeRollout(); r.spec.strategy = { blueGreen: {} }; return r; })(), 'spec.strategy.canary', /canary strategy only/],
   ])('%s', (_name, rollout, field, message) => {
     let caught: unknown;
