@@ -96,6 +96,19 @@ describe('net/rpc server', () => {
     expect(good!.body).toBe('ALB');
   });
 
+  it('never answers a failure with an empty Response.Error (Go would take it for success)', async () => {
+    const h = start({
+      'Plugin.Fail': {
+        handle: () => {
+          throw new Error('');
+        },
+      },
+    });
+    h.client.send('Plugin.Fail', 1, { kind: 'nil' });
+    const [reply] = await h.client.waitForReplies(1);
+    expect(reply!.header.Error).toBe('plugin call failed without a message');
+  });
+
   it('turns a thrown error into Response.Error with an empty body, then serves the next call', async () => {
     const h = start({
       'Plugin.Fail': {

@@ -56,6 +56,15 @@ function lookupError(serviceMethod: string, methods: MethodTable): string {
   return `rpc: can't find service ${serviceMethod}`;
 }
 
+/**
+ * Response.Error text. Never empty: Go's client takes "" for success and would then decode our empty-struct
+ * placeholder as the real reply, which fails and shuts that client down for good (plugin-protocol.md §5.3).
+ */
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text === '' ? 'plugin call failed without a message' : text;
+}
+
 export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcServer {
   const codec = new ServerCodec();
   const { logger } = opts;
@@ -99,7 +108,10 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
     const started = performance.now();
     let settled = false;
     const finish = (outcome: CallOutcome, error: string, reply: Reply): void => {
-      if (settled) return;
+      if (settled) {
+        logger.info({ method: req.serviceMethod, seq: String(req.seq), outcome }, 'result of a timed-out call dropped');
+        return;
+      }
       settled = true;
       clearTimeout(timer);
       timers.delete(timer);
@@ -119,7 +131,7 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
       .then(() => method.handle(req.body))
       .then(
         (reply) => finish(replyFailed(reply) ? 'error' : 'ok', '', reply),
-        (err: unknown) => finish('error', err instanceof Error ? err.message : String(err), EMPTY_REPLY),
+        (err: unknown) => finish('error', errorText(err), EMPTY_REPLY),
       );
   };
 
