@@ -99,7 +99,15 @@ export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: SetHeade
     ],
   });
   if (input.driven.Transforms?.length) create.input.Transforms = input.driven.Transforms;
-  await elbv2.send(create);
+  try {
+    await elbv2.send(create);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `creating the rule for header route "${route.name}" at priority ${priority} on listener ${input.location.listenerArn} failed: ${message}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Deletes every rule on the listener that carries this Rollout's owner tag; returns how many. */

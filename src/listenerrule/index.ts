@@ -1,7 +1,7 @@
 // Listener-rule mode's public surface, for the dispatch (Ingress mode vs listener-rule mode by config)
 // and the Rollout deletion watch.
 export { isListenerRuleConfig, parseListenerRuleConfig, ListenerRuleConfigError, type ListenerRuleConfig } from './config.js';
-export { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRouterDeps } from './router.js';
+export { createListenerRuleRouter, releaseListenerRule, type ListenerRuleRouter, type ListenerRuleRouterDeps } from './router.js';
 export { createBindingReader } from './k8s.js';
 export type { BindingReader, TargetGroupBinding } from './bindings.js';
 export type { ListenerRuleElbv2 } from './locate.js';

@@ -195,3 +195,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   };
   return router;
 }
+
+/**
+ * For the Rollout deletion watch: leaves the driven rule at 100 % on the effective stable target group
+ * and deletes the Rollout's header-route rules (a one-off router; nothing is cached between calls).
+ */
+export function releaseListenerRule(deps: ListenerRuleRouterDeps, rollout: Rollout): Promise<void> {
+  return createListenerRuleRouter(deps).release(rollout);
+}

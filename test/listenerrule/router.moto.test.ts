@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../../src/aws/elbv2.js';
-import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/listenerrule/router.js';
+import { createListenerRuleRouter, releaseListenerRule, type ListenerRuleRouter, type ListenerRuleRouterDeps } from '../../src/listenerrule/router.js';
 import type { ListenerRuleElbv2 } from '../../src/listenerrule/locate.js';
 import { DEFAULT_OWNER_TAG_KEY, ROUTE_TAG_KEY } from '../../src/listenerrule/header-routes.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
@@ -30,6 +30,7 @@ let proxy: Elbv2Proxy;
 let direct: ElasticLoadBalancingV2Client;
 let fx: Fixture;
 let router: ListenerRuleRouter;
+let deps: ListenerRuleRouterDeps;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -47,7 +48,8 @@ beforeEach(async () => {
   fx = await seed(moto.endpoint, direct);
   // The shared wrapper (rate limit, retries) over a client that talks to moto through the counting proxy.
   const elbv2: ListenerRuleElbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
-  router = createListenerRuleRouter({ elbv2, ...bindingReader(fx.bindings), pluginName: PLUGIN });
+  deps = { elbv2, ...bindingReader(fx.bindings), pluginName: PLUGIN };
+  router = createListenerRuleRouter(deps);
   proxy.resetCounts();
 });
 
@@ -344,7 +346,8 @@ describe('abort, promotion and deletion', () => {
     await router.setHeaderRoute(ro, { name: 'beta', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] });
     expect(await listenerRules(direct, fx.httpListener)).toHaveLength(5);
 
-    await router.release(ro);
+    // The deletion watch uses a router of its own, with nothing cached.
+    await releaseListenerRule(deps, ro);
     expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-pong']]: 100 });
     expect(await listenerRules(direct, fx.httpListener)).toHaveLength(4);
   });
