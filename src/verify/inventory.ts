@@ -12,6 +12,8 @@ export interface LoadBalancerRef {
   arn: string;
   name: string;
   dnsName: string;
+  /** `application`, `network`, `gateway`. */
+  type?: string;
 }
 
 export interface InventoryOptions {
@@ -112,7 +114,12 @@ export class Elbv2Inventory {
       }
       found ??= await this.elbv2.findLoadBalancer((lb) => sameLoadBalancerHost(lb.DNSName, hostname), o);
       if (!found?.LoadBalancerArn) return undefined;
-      const ref = { arn: found.LoadBalancerArn, name: found.LoadBalancerName ?? '', dnsName: found.DNSName ?? '' };
+      const ref: LoadBalancerRef = {
+        arn: found.LoadBalancerArn,
+        name: found.LoadBalancerName ?? '',
+        dnsName: found.DNSName ?? '',
+        ...(found.Type ? { type: found.Type } : {}),
+      };
       remember(this.lbByHost, key, ref);
       return ref;
     });

@@ -36,6 +36,8 @@ export interface LoadBalancerWeightReport {
   hostname: string;
   name?: string;
   arn?: string;
+  /** Why this load balancer carries no weights to check (the LBC's optional frontend NLB). */
+  skipped?: string;
   verified: boolean;
   reasons: string[];
   rules: RuleReport[];
@@ -143,6 +145,12 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
           }
           lbReport.name = lb.name;
           lbReport.arn = lb.arn;
+          if (lb.type !== undefined && lb.type !== 'application') {
+            // The frontend NLB forwards to the ALB; it has no weighted rules of its own.
+            lbReport.skipped = `${lb.type} load balancer: no weighted listener rules to check`;
+            lbReport.verified = true;
+            continue;
+          }
           work.push({ ingress: ing, hostname, lb, key: inventory.discoveryKey(lb.arn, ing.ingress, ing.tuples), report: lbReport });
         } catch (err) {
           errors.push(`Ingress ${ns}/${ing.ingress}, hostname ${hostname}: ${errorText(err)}`);
@@ -151,10 +159,11 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
     }
 
     // 2. Warm: every known rule in one DescribeRules(RuleArns) call.
-    const warm = work.filter((w) => inventory.cachedRules(w.key));
-    const cold = work.filter((w) => !inventory.cachedRules(w.key));
+    const cached = new Map(work.map((w) => [w, inventory.cachedRules(w.key)]));
+    const warm = work.filter((w) => cached.get(w));
+    const cold = work.filter((w) => !cached.get(w));
     if (warm.length > 0) {
-      const arns = warm.flatMap((w) => inventory.cachedRules(w.key)!.ruleArns);
+      const arns = warm.flatMap((w) => cached.get(w)!.ruleArns);
       try {
         const rules = await inventory.rulesByArn(arns, o);
         const byArn = new Map(rules.map((r) => [r.RuleArn, r]));
@@ -165,7 +174,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
           ]),
         ).filter((a) => a !== '');
         for (const w of warm) {
-          const d = inventory.cachedRules(w.key)!;
+          const d = cached.get(w)!;
           await inventory.learnTags(tgArns, w.ingress.tuples, ns, o);
           const mine = d.ruleArns.map((a) => byArn.get(a)).filter((r): r is Rule => !!r);
           judge(w, mine, d.listenerOf, req.maxWeight);
@@ -199,7 +208,10 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
 
     for (const r of reports) {
       r.reasons.push(...r.loadBalancers.flatMap((lb) => lb.reasons));
-      r.verified = r.loadBalancers.length > 0 && r.loadBalancers.every((lb) => lb.verified) && r.reasons.length === 0;
+      r.verified =
+        r.loadBalancers.some((lb) => lb.verified && !lb.skipped) &&
+        r.loadBalancers.every((lb) => lb.verified) &&
+        r.reasons.length === 0;
     }
     return { ingresses: reports, errors };
   }

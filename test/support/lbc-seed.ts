@@ -99,14 +99,14 @@ export interface SeededLoadBalancer {
 export async function createLoadBalancer(
   elbv2: ElasticLoadBalancingV2Client,
   net: Network,
-  opts: { name: string; internal?: boolean; tags?: Record<string, string> },
+  opts: { name: string; internal?: boolean; type?: 'application' | 'network'; tags?: Record<string, string> },
 ): Promise<SeededLoadBalancer> {
   const out = await elbv2.send(
     new CreateLoadBalancerCommand({
       Name: opts.name,
       Subnets: net.subnetIds,
       Scheme: opts.internal ? 'internal' : 'internet-facing',
-      Type: 'application',
+      Type: opts.type ?? 'application',
       Tags: Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     }),
   );

@@ -8,7 +8,7 @@ import { createWeightVerifier, type IngressStatusView, type WeightVerifierApi } 
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
 import {
-  createForwardRule, createLbcTargetGroup, createNetwork, seedIngress, setRuleWeights,
+  createForwardRule, createLbcTargetGroup, createLoadBalancer, createNetwork, seedIngress, setRuleWeights,
   type Network, type SeededIngress,
 } from '../support/lbc-seed.js';
 import { CallLog, instantClock, request, rollout, testElbv2 } from './fixtures.js';
@@ -286,6 +286,22 @@ describe('several Ingresses, listeners and load balancers (ports of §9.1 case 2
     expect(report.verified).toBe(true);
     const bad = await v.report(request({ rollout: r, desired: 10 }));
     expect(bad.verified).toBe(false);
+  });
+
+  it('a second hostname for the LBC frontend NLB is skipped; the ALB alone decides', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const nlb = await createLoadBalancer(aws, net, { name: `${n}-frontend-nlb`, type: 'network' });
+    hosts.set(`${n}/ingress`, [s.lb.hostname, nlb.hostname]);
+    const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
+    expect(report.verified).toBe(true);
+    expect(report.ingresses[0]!.loadBalancers.map((lb) => [lb.name, lb.verified, lb.skipped])).toEqual([
+      [s.lb.name, true, undefined],
+      [`${n}-frontend-nlb`, true, 'network load balancer: no weighted listener rules to check'],
+    ]);
+    // Only the NLB alone is not enough.
+    hosts.set(`${n}/ingress`, [nlb.hostname]);
+    expect((await verifier().report(request({ rollout: rollout({ namespace: n }) }))).verified).toBe(false);
   });
 
   it('internal load balancer: hostname with internal- is found with one Names lookup', async () => {
