@@ -16,7 +16,7 @@ describe('GobDecoder', () => {
     [4, 'GobEncoderT'],
     [5, 'BinaryMarshalerT'],
     [6, 'TextMarshalerT (never written by Go, accepted anyway)'],
-  ] as const)('marshaler definition in wireType field %i: %s → GobOpaque', (field) => {
+  ] as const)('marshaler definition in wireType field %i: %s → GobOpaque', (field, _kind) => {
     const [v] = decodeChunks([hex(`${marshalerDef(field, 'Blob')} 07 ff 82 00 03 61 62 63`)]);
     expect(v).toEqual(new GobOpaque('Blob', new Uint8Array([0x61, 0x62, 0x63])));
   });
