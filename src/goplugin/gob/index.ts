@@ -1,4 +1,12 @@
 // encoding/gob for the go-plugin netrpc layer: a generic streaming decoder and a fixed-shape encoder.
+// One GobDecoder and one GobEncoder per yamux stream (type tables live as long as the stream):
+//
+//   const dec = new GobDecoder();               // stream.on('data', (c) => { dec.feed(c); drain(); })
+//   for (let v = dec.next(); v !== undefined; v = dec.next()) { ...header, then body, then header... }
+//   const enc = new GobEncoder();
+//   write(Buffer.concat([enc.encodeResponse({ ServiceMethod, Seq, Error }), enc.encodeRpcError('')]));
+//
+// A GobError from either means the stream's gob state is unknown: close the whole session.
 export { GobDecoder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TYPES } from './decoder.js';
 export type { GobDecoderOptions } from './decoder.js';
 export {
