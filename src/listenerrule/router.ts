@@ -36,6 +36,10 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   const tagKey = deps.tagKey ?? DEFAULT_OWNER_TAG_KEY;
   // Resolved rule locations per Rollout and selector; a rule that disappears is looked up again once.
   const locations = new Map<string, RuleLocation>();
+  // Rollouts known to have no header-route rules: this process is the only writer of rules with their
+  // tag, so after a clean sweep nothing needs listing until SetHeaderRoute runs again. Argo calls
+  // RemoveManagedRoutes on every reconcile of a promoted Rollout; this keeps those free of AWS calls.
+  const swept = new Set<string>();
 
   const owner = (config: ListenerRuleConfig): Owner => ({ tagKey, value: `${config.namespace}/${config.rolloutName}` });
   const cacheKey = (config: ListenerRuleConfig): string =>
@@ -163,6 +167,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const canaryArn = await resolveRole(config.canary, config.namespace, deps);
       const { location, rule } = await driven(config);
+      swept.delete(cacheKey(config));
       const input = { location, driven: rule, canaryArn, owner: owner(config) };
       await applyHeaderRoute(deps.elbv2, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
     },
@@ -178,8 +183,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       // Header routes only exist for names listed in managedRoutes; without any there is nothing to look for.
       if (!rollout.spec.strategy.canary?.trafficRouting?.managedRoutes?.length) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const { location } = await driven(config);
-      await removeOwnedRules(deps.elbv2, location.listenerArn, owner(config));
+      const key = cacheKey(config);
+      if (swept.has(key)) return;
+      const listenerArn = locations.get(key)?.listenerArn ?? (await driven(config)).location.listenerArn;
+      await removeOwnedRules(deps.elbv2, listenerArn, owner(config));
+      swept.add(key);
     },
 
     async release(rollout) {
@@ -191,6 +199,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       await removeOwnedRules(deps.elbv2, location.listenerArn, owner(config));
       await converge(config, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
       locations.delete(cacheKey(config));
+      swept.delete(cacheKey(config));
     },
   };
   return router;

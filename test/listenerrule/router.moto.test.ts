@@ -283,6 +283,27 @@ describe('header routes', () => {
     expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 10, [fx.tg['app-stable']]: 90 });
   });
 
+  it('sweeps once: RemoveManagedRoutes on later reconciles costs no calls until a route is set again', async () => {
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
+    await router.setWeight(ro, 0, []);
+    proxy.resetCounts();
+    await router.removeManagedRoutes(ro);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1, DescribeTags: 1 });
+    proxy.resetCounts();
+    await router.removeManagedRoutes(ro);
+    expect(proxy.total()).toBe(0);
+
+    await router.setHeaderRoute(ro, route);
+    await router.removeManagedRoutes(ro);
+    expect(proxy.count('DeleteRule')).toBe(1);
+    expect(await listenerRules(direct, fx.httpListener)).toHaveLength(4);
+  });
+
+  it('does nothing on RemoveManagedRoutes without managedRoutes', async () => {
+    await router.removeManagedRoutes(rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } }));
+    expect(proxy.total()).toBe(0);
+  });
+
   it('copies the authenticate action so the header cannot skip it, and deletes the rule on an empty match', async () => {
     const ro = rollout({ block: { listenerRule: { ruleArn: fx.authRule }, ...tgbs }, managedRoutes: ['beta'] });
     await router.setHeaderRoute(ro, route);
