@@ -1,0 +1,85 @@
+// The Kubernetes reads behind readiness and the HTTP API: is the API server there, one Rollout by name, and
+// an Ingress's load-balancer hostnames. Failures name what is missing so the one start-up line and the
+// /readyz body tell the operator what to fix.
+
+import net from 'node:net';
+import { ApiException, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import type { Rollout } from '../trafficrouter/rollout.js';
+import type { ReadinessCheck } from './health.js';
+
+/** client-node's last resort when it found no kubeconfig and no in-cluster service account. */
+const NO_CONFIG_SERVER = 'http://localhost:8080';
+
+/** Where the client will connect, for messages: `https://10.0.0.1:443 (context prod)`. */
+export function describeCluster(kc: KubeConfig): string {
+  const server = kc.getCurrentCluster()?.server ?? '(no cluster)';
+  const context = kc.getCurrentContext();
+  return context && context !== 'loaded-context' && context !== 'inClusterContext' ? `${server} (context ${context})` : server;
+}
+
+function reason(err: unknown): string {
+  if (err instanceof ApiException) return `HTTP ${err.code}`;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+/** Resolves when the API server answers GET /version; rejects with one sentence saying what is missing. */
+export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Promise<void> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || (server === NO_CONFIG_SERVER && !process.env.KUBECONFIG)) {
+    throw new Error(
+      'no Kubernetes cluster configured: not running in a pod with a service account, and no kubeconfig found ' +
+        '(pass --kubeconfig, or set ALB_PLUGIN_KUBECONFIG or KUBECONFIG)',
+    );
+  }
+  const api = kc.makeApiClient(VersionApi);
+  try {
+    await Promise.race([
+      api.getCode(),
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(new Error('timed out'));
+        signal.addEventListener('abort', () => reject(new Error('timed out')), { once: true });
+      }),
+    ]);
+  } catch (err) {
+    throw new Error(`Kubernetes API not reachable at ${describeCluster(kc)}: ${reason(err)}`);
+  }
+}
+
+export function kubernetesCheck(kc: KubeConfig): ReadinessCheck {
+  return { name: 'kubernetes', check: (signal) => requireKubernetes(kc, signal) };
+}
+
+/** Ready when the go-plugin listener accepts a TCP connection (the handshake binary's own probe). */
+export function tcpCheck(name: string, address: () => string): ReadinessCheck {
+  return {
+    name,
+    check: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const addr = address();
+        const i = addr.lastIndexOf(':');
+        const sock = net.connect({ host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) });
+        const done = (err?: Error) => {
+          sock.destroy();
+          if (err) reject(new Error(`${addr}: ${(err as { code?: string }).code ?? err.message}`));
+          else resolve();
+        };
+        sock.once('connect', () => done());
+        sock.once('error', done);
+        signal.addEventListener('abort', () => done(new Error('timed out')), { once: true });
+      }),
+  };
+}
+
+/** GET of one Rollout; undefined when it does not exist. */
+export function kubeRolloutGetter(kc: KubeConfig): (namespace: string, name: string) => Promise<Rollout | undefined> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return async (namespace, name) => {
+    try {
+      return (await api.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace, name })) as Rollout;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return undefined;
+      throw new Error(`reading Rollout ${namespace}/${name}: ${reason(err)}`);
+    }
+  };
+}
