@@ -14,7 +14,7 @@ export interface Elbv2Proxy {
   /** Calls seen per Action (including throttled ones). */
   counts(): Record<string, number>;
   count(action: string): number;
-  /** Total calls, optionally excluding some Actions (e.g. the seeding done through the proxy). */
+  /** Total calls of every Action since the last reset. */
   total(): number;
   resetCounts(): void;
   /** The next `times` calls of `action` (or of any Action with `'*'`) get `400 Throttling`. */

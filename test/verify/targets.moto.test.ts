@@ -217,6 +217,24 @@ describe('verifyTargets', () => {
     expect(gone).toMatchObject({ verified: false, error: `Service ${ns}/gone not found` });
   });
 
+  it.each([
+    [403, 'reading targetgroupbindings.elbv2.k8s.aws in NS: forbidden; grant the plugin list on targetgroupbindings in elbv2.k8s.aws'],
+    [500, 'reading targetgroupbindings.elbv2.k8s.aws in NS: HTTP 500'],
+  ])('TargetGroupBinding list answered %s: the report carries an error naming the fix', async (code, message) => {
+    const ns = `v${++seq}`;
+    new Kube(ns).service('svc', [{ port: 80 }]);
+    nock(base).get(`/apis/elbv2.k8s.aws/v1beta1/namespaces/${ns}/targetgroupbindings`).reply(code, { kind: 'Status', code }, json);
+    const report = await targets().verifyTargets(ns, 'svc');
+    expect(report).toMatchObject({ verified: false, error: message.replace('NS', ns) });
+  });
+
+  it('the TargetGroupBinding CRD not installed (404) means nothing is bound', async () => {
+    const ns = `v${++seq}`;
+    new Kube(ns).service('svc', [{ port: 80 }]);
+    nock(base).get(`/apis/elbv2.k8s.aws/v1beta1/namespaces/${ns}/targetgroupbindings`).reply(404, { kind: 'Status', code: 404 }, json);
+    expect(await targets().verifyTargets(ns, 'svc')).toMatchObject({ verified: true, targetGroups: [] });
+  });
+
   it('healthy mode refuses an empty target group (no ready endpoints); registered mode accepts it like Argo', async () => {
     const ns = `v${++seq}`;
     const t = await tg(ns, 'svc', []);
