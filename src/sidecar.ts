@@ -9,10 +9,21 @@ import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
 import { createIngressRouter } from './trafficrouter/ingress-router.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
+import { CleanupController } from './cleanup/controller.js';
+import { createReleaser } from './cleanup/releaser.js';
+import { startRolloutWatch, type RolloutWatch } from './cleanup/watch.js';
+import { createEventSink, kubeEventWriter } from './events/sink.js';
+import { countingVerifier, createMetrics, elbv2CallHook, pluginServerHooks, type Metrics } from './metrics.js';
+import { buildServer, listenHttp } from './server/app.js';
+import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, tcpCheck } from './server/kube.js';
+import { createRolloutReportSource } from './server/rollout-report.js';
+import { createVerification } from './verify/wiring.js';
 
 export interface Sidecar {
   /** host:port the go-plugin listener is bound to. */
   pluginAddress: string;
+  /** URL of the HTTP server (health, metrics, JSON API). */
+  httpAddress?: string;
   close(): Promise<void>;
 }
 
@@ -28,6 +39,10 @@ interface Deps {
   router?: TrafficRouter;
   pluginHooks?: PluginServerHooks;
   plugin?: PluginServer;
+  metrics?: Metrics;
+  rollouts?: RolloutWatch;
+  cleanup?: CleanupController;
+  httpAddress?: string;
 }
 
 function loadKubeConfig(settings: Settings): KubeConfig {
@@ -50,12 +65,33 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
   };
 
   try {
+    // Without a reachable API server nothing can work: fail start-up with one sentence saying what is missing.
+    await requireKubernetes(deps.kubeConfig, AbortSignal.timeout(10_000));
+    const metrics = createMetrics({ processMetrics: true });
+    deps.metrics = metrics;
+    deps.pluginHooks = pluginServerHooks(metrics);
+    const events = createEventSink({
+      write: kubeEventWriter(deps.kubeConfig),
+      logger: deps.logger,
+      onEmitted: (reason) => metrics.eventsEmitted.inc({ reason }),
+    });
+
     // Traffic router (Ingress annotations), talking to the Kubernetes API.
-    const ingresses = createIngressClient(deps.kubeConfig);
+    const ingresses = createIngressClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'ingress' }) });
+    const verification = createVerification(settings, {
+      getIngress: (ns, name) => ingresses.get(ns, name),
+      kubeConfig: deps.kubeConfig,
+      events,
+      log: deps.logger,
+      onCall: elbv2CallHook(metrics),
+    });
     deps.router = createIngressRouter({
       ingresses,
       pluginName: settings.pluginName,
       albIngressClasses: settings.albIngressClasses,
+      verifier: countingVerifier(verification.weights, metrics),
+      guard: verification.guard,
+      events,
     });
 
     // The go-plugin listener the handshake binary proxies Argo's connection to.
@@ -68,11 +104,52 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     });
     const plugin = deps.plugin;
     closers.push(() => plugin.close());
+
+    // Cleanup after Rollouts are deleted or stop naming an Ingress (Argo has no plugin call for that).
+    if (settings.cleanup) {
+      const releaser = createReleaser({
+        ingresses,
+        logger: deps.logger,
+        onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
+      });
+      const cleanup = new CleanupController({
+        pluginName: settings.pluginName,
+        albIngressClasses: settings.albIngressClasses,
+        releaser,
+        logger: deps.logger,
+        onDeleted: (r) => events.forget(r),
+      });
+      deps.cleanup = cleanup;
+      const rollouts = startRolloutWatch({ kc: deps.kubeConfig, controller: cleanup, logger: deps.logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
+      deps.rollouts = rollouts;
+      closers.push(() => rollouts.stop());
+    }
+
+    // HTTP: health, readiness, metrics and the read-only verification API.
+    const getRolloutFromApi = kubeRolloutGetter(deps.kubeConfig);
+    const app = buildServer({
+      registry: metrics.registry,
+      pluginName: settings.pluginName,
+      logger: deps.logger,
+      readiness: [tcpCheck('plugin-listener', () => plugin.address), kubernetesCheck(deps.kubeConfig)],
+      reports: createRolloutReportSource({
+        pluginName: settings.pluginName,
+        // The watch's copy once it has listed everything; a direct read before that.
+        getRollout: async (ns, name) =>
+          deps.rollouts?.isSynced() ? deps.cleanup!.get(ns, name) : getRolloutFromApi(ns, name),
+        weights: verification.weights,
+        targets: verification.targets,
+        ingressHostnames: async (ns, name) =>
+          ((await ingresses.get(ns, name)).status?.loadBalancer?.ingress ?? []).map((i) => i.hostname ?? '').filter((h) => h !== ''),
+      }),
+    });
+    closers.push(() => app.close());
+    deps.httpAddress = await listenHttp(app, settings.httpListen);
   } catch (err) {
     await close();
     throw err;
   }
 
-  deps.logger.info({ pluginName: settings.pluginName, pluginAddress: deps.plugin.address }, 'sidecar started');
-  return { pluginAddress: deps.plugin.address, close };
+  deps.logger.info({ pluginName: settings.pluginName, pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress }, 'sidecar started');
+  return { pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress, close };
 }
