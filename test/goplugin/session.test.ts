@@ -169,6 +169,29 @@ describe('plugin session over yamux', () => {
     await until(() => ev.opened === 3 && ev.closed === 1);
   });
 
+  // Seeded so a failure can be replayed; each case is random bytes (sometimes a valid header first) on the
+  // plugin stream, then the stream is half-closed. Whatever the bytes did, the session must end up closed:
+  // either at once (undecodable) or at the FIN (a partial message can never complete).
+  it('never leaves a half-open session after random input on the plugin stream', async () => {
+    const ev = await start();
+    let seed = 0x5eed;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 40; i++) {
+      const { y, plugin, pluginId } = await connectAsArgo();
+      await plugin.waitForReplies(1);
+      const junk = Buffer.alloc(1 + rand(300));
+      for (let j = 0; j < junk.length; j++) junk[j] = rand(256);
+      if (i % 3 === 0) plugin.send('Plugin.Type', 1, { kind: 'raw', bytes: junk });
+      else plugin.writeRaw(junk);
+      y.finish(pluginId);
+      await y.closed;
+    }
+    await until(() => ev.closed === 40);
+  });
+
   it('closes every session when the server closes', async () => {
     const ev = await start();
     const { y } = await connectAsArgo();

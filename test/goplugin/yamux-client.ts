@@ -45,6 +45,11 @@ export class MiniYamuxClient {
     return { id, stream };
   }
 
+  /** Half-closes a stream (WindowUpdate|FIN, as Go does). */
+  finish(id: number): void {
+    this.socket.write(encodeHeader(FrameType.WindowUpdate, Flag.FIN, id, 0));
+  }
+
   framesFor(id: number): FrameHeader[] {
     return this.frames.filter((f) => f.streamId === id);
   }
