@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` from the lock, not `npm ci`: npm 11 writes only this platform's optional packages
+  # (rollup's native builds) into the lock and `npm ci` then refuses it as out of sync.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.1'
 npm run --silent build

@@ -9,7 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "node dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` from the lock, not `npm ci`: npm 11 writes only this platform's optional packages
+  # (rollup's native builds) into the lock and `npm ci` then refuses it as out of sync.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 step "moto_server (ELBv2 emulator used by the verifier tests)"
