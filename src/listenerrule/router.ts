@@ -111,11 +111,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
 
   async function converge(
     config: ListenerRuleConfig,
+    { location, rule }: { location: RuleLocation; rule: Rule },
     desired: DesiredForward,
     ours: string[],
     sources: string,
   ): Promise<WriteOutcome> {
-    const { location, rule } = await driven(config);
     const current = forwardOf(rule, config, ours);
     const reasons = forwardDifferences(current, desired);
     if (reasons.length === 0) return { written: false };
@@ -142,7 +142,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     async setWeight(rollout, desiredWeight, additionalDestinations) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const { desired, sources } = await plan(config, desiredWeight, additionalDestinations);
-      const outcome = await converge(config, desired, desired.targetGroups.map((t) => t.arn), sources);
+      const outcome = await converge(config, await driven(config), desired, desired.targetGroups.map((t) => t.arn), sources);
       if (outcome.written) {
         deps.logger?.info(
           { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
@@ -195,9 +195,9 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       const stableArn = await resolveRole(config.stable, config.namespace, deps);
       const canaryArn = await resolveRole(config.canary, config.namespace, deps);
       const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
-      const { location } = await driven(config);
-      await removeOwnedRules(deps.elbv2, location.listenerArn, owner(config));
-      await converge(config, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
+      const target = await driven(config);
+      await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config));
+      await converge(config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
       locations.delete(cacheKey(config));
       swept.delete(cacheKey(config));
     },
