@@ -224,15 +224,15 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       moment,
     };
     const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = `no complete answer from ELBv2 within ${timeoutMs} ms (slow or throttled)`;
     try {
       const { ingresses, errors } = await check(req, signal);
       const reasons = ingresses.flatMap((i) => i.reasons);
       const verified = errors.length === 0 && ingresses.length > 0 && ingresses.every((i) => i.verified);
-      return { ...base, verified, reasons, ingresses, ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
+      const error = signal.aborted && errors.length > 0 ? deadline : errors.join('; ');
+      return { ...base, verified, reasons, ingresses, ...(error ? { error } : {}) };
     } catch (err) {
-      const text = signal.aborted
-        ? `weight verification did not finish within ${timeoutMs} ms (ELBv2 slow or throttled)`
-        : errorText(err);
+      const text = signal.aborted ? deadline : errorText(err);
       return { ...base, verified: false, reasons: [], ingresses: [], error: text };
     }
   }
