@@ -174,7 +174,7 @@ describe('canary report', () => {
     expect(asked).toEqual({ weights: [20], targets: ['app-stable', 'app-canary'], hosts: [] });
   });
 
-  it.each([
+  it.each<{ name: string; actualCanary: number; healthy: Record<string, number>; reasons: string[] }>([
     { name: 'weight not yet applied', actualCanary: 0, healthy: {}, reasons: [`load balancer ${LB}: canary weight 20 not yet set (current: 0)`] },
     {
       name: 'a canary target not healthy',

@@ -74,7 +74,7 @@ describe('composed sidecar', () => {
   it('answers 404 with a reason for a Rollout that does not exist', async () => {
     const res = await fetch(`${sidecar.httpAddress}/api/v1/rollouts/shop/nope/verify`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('ALB_ERR_ROLLOUT_NOT_FOUND');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ALB_ERR_ROLLOUT_NOT_FOUND');
   });
 
   it('lists and watches Rollouts for the cleanup', async () => {
