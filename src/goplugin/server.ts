@@ -12,7 +12,10 @@ import { PluginSession } from './session.js';
 import type { YamuxSessionOptions } from './yamux/index.js';
 
 export interface PluginServerHooks {
-  /** After every answered call; `method` is the wire name, e.g. `Plugin.SetWeight`, `Control.Ping`. */
+  /**
+   * After every answered call; `method` is the wire name, e.g. `Plugin.SetWeight`, `Control.Ping`, or
+   * `unknown` for a method we do not serve.
+   */
   onCall?(method: string, outcome: CallOutcome, seconds: number): void;
   onSessionOpen?(): void;
   onSessionClose?(): void;

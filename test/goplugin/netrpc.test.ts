@@ -94,6 +94,10 @@ describe('net/rpc server', () => {
     expect(bad!.header).toMatchObject({ ServiceMethod: method, Seq: 7, Error: message });
     expect(good!.header.Error).toBeUndefined();
     expect(good!.body).toBe('ALB');
+    expect(h.calls).toEqual([
+      ['unknown', 'error'],
+      ['Plugin.Type', 'ok'],
+    ]);
   });
 
   it('never answers a failure with an empty Response.Error (Go would take it for success)', async () => {

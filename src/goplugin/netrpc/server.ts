@@ -12,6 +12,9 @@ import { EMPTY_REPLY, replyFailed, type Reply } from './reply.js';
 
 export type CallOutcome = 'ok' | 'error' | 'timeout';
 
+/** What `onCall` reports for a method this server does not have. */
+export const UNKNOWN_METHOD = 'unknown';
+
 export interface RpcMethod {
   /** Runs the call. A thrown error becomes a net/rpc error (Response.Error) with its message. */
   handle(body: GobValue): Promise<Reply> | Reply;
@@ -102,7 +105,8 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
       const message = lookupError(req.serviceMethod, opts.methods);
       logger.warn({ method: req.serviceMethod }, message);
       send(req, message, EMPTY_REPLY);
-      opts.onCall?.(req.serviceMethod, 'error', 0);
+      // A fixed name: method names from the wire must not grow the metrics' label set.
+      opts.onCall?.(UNKNOWN_METHOD, 'error', 0);
       return;
     }
     const started = performance.now();
