@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -192,5 +193,8 @@ func run(args []string, stdout io.Writer) int {
 }
 
 func main() {
+	// Like a go-plugin server: a Ctrl-C meant for the host reaches its children too, and the host ends the
+	// plugin itself (Control.Quit, then SIGKILL), so the interrupt is ignored.
+	signal.Ignore(os.Interrupt)
 	os.Exit(run(os.Args[1:], os.Stdout))
 }
