@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/settings.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
-import { createVerification, verificationTimeoutMs } from '../../src/verify/wiring.js';
+import type { IngressClient } from '../../src/k8s/ingress-client.js';
+import { createVerification, verificationTimeoutMs, type VerificationDeps } from '../../src/verify/wiring.js';
 import { CallLog, request, rollout, testElbv2 } from './fixtures.js';
+
+// The router's IngressClient.get plugs straight in (checked by the compiler).
+export const fromIngressClient = (client: IngressClient): VerificationDeps['getIngress'] => (ns, name) => client.get(ns, name);
 
 describe('createVerification', () => {
   it('verification off (the default): NotImplemented, the guard never holds, no ELBv2 and no Ingress call', async () => {
