@@ -229,3 +229,13 @@ describe('limits and listening', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('error catalogue', () => {
+  it('is documented in docs/operations.md, code for code and status for status', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { API_ERRORS } = await import('../../src/server/errors.js');
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `(ALB_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(rows.sort()).toEqual(Object.entries(API_ERRORS).map(([code, spec]) => [code, spec.status]).sort());
+  });
+});
