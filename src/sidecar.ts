@@ -15,7 +15,8 @@ import { startRolloutWatch, type RolloutWatch } from './cleanup/watch.js';
 import { createEventSink, kubeEventWriter } from './events/sink.js';
 import { countingVerifier, createMetrics, elbv2CallHook, pluginServerHooks, type Metrics } from './metrics.js';
 import { buildServer, listenHttp } from './server/app.js';
-import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, tcpCheck } from './server/kube.js';
+import { listenerCheck } from './server/health.js';
+import { kubeRolloutGetter, kubernetesCheck, requireKubernetes } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import { createVerification } from './verify/wiring.js';
 
@@ -131,7 +132,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       registry: metrics.registry,
       pluginName: settings.pluginName,
       logger: deps.logger,
-      readiness: [tcpCheck('plugin-listener', () => plugin.address), kubernetesCheck(deps.kubeConfig)],
+      readiness: [listenerCheck('plugin-listener', plugin), kubernetesCheck(deps.kubeConfig)],
       reports: createRolloutReportSource({
         pluginName: settings.pluginName,
         // The watch's copy once it has listed everything; a direct read before that.

@@ -42,6 +42,16 @@ export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: nu
   );
 }
 
+/** Ready while the go-plugin listener is listening (no probe connection, so no session is counted). */
+export function listenerCheck(name: string, listener: { ready(): boolean; address: string }): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      if (!listener.ready()) throw new Error(`not listening on ${listener.address}`);
+    },
+  };
+}
+
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 

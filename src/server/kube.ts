@@ -2,7 +2,6 @@
 // an Ingress's load-balancer hostnames. Failures name what is missing so the one start-up line and the
 // /readyz body tell the operator what to fix.
 
-import net from 'node:net';
 import { ApiException, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Rollout } from '../trafficrouter/rollout.js';
 import type { ReadinessCheck } from './health.js';
@@ -48,27 +47,6 @@ export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Pr
 
 export function kubernetesCheck(kc: KubeConfig): ReadinessCheck {
   return { name: 'kubernetes', check: (signal) => requireKubernetes(kc, signal) };
-}
-
-/** Ready when the go-plugin listener accepts a TCP connection (the handshake binary's own probe). */
-export function tcpCheck(name: string, address: () => string): ReadinessCheck {
-  return {
-    name,
-    check: (signal) =>
-      new Promise<void>((resolve, reject) => {
-        const addr = address();
-        const i = addr.lastIndexOf(':');
-        const sock = net.connect({ host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) });
-        const done = (err?: Error) => {
-          sock.destroy();
-          if (err) reject(new Error(`${addr}: ${(err as { code?: string }).code ?? err.message}`));
-          else resolve();
-        };
-        sock.once('connect', () => done());
-        sock.once('error', done);
-        signal.addEventListener('abort', () => done(new Error('timed out')), { once: true });
-      }),
-  };
 }
 
 /** GET of one Rollout; undefined when it does not exist. */

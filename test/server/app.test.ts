@@ -239,3 +239,16 @@ describe('error catalogue', () => {
     expect(rows.sort()).toEqual(Object.entries(API_ERRORS).map(([code, spec]) => [code, spec.status]).sort());
   });
 });
+
+describe('listenerCheck', () => {
+  it.each([
+    [true, { name: 'plugin-listener', ok: true }],
+    [false, { name: 'plugin-listener', ok: false, message: 'not listening on 127.0.0.1:3001' }],
+  ])('ready()=%s', async (ready, want) => {
+    const { listenerCheck } = await import('../../src/server/health.js');
+    const { app } = build({ readiness: [listenerCheck('plugin-listener', { ready: () => ready, address: '127.0.0.1:3001' })] });
+    const res = await app.inject('/readyz');
+    expect(res.statusCode).toBe(ready ? 200 : 503);
+    expect(res.json().checks).toEqual([want]);
+  });
+});
