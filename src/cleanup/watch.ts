@@ -93,7 +93,14 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
 
   async function begin(): Promise<void> {
     if (stopped) return;
-    await informer.start();
+    try {
+      await informer.start();
+    } catch (err) {
+      // client-node reports list and watch failures through 'error'; anything thrown here is retried the same way.
+      log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'Rollout watch failed to start; trying again shortly');
+      retryTimer = setTimeout(() => void begin(), retryDelayMs);
+      return;
+    }
     if (!synced && informer.latestResourceVersion() !== '') {
       synced = true;
       markSynced();
