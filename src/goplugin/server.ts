@@ -32,6 +32,8 @@ export interface PluginServerOptions {
   converters?: ArgConverters;
   /** yamux tuning, e.g. a short keepalive in tests. */
   yamux?: Omit<YamuxSessionOptions, 'logger'>;
+  /** How long a session whose peer is leaving waits for it to close the connection (session.ts). */
+  closeGraceMs?: number;
 }
 
 export interface PluginServer {
@@ -67,6 +69,7 @@ export async function startPluginServer(opts: PluginServerOptions): Promise<Plug
       logger,
       onCall: opts.hooks?.onCall,
       yamux: opts.yamux,
+      closeGraceMs: opts.closeGraceMs,
     });
     sessions.add(session);
     logger.debug('plugin session opened');

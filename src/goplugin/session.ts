@@ -15,6 +15,14 @@ import { pluginMethods, type ArgConverters } from './dispatch.js';
 import { serveNetRpc, type CallOutcome, type NetRpcServer } from './netrpc/server.js';
 import { YamuxSession, type YamuxSessionOptions, type YamuxStream } from './yamux/index.js';
 
+/**
+ * How long a session whose peer is leaving (Control.Quit answered, or a stream closed cleanly) stays up for
+ * the peer to close it. go-plugin's Kill closes the control, std and broker streams and then the session
+ * after Quit returns; if we dropped the connection first, one of those closes would fail and go-plugin would
+ * SIGKILL the child instead of letting it exit.
+ */
+export const CLOSE_GRACE_MS = 500;
+
 export interface SessionDeps {
   router: TrafficRouter;
   converters: ArgConverters;
@@ -22,6 +30,8 @@ export interface SessionDeps {
   logger: Logger;
   onCall?(method: string, outcome: CallOutcome, seconds: number): void;
   yamux?: Omit<YamuxSessionOptions, 'logger'>;
+  /** Default CLOSE_GRACE_MS. */
+  closeGraceMs?: number;
 }
 
 export class PluginSession {
@@ -32,6 +42,7 @@ export class PluginSession {
   private readonly brokerIds = new BrokerIds();
   private streamsSeen = 0;
   private readonly logger: Logger;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Duplex,
@@ -41,6 +52,7 @@ export class PluginSession {
     this.yamux = new YamuxSession(socket, { ...deps.yamux, logger: deps.logger });
     this.closed = new Promise((resolve) => {
       this.yamux.once('close', (err) => {
+        clearTimeout(this.closeTimer);
         for (const s of this.servers) s.stop();
         if (err) this.logger.warn({ err }, 'plugin session closed');
         else this.logger.debug('plugin session closed');
@@ -55,6 +67,18 @@ export class PluginSession {
     this.yamux.close(error);
   }
 
+  /** The peer is leaving cleanly: let it close first, close ourselves after CLOSE_GRACE_MS. */
+  private closeSoon(): void {
+    if (this.closeTimer || this.yamux.closed) return;
+    this.closeTimer = setTimeout(() => this.close(), this.deps.closeGraceMs ?? CLOSE_GRACE_MS);
+  }
+
+  /** A stream stopped: at once on an error (the session cannot be trusted), after the grace period on a clean end. */
+  private onStreamStop(err: Error | undefined): void {
+    if (err) this.close(err);
+    else this.closeSoon();
+  }
+
   private onStream(stream: YamuxStream): void {
     this.streamsSeen++;
     if (this.streamsSeen === 1) this.serveControl(stream);
@@ -67,7 +91,7 @@ export class PluginSession {
       brokerIds: this.brokerIds,
       quit: () => {
         this.logger.info('Control.Quit: closing the plugin session');
-        this.close();
+        this.closeSoon();
       },
     });
     this.servers.push(
@@ -76,7 +100,7 @@ export class PluginSession {
         callTimeoutMs: this.deps.callTimeoutMs,
         logger: this.logger,
         onCall: this.deps.onCall,
-        onStop: (err) => this.close(err),
+        onStop: (err) => this.onStreamStop(err),
       }),
     );
   }
@@ -99,7 +123,7 @@ export class PluginSession {
             logger: this.logger,
             onCall: this.deps.onCall,
             initial: rest,
-            onStop: (err) => this.close(err),
+            onStop: (err) => this.onStreamStop(err),
           }),
         );
       },

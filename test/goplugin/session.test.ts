@@ -41,7 +41,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(router: TrafficRouter = new StubRouter(), callTimeoutMs = 30_000): Promise<Events> {
+async function start(router: TrafficRouter = new StubRouter(), callTimeoutMs = 30_000, closeGraceMs?: number): Promise<Events> {
   const ev: Events = { opened: 0, closed: 0, calls: [] };
   server = await startPluginServer({
     listen: '127.0.0.1:0',
@@ -49,6 +49,7 @@ async function start(router: TrafficRouter = new StubRouter(), callTimeoutMs = 3
     callTimeoutMs,
     logger: silentLogger,
     converters,
+    closeGraceMs,
     hooks: {
       onSessionOpen: () => ev.opened++,
       onSessionClose: () => ev.closed++,
@@ -116,6 +117,20 @@ describe('plugin session over yamux', () => {
     const replies = await control.waitForReplies(2);
     expect(replies[1]!.header).toMatchObject({ ServiceMethod: 'Control.Quit', Seq: 5 });
     await y.closed;
+    await until(() => ev.closed === 1);
+  });
+
+  it("after Quit, lets go-plugin close its streams before the connection goes (else it SIGKILLs the child)", async () => {
+    const ev = await start(new StubRouter(), 30_000, 60_000);
+    const { y, control, pluginId } = await connectAsArgo();
+    control.send('Control.Quit', 5, { kind: 'bool', value: true });
+    await control.waitForReplies(2);
+    // go-plugin's RPCClient.Close: control, stdout, stderr, broker streams, then the session.
+    for (const id of [1, 3, 5, pluginId]) y.finish(id);
+    await y.ping();
+    expect(y.frames.some((f) => f.type === FrameType.GoAway)).toBe(false);
+    expect(ev.closed).toBe(0);
+    y.close();
     await until(() => ev.closed === 1);
   });
 

@@ -45,6 +45,20 @@ export class MiniYamuxClient {
     return { id, stream };
   }
 
+  /** Sends a yamux ping and resolves when the server answers it (a round trip through its frame loop). */
+  ping(): Promise<void> {
+    const opaque = 0x1234 + this.frames.length;
+    this.socket.write(encodeHeader(FrameType.Ping, Flag.SYN, 0, opaque));
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.frames.some((f) => f.type === FrameType.Ping && hasFlag(f.flags, Flag.ACK) && f.length === opaque)) resolve();
+        else if (this.socket.destroyed) reject(new Error('connection closed before the ping was answered'));
+        else setImmediate(check);
+      };
+      check();
+    });
+  }
+
   /** Half-closes a stream (WindowUpdate|FIN, as Go does). */
   finish(id: number): void {
     this.socket.write(encodeHeader(FrameType.WindowUpdate, Flag.FIN, id, 0));
