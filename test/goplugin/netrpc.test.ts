@@ -61,6 +61,21 @@ describe('net/rpc server', () => {
     ]);
   });
 
+  it.each([
+    [0, '00'],
+    [300, '01fe012c00'],
+    [2 ** 53 + 2, '01f92000000000000200'],
+  ])('echoes Seq %s exactly (header bytes end %s)', async (seq, tail) => {
+    const h = start({ 'Control.Ping': { handle: () => EMPTY_REPLY } });
+    const enc = h.client.enc;
+    // Request built by hand for Seq beyond 2^53, which only a bigint can carry.
+    h.client.writeRaw(Buffer.concat([enc.encodeRequest({ ServiceMethod: 'Control.Ping', Seq: BigInt(seq) }), enc.encodeBool(true)]));
+    const [reply] = await h.client.waitForReplies(1);
+    expect(BigInt(reply!.header.Seq ?? 0)).toBe(BigInt(seq));
+    const head = Buffer.concat(h.client.raw).toString('hex');
+    expect(head).toContain(Buffer.from('Control.Ping').toString('hex') + tail);
+  });
+
   it('answers 25 concurrent calls in completion order, each with its own Seq', async () => {
     const gates = Array.from({ length: 25 }, () => deferred<void>());
     let index = 0;
