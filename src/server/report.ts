@@ -17,9 +17,8 @@ export type WeightMap = Record<string, number>;
 export interface RuleReport {
   /** Listener rule ARN, or null when no rule forwards to this Ingress's target groups yet. */
   arn: string | null;
+  listenerArn: string | null;
   priority: string | null;
-  /** Rule conditions as the ELBv2 API returns them (host, path, header ...). */
-  conditions: unknown[];
   expectedWeights: WeightMap;
   actualWeights: WeightMap;
   verified: boolean;

@@ -9,7 +9,7 @@ import type { WeightRequest } from '../trafficrouter/types.js';
 import type { TargetsReport } from '../verify/targets.js';
 import type { IngressWeightReport, WeightReport } from '../verify/weights.js';
 import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
-import { usesPlugin } from './rollouts-api.js';
+import { usesPlugin } from '../cleanup/targets.js';
 
 /** The verifier functions the report is made of (src/verify). */
 export interface ReportChecks {
@@ -49,8 +49,8 @@ function ingressFromWeights(r: IngressWeightReport): IngressReport {
   const rules = r.loadBalancers.flatMap((l) =>
     l.rules.map((rule) => ({
       arn: rule.ruleArn,
+      listenerArn: rule.listenerArn ?? null,
       priority: rule.priority ?? null,
-      conditions: [],
       expectedWeights: weightMap(rule.targetGroups.map((t) => ({ service: t.service, weight: t.expected }))),
       actualWeights: weightMap(rule.targetGroups.map((t) => ({ service: t.service ?? t.targetGroupArn, weight: t.actual }))),
       verified: rule.verified,

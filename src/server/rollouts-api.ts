@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from './errors.js';
 import type { RolloutReport, RolloutReportSource } from './report.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
+import { usesPlugin } from '../cleanup/targets.js';
 
 export interface RolloutsApiOptions {
   source: RolloutReportSource;
@@ -27,11 +28,6 @@ interface Params {
 
 interface Query {
   ingress?: string | string[];
-}
-
-export function usesPlugin(rollout: Rollout, pluginName: string): boolean {
-  const plugins = rollout.spec?.strategy?.canary?.trafficRouting?.plugins;
-  return !!plugins && Object.prototype.hasOwnProperty.call(plugins, pluginName);
 }
 
 function ingressesFromQuery(q: Query): string[] {

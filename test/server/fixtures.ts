@@ -58,8 +58,8 @@ export function report(rollout: Rollout, verified: boolean): RolloutReport {
         rules: [
           {
             arn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s-shop-app-0123456789/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee',
+            listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/k8s-shop-app-0123456789/50dc6c495c0c9188/f2f7dc8efc522ab2',
             priority: '1',
-            conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
             expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
             actualWeights: actual,
             verified,

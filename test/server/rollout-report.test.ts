@@ -147,8 +147,8 @@ describe('canary report', () => {
           rules: [
             {
               arn: RULE,
+              listenerArn: null,
               priority: '3',
-              conditions: [],
               expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
               actualWeights: { 'app-canary': 20, 'app-stable': 80 },
               verified: true,
