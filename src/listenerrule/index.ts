@@ -3,6 +3,7 @@
 export { isListenerRuleConfig, parseListenerRuleConfig, ListenerRuleConfigError, type ListenerRuleConfig } from './config.js';
 export { createListenerRuleRouter, releaseListenerRule, type ListenerRuleRouter, type ListenerRuleRouterDeps } from './router.js';
 export { createBindingReader } from './k8s.js';
+export { reportDrivenTargets, type ListenerRuleTargetsReport, type RoleTargetsReport } from './targets.js';
 export type { BindingReader, TargetGroupBinding } from './bindings.js';
 export type { ListenerRuleElbv2 } from './locate.js';
 export { DEFAULT_OWNER_TAG_KEY, ROUTE_TAG_KEY } from './header-routes.js';

@@ -1,9 +1,14 @@
 // Listener-rule mode: the TrafficRouter for load balancers managed outside Kubernetes. SetWeight rewrites
 // only the forward action of the one rule (or listener default action) the Rollout points at, after
-// reading it; VerifyWeight reads it back; header routes are extra rules tagged with the Rollout.
+// reading it; VerifyWeight reads it back when the answer matters; header routes are extra rules tagged
+// with the Rollout. With target verification, the switch back to stable after a promotion waits for the
+// stable target group to hold the new pods.
 
 import { ModifyListenerCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Logger } from '../logger.js';
+import { verificationKey, VerifyGate } from '../verify/gate.js';
+import { createSetWeightGuard, isFinalSwitch } from '../verify/guard.js';
+import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
 import { ROUTER_TYPE, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
@@ -11,6 +16,8 @@ import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
 import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
 import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, type Owner } from './header-routes.js';
 import { GoneError, isNotFound, locateRule, readRule, ruleMatches, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
+import { drivenTargets, reportDrivenTargets, roleService, type ListenerRuleTargetsReport } from './targets.js';
+import { weightRequestFor } from './weight-request.js';
 
 export interface ListenerRuleRouterDeps extends BindingReader {
   elbv2: ListenerRuleElbv2;
@@ -19,6 +26,13 @@ export interface ListenerRuleRouterDeps extends BindingReader {
   /** Tag key marking header-route rules as owned by a Rollout (value `<namespace>/<name>`). */
   tagKey?: string;
   logger?: Logger;
+  /**
+   * Target-group IP/health verification (`createTargetVerifier` in src/verify/targets.ts) for the Services
+   * the TargetGroupBindings name. Enables `targetsReport` and the final-switch guard.
+   */
+  targets?: TargetVerifier;
+  /** With `targets`: hold the switch back to stable after a promotion until the stable target group is ready (default true). */
+  guardFinalSwitch?: boolean;
 }
 
 export interface ListenerRuleRouter extends TrafficRouter {
@@ -27,6 +41,11 @@ export interface ListenerRuleRouter extends TrafficRouter {
    * Rollout's last status) and this Rollout's header-route rules are deleted.
    */
   release(rollout: Rollout): Promise<void>;
+  /**
+   * For the HTTP API: do the driven stable and canary (ping and pong) target groups hold their Services'
+   * ready pods? Ungated; never throws for AWS or Kubernetes failures (they are in `error`).
+   */
+  targetsReport(rollout: Rollout, mode?: VerifyMode): Promise<ListenerRuleTargetsReport>;
 }
 
 /** The outcome of one SetWeight-like write, for logs and tests. */
@@ -40,6 +59,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   // tag, so after a clean sweep nothing needs listing until SetHeaderRoute runs again. Argo calls
   // RemoveManagedRoutes on every reconcile of a promoted Rollout; this keeps those free of AWS calls.
   const swept = new Set<string>();
+  // VerifyWeight is asked on every reconcile; the gate lets it reach AWS only when the answer matters.
+  // SetWeight reads the rule on every reconcile anyway, so it is the one that notices a rule changed
+  // behind our back: when it has to write, the remembered answer is dropped and the next VerifyWeight
+  // reads the rule again.
+  const gate = new VerifyGate();
 
   const owner = (config: ListenerRuleConfig): Owner => ({ tagKey, value: `${config.namespace}/${config.rolloutName}` });
   const cacheKey = (config: ListenerRuleConfig): string =>
@@ -115,10 +139,12 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     desired: DesiredForward,
     ours: string[],
     sources: string,
+    beforeWrite?: () => Promise<void>,
   ): Promise<WriteOutcome> {
     const current = forwardOf(rule, config, ours);
     const reasons = forwardDifferences(current, desired);
     if (reasons.length === 0) return { written: false };
+    await beforeWrite?.();
     try {
       await write(location, withForward(rule.Actions ?? [], current, desired));
     } catch (err) {
@@ -127,6 +153,43 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       throw new Error(`ELBv2 refused the new forward action: ${message}; check the target groups (${sources})`, { cause: err });
     }
     return { written: true, reasons };
+  }
+
+  /**
+   * The final-switch guard (Argo #2864, #4433): right after a promotion without ping-pong, SetWeight(0)
+   * would move all traffic from the canary target group to the stable one, whose binding may not have
+   * registered the new pods yet. Throwing keeps the rule at canary 100 and tells Argo what is awaited.
+   */
+  async function holdFinalSwitch(
+    rollout: Rollout,
+    config: ListenerRuleConfig,
+    desiredWeight: number,
+    additional: WeightDestination[],
+    stableArn: string,
+  ): Promise<void> {
+    const verifier = deps.targets;
+    if (!verifier || deps.guardFinalSwitch === false) return;
+    if (!isFinalSwitch(weightRequestFor(rollout, config, desiredWeight, additional))) return;
+    const service = await roleService(config.stable, config.namespace, stableArn, deps);
+    if (!service) return;
+    const guard = createSetWeightGuard({
+      enabled: true,
+      verifyTargets: (namespace, svc) => drivenTargets(verifier, namespace, svc, stableArn),
+    });
+    const decision = await guard.beforeSetWeight(weightRequestFor(rollout, config, desiredWeight, additional, service));
+    if (!decision.hold) return;
+    deps.logger?.info({ rollout: owner(config).value, stableTargetGroup: stableArn, reason: decision.reason }, 'final switch to stable held');
+    throw new Error(`${decision.reason} (${config.stable.field} = ${stableArn})`);
+  }
+
+  async function checkWeights(config: ListenerRuleConfig, desiredWeight: number, additional: WeightDestination[]): Promise<boolean> {
+    const { desired } = await plan(config, desiredWeight, additional);
+    const { rule } = await driven(config);
+    const current = currentForward(rule.Actions ?? []);
+    const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
+    if (reasons.length === 0) return true;
+    deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
+    return false;
   }
 
   const router: ListenerRuleRouter = {
@@ -141,9 +204,13 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
 
     async setWeight(rollout, desiredWeight, additionalDestinations) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const { desired, sources } = await plan(config, desiredWeight, additionalDestinations);
-      const outcome = await converge(config, await driven(config), desired, desired.targetGroups.map((t) => t.arn), sources);
+      const { desired, sources, stableArn } = await plan(config, desiredWeight, additionalDestinations);
+      const outcome = await converge(config, await driven(config), desired, desired.targetGroups.map((t) => t.arn), sources, () =>
+        holdFinalSwitch(rollout, config, desiredWeight, additionalDestinations, stableArn),
+      );
       if (outcome.written) {
+        const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
+        gate.record(gate.uidOf(req), verificationKey(req), 'pending');
         deps.logger?.info(
           { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
           'listener rule forward rewritten',
@@ -153,13 +220,17 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
 
     async verifyWeight(rollout, desiredWeight, additionalDestinations): Promise<VerifyWeightResult> {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const { desired } = await plan(config, desiredWeight, additionalDestinations);
-      const { rule } = await driven(config);
-      const current = currentForward(rule.Actions ?? []);
-      const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
-      if (reasons.length === 0) return { verified: RpcVerified.Verified };
-      deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
-      return { verified: RpcVerified.NotVerified };
+      const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
+      const decision = gate.decide(req);
+      if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
+      if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
+      let verified = false;
+      try {
+        verified = await checkWeights(config, desiredWeight, additionalDestinations);
+      } finally {
+        gate.record(gate.uidOf(req), decision.key, verified ? 'verified' : 'pending');
+      }
+      return { verified: verified ? RpcVerified.Verified : RpcVerified.NotVerified };
     },
 
     async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute) {
@@ -200,6 +271,20 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       await converge(config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
       locations.delete(cacheKey(config));
       swept.delete(cacheKey(config));
+    },
+
+    async targetsReport(rollout, mode) {
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      if (!deps.targets) {
+        return {
+          rollout: `${config.namespace}/${config.rolloutName}`,
+          verified: false,
+          reasons: [],
+          error: 'target verification is not configured for listener-rule mode (it needs Kubernetes access and AWS verification on)',
+          roles: [],
+        };
+      }
+      return reportDrivenTargets({ targets: deps.targets, bindings: deps }, config, mode);
     },
   };
   return router;
