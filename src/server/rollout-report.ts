@@ -23,6 +23,12 @@ export interface RolloutReportSourceDeps extends ReportChecks {
   pluginName: string;
   getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
   now?: () => Date;
+  /**
+   * How long a report may be served again to a request that did not ask for a fresh one (`/verify` always
+   * checks anew). Dashboards polling the plain route then cost no extra ELBv2 calls. Default 10 s.
+   */
+  cacheTtlMs?: number;
+  maxCached?: number;
 }
 
 interface BlueGreenStrategy {
@@ -92,6 +98,9 @@ function targetReasons(t: TargetsReport): string[] {
 
 export function createRolloutReportSource(deps: RolloutReportSourceDeps): RolloutReportSource {
   const now = deps.now ?? (() => new Date());
+  const ttl = deps.cacheTtlMs ?? 10_000;
+  const maxCached = deps.maxCached ?? 500;
+  const cache = new Map<string, { at: number; report: RolloutReport }>();
 
   async function canaryReport(rollout: Rollout, ns: string): Promise<RolloutReport> {
     const { desired, additional } = currentWeights(rollout);
@@ -148,8 +157,18 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
     getRollout: deps.getRollout,
     async report(rollout: Rollout, opts: ReportOptions): Promise<RolloutReport> {
       const ns = rollout.metadata.namespace || 'default';
-      if (opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName)) return canaryReport(rollout, ns);
-      return servicesReport(rollout, ns, opts.ingresses);
+      // A changed Rollout (new resourceVersion) never gets an old report.
+      const key = [ns, rollout.metadata.name, rollout.metadata.resourceVersion ?? '', ...opts.ingresses].join('|');
+      const hit = cache.get(key);
+      if (!opts.fresh && hit && now().getTime() - hit.at < ttl) return hit.report;
+      const report =
+        opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName)
+          ? await canaryReport(rollout, ns)
+          : await servicesReport(rollout, ns, opts.ingresses);
+      cache.delete(key);
+      cache.set(key, { at: now().getTime(), report });
+      while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
+      return report;
     },
   };
 }

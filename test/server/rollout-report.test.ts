@@ -220,3 +220,38 @@ describe('blue-green report', () => {
     expect(asked).toEqual({ weights: [], targets: ['app-active', 'app-preview'], hosts: ['app', 'pending'] });
   });
 });
+
+describe('report cache', () => {
+  it('serves the plain route from a recent report, /verify always afresh, and never across a Rollout change', async () => {
+    let clock = Date.parse('2026-11-21T14:30:00Z');
+    const calls: string[] = [];
+    let current = withWeight(canaryRollout('web'), 20);
+    current.metadata.resourceVersion = '7';
+    const source = createRolloutReportSource({
+      pluginName: PLUGIN,
+      getRollout: async () => current,
+      weights: {
+        async report(req) {
+          calls.push(`weights ${req.desiredWeight}`);
+          return weightReport(req, req.desiredWeight);
+        },
+      },
+      targets: { verifyTargets: async (ns, svc) => targetsReport(ns, svc, 2) },
+      ingressHostnames: async () => [],
+      now: () => new Date(clock),
+      cacheTtlMs: 10_000,
+    });
+    const app = buildServer({ registry: createMetrics().registry, readiness: [], reports: source, pluginName: PLUGIN });
+    const get = async (path: string) => (await app.inject(path)).json().checkedAt as string;
+    const first = await get('/api/v1/rollouts/shop/web');
+    clock += 5_000;
+    expect(await get('/api/v1/rollouts/shop/web')).toBe(first); // cached
+    expect(await get('/api/v1/rollouts/shop/web/verify')).not.toBe(first); // fresh
+    current = { ...withWeight(canaryRollout('web'), 50), metadata: { ...current.metadata, resourceVersion: '8' } };
+    await get('/api/v1/rollouts/shop/web'); // Rollout changed
+    clock += 20_000;
+    await get('/api/v1/rollouts/shop/web'); // expired
+    await app.close();
+    expect(calls).toEqual(['weights 20', 'weights 20', 'weights 50', 'weights 50']);
+  });
+});
