@@ -100,7 +100,7 @@ func startEcho(t *testing.T, l net.Listener) <-chan struct{} {
 }
 
 func TestProxiesUntilControllerCloses(t *testing.T) {
-	for _, listenArg := range []string{"127.0.0.1:0", "unix:" + filepath.Join(t.TempDir(), "p.sock")} {
+	for _, listenArg := range []string{"127.0.0.1:0", "unix:" + filepath.Join(t.TempDir(), "p.sock"), "unix:"} {
 		t.Run(listenArg, func(t *testing.T) {
 			t.Setenv(cookieKey, cookieValue)
 			// The sidecar starts listening only after the child is already waiting for it.
