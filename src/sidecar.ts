@@ -106,6 +106,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     const plugin = deps.plugin;
     closers.push(() => plugin.close());
 
+    const getRolloutFromApi = kubeRolloutGetter(deps.kubeConfig);
     // Cleanup after Rollouts are deleted or stop naming an Ingress (Argo has no plugin call for that).
     if (settings.cleanup) {
       const releaser = createReleaser({
@@ -119,6 +120,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
         releaser,
         logger: deps.logger,
         onDeleted: (r) => events.forget(r),
+        readRollout: getRolloutFromApi,
       });
       deps.cleanup = cleanup;
       const rollouts = startRolloutWatch({ kc: deps.kubeConfig, controller: cleanup, logger: deps.logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
@@ -127,7 +129,6 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     }
 
     // HTTP: health, readiness, metrics and the read-only verification API.
-    const getRolloutFromApi = kubeRolloutGetter(deps.kubeConfig);
     const app = buildServer({
       registry: metrics.registry,
       pluginName: settings.pluginName,

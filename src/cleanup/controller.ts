@@ -22,6 +22,11 @@ export interface CleanupControllerOptions {
   onDeleted?: (rollout: Rollout) => void;
   /** Deleted Rollouts whose holds are remembered for the sweep. */
   maxTombstones?: number;
+  /**
+   * Reads a Rollout from the API server (undefined: it does not exist). The sweep asks it before releasing,
+   * because the watch can lag: a Rollout created a moment ago may already have written its entry.
+   */
+  readRollout?: (namespace: string, name: string) => Promise<Rollout | undefined>;
 }
 
 interface Seen {
@@ -93,27 +98,44 @@ export class CleanupController {
         continue;
       }
       for (const name of names) {
-        const id = rolloutId(ns, name);
-        const seen = this.seen.get(id);
-        if (!seen) {
-          const remembered = this.tombstones.get(id)?.find((h) => h.ingress === ing.metadata.name);
-          work.push(this.opts.releaser.release(ns, ing.metadata.name, remembered?.target ?? ((live) => inferTarget(live, name))));
-          continue;
-        }
-        const holds = holdsOf(seen.rollout, this.opts.pluginName);
-        if (holds.kind !== 'holds' || holds.holds.length === 0) continue;
-        if (holds.holds.some((h) => h.ingress === ing.metadata.name)) continue;
-        if (builtInAlbIngresses(seen.rollout).includes(ing.metadata.name)) continue;
-        const base = holds.holds[0]!.target;
-        work.push(
-          this.opts.releaser.release(ns, ing.metadata.name, (live) => ({
-            ...base,
-            servicePort: inferTarget(live, name)?.servicePort || base.servicePort,
-          })),
-        );
+        const cached = this.seen.get(rolloutId(ns, name))?.rollout;
+        if (this.sweepDecision(ns, ing.metadata.name, name, cached) === 'keep') continue;
+        work.push(this.confirmAndRelease(ns, ing.metadata.name, name));
       }
     }
     return Promise.all(work);
+  }
+
+  /** What the sweep should do about one managed entry, given the Rollout as known (undefined: gone). */
+  private sweepDecision(ns: string, ingress: string, name: string, rollout: Rollout | undefined): 'keep' | (() => Promise<ReleaseOutcome>) {
+    if (!rollout) {
+      const remembered = this.tombstones.get(rolloutId(ns, name))?.find((h) => h.ingress === ingress);
+      return () => this.opts.releaser.release(ns, ingress, remembered?.target ?? ((live) => inferTarget(live, name)));
+    }
+    const holds = holdsOf(rollout, this.opts.pluginName);
+    if (holds.kind !== 'holds' || holds.holds.length === 0) return 'keep';
+    if (holds.holds.some((h) => h.ingress === ingress)) return 'keep';
+    if (builtInAlbIngresses(rollout).includes(ingress)) return 'keep';
+    const base = holds.holds[0]!.target;
+    return () =>
+      this.opts.releaser.release(ns, ingress, (live) => ({
+        ...base,
+        servicePort: inferTarget(live, name)?.servicePort || base.servicePort,
+      }));
+  }
+
+  private async confirmAndRelease(ns: string, ingress: string, name: string): Promise<ReleaseOutcome> {
+    let rollout = this.seen.get(rolloutId(ns, name))?.rollout;
+    if (this.opts.readRollout) {
+      try {
+        rollout = await this.opts.readRollout(ns, name);
+      } catch (err) {
+        this.opts.logger?.warn({ rollout: rolloutId(ns, name), err: err instanceof Error ? err.message : String(err) }, 'sweep could not read the Rollout; leaving its entry for the next sweep');
+        return 'unchanged';
+      }
+    }
+    const action = this.sweepDecision(ns, ingress, name, rollout);
+    return action === 'keep' ? 'unchanged' : action();
   }
 
   private releaseAll(namespace: string | undefined, holds: Hold[]): Promise<ReleaseOutcome[]> {

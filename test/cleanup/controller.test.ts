@@ -15,7 +15,7 @@ afterEach(() => {
   nock.enableNetConnect();
 });
 
-function setup(ingresses: Ingress[], opts: { patchStatuses?: number[] } = {}) {
+function setup(ingresses: Ingress[], opts: { patchStatuses?: number[]; readRollout?: (ns: string, name: string) => Promise<Rollout | undefined> } = {}) {
   const api = fakeIngressApi(ingresses, opts);
   const outcomes: ReleaseOutcome[] = [];
   const deleted: string[] = [];
@@ -24,6 +24,7 @@ function setup(ingresses: Ingress[], opts: { patchStatuses?: number[] } = {}) {
     albIngressClasses: ['alb'],
     releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => outcomes.push(o) }),
     onDeleted: (r) => deleted.push(r.metadata.name),
+    ...(opts.readRollout ? { readRollout: opts.readRollout } : {}),
   });
   return { controller, patches: api.patches, outcomes, deleted };
 }
@@ -246,5 +247,33 @@ describe('sweep', () => {
     expect(await controller.sweep([ing])).toEqual(['released']);
     expect(patches[0]!.body.metadata.annotations).toEqual({ [key('app-root')]: fwd(['app-pong', 80, 100]), [MANAGED]: null });
     expect(outcomes).toEqual(['error', 'released']);
+  });
+});
+
+describe('sweep confirms with the API server before releasing', () => {
+  const entry = () =>
+    ingress('app', { [key('new-stable')]: fwd(['new-canary', 80, 0], ['new-stable', 80, 100]), [MANAGED]: managed({ fresh: [key('new-stable')] }) }, [path('new-stable')]);
+
+  it.each<{ name: string; read: (ns: string, name: string) => Promise<Rollout | undefined>; outcome: ReleaseOutcome; patched: boolean }>([
+    {
+      name: 'a Rollout created a moment ago, not yet seen by the watch, is kept',
+      read: async () => rollout({ name: 'fresh', stable: 'new-stable', canary: 'new-canary' }),
+      outcome: 'unchanged',
+      patched: false,
+    },
+    {
+      name: 'an unreadable Rollout is left for the next sweep',
+      read: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+      outcome: 'unchanged',
+      patched: false,
+    },
+    { name: 'a Rollout the API server does not have is released', read: async () => undefined, outcome: 'released', patched: true },
+  ])('$name', async ({ read, outcome, patched }) => {
+    const ing = entry();
+    const { controller, patches } = setup([ing], { readRollout: read });
+    expect(await controller.sweep([ing])).toEqual([outcome]);
+    expect(patches.length > 0).toBe(patched);
   });
 });
