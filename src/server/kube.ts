@@ -24,8 +24,10 @@ function reason(err: unknown): string {
 
 /** Resolves when the API server answers GET /version; rejects with one sentence saying what is missing. */
 export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Promise<void> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || (server === NO_CONFIG_SERVER && !process.env.KUBECONFIG)) {
+  const cluster = kc.getCurrentCluster();
+  // client-node's own fallback (cluster "cluster" at localhost:8080), not a kubeconfig that happens to say so.
+  const fallback = cluster?.name === 'cluster' && cluster.server === NO_CONFIG_SERVER && kc.getCurrentContext() === 'loaded-context';
+  if (!cluster?.server || fallback) {
     throw new Error(
       'no Kubernetes cluster configured: not running in a pod with a service account, and no kubeconfig found ' +
         '(pass --kubeconfig, or set ALB_PLUGIN_KUBECONFIG or KUBECONFIG)',
