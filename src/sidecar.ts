@@ -136,9 +136,10 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       readiness: [listenerCheck('plugin-listener', plugin), kubernetesCheck(deps.kubeConfig)],
       reports: createRolloutReportSource({
         pluginName: settings.pluginName,
-        // The watch's copy once it has listed everything; a direct read before that.
+        // The watch's copy once it has listed everything; a direct read before that, or when the watch has
+        // not seen the Rollout yet.
         getRollout: async (ns, name) =>
-          deps.rollouts?.isSynced() ? deps.cleanup!.get(ns, name) : getRolloutFromApi(ns, name),
+          (deps.rollouts?.isSynced() ? deps.cleanup!.get(ns, name) : undefined) ?? getRolloutFromApi(ns, name),
         weights: verification.weights,
         targets: verification.targets,
         ingressHostnames: async (ns, name) =>
