@@ -46,6 +46,34 @@ export interface ListenerRuleRouter extends TrafficRouter {
    * ready pods? Ungated; never throws for AWS or Kubernetes failures (they are in `error`).
    */
   targetsReport(rollout: Rollout, mode?: VerifyMode): Promise<ListenerRuleTargetsReport>;
+  /** For the HTTP API: the driven rule's weights against the desired ones, now (ungated); never throws after parsing. */
+  weightReport(rollout: Rollout, desiredWeight: number, additionalDestinations?: WeightDestination[]): Promise<ListenerRuleWeightReport>;
+}
+
+/** JSON-friendly result of an ungated weight check, for the HTTP API. */
+export interface ListenerRuleWeightReport {
+  rollout: string;
+  verified: boolean;
+  desiredWeight: number;
+  maxWeight: number;
+  /** The driven rule; absent for a listener's default action. */
+  ruleArn?: string;
+  listenerArn?: string;
+  /** Canary, experiments, stable, as SetWeight writes them. */
+  expected: Array<{ targetGroupArn: string; weight: number }>;
+  /** The forward action as ELBv2 reports it now. */
+  actual: Array<{ targetGroupArn: string; weight: number }>;
+  reasons: string[];
+  /** Set when the check could not finish (configuration, binding, AWS error). */
+  error?: string;
+}
+
+interface WeightCheck {
+  location: RuleLocation;
+  expected: ListenerRuleWeightReport['expected'];
+  actual: ListenerRuleWeightReport['actual'];
+  /** Empty when the rule carries the desired weights. */
+  reasons: string[];
 }
 
 /** The outcome of one SetWeight-like write, for logs and tests. */
@@ -182,14 +210,20 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     throw new Error(`${decision.reason} (${config.stable.field} = ${stableArn})`);
   }
 
-  async function checkWeights(config: ListenerRuleConfig, desiredWeight: number, additional: WeightDestination[]): Promise<boolean> {
+  async function checkWeights(config: ListenerRuleConfig, desiredWeight: number, additional: WeightDestination[]): Promise<WeightCheck> {
     const { desired } = await plan(config, desiredWeight, additional);
-    const { rule } = await driven(config);
+    const { location, rule } = await driven(config);
     const current = currentForward(rule.Actions ?? []);
     const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
-    if (reasons.length === 0) return true;
-    deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
-    return false;
+    if (reasons.length > 0) {
+      deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
+    }
+    return {
+      location,
+      expected: desired.targetGroups.map((t) => ({ targetGroupArn: t.arn, weight: t.weight })),
+      actual: [...(current?.weights ?? new Map<string, number>())].map(([targetGroupArn, weight]) => ({ targetGroupArn, weight })),
+      reasons,
+    };
   }
 
   const router: ListenerRuleRouter = {
@@ -226,7 +260,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
       let verified = false;
       try {
-        verified = await checkWeights(config, desiredWeight, additionalDestinations);
+        verified = (await checkWeights(config, desiredWeight, additionalDestinations)).reasons.length === 0;
       } finally {
         gate.record(gate.uidOf(req), decision.key, verified ? 'verified' : 'pending');
       }
@@ -271,6 +305,31 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       await converge(config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
       locations.delete(cacheKey(config));
       swept.delete(cacheKey(config));
+    },
+
+    async weightReport(rollout, desiredWeight, additionalDestinations = []) {
+      const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const report: ListenerRuleWeightReport = {
+        rollout: `${config.namespace}/${config.rolloutName}`,
+        verified: false,
+        desiredWeight,
+        maxWeight: config.maxWeight,
+        expected: [],
+        actual: [],
+        reasons: [],
+      };
+      try {
+        const check = await checkWeights(config, desiredWeight, additionalDestinations);
+        if (check.location.ruleArn) report.ruleArn = check.location.ruleArn;
+        report.listenerArn = check.location.listenerArn;
+        report.expected = check.expected;
+        report.actual = check.actual;
+        report.reasons = check.reasons;
+        report.verified = check.reasons.length === 0;
+      } catch (err) {
+        report.error = err instanceof Error ? err.message : String(err);
+      }
+      return report;
     },
 
     async targetsReport(rollout, mode) {

@@ -228,6 +228,48 @@ describe('VerifyWeight gating', () => {
   });
 });
 
+describe('weightReport (HTTP API)', () => {
+  it('checks now, ungated, and says what the rule carries', async () => {
+    const done = ro({ stableRS: 'new', currentPodHash: 'new' });
+    await seeder.setWeight(ro(atStep(0)), 20, [{ serviceName: 'app-exp', weight: 10 }]);
+    proxy.resetCounts();
+    // A fully promoted Rollout: VerifyWeight is gated off, the report still reads the rule.
+    await expect(router.verifyWeight(done, 0, [])).resolves.toEqual({ verified: RpcVerified.NotImplemented });
+    const report = await router.weightReport(done, 0);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+    expect(report).toMatchObject({
+      rollout: `${NS}/shop-api`,
+      verified: false,
+      desiredWeight: 0,
+      maxWeight: 100,
+      ruleArn: fx.drivenRule,
+      listenerArn: fx.httpListener,
+      expected: [{ targetGroupArn: fx.tg['app-canary'], weight: 0 }, { targetGroupArn: fx.tg['app-stable'], weight: 100 }],
+      actual: [
+        { targetGroupArn: fx.tg['app-canary'], weight: 20 },
+        { targetGroupArn: fx.tg['app-exp'], weight: 10 },
+        { targetGroupArn: fx.tg['app-stable'], weight: 70 },
+      ],
+    });
+    expect(report.reasons.length).toBeGreaterThan(0);
+    expect(report.error).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+
+    await expect(router.weightReport(done, 20, [{ serviceName: 'app-exp', weight: 10 }])).resolves.toMatchObject({ verified: true, reasons: [] });
+  });
+
+  it('reports a listener default action without a rule ARN, and failures in error instead of throwing', async () => {
+    const dflt = rollout({ block: { listenerRule: { loadBalancerName: 'shared-alb', listenerPort: 8080, defaultAction: true }, ...tgbs } });
+    const report = await router.weightReport(dflt, 0);
+    // Terraform's single-target forward, not yet rewritten by SetWeight.
+    expect(report).toMatchObject({ verified: false, listenerArn: fx.defaultListener, actual: [{ targetGroupArn: fx.tg['app-stable'], weight: 1 }] });
+    expect(report.ruleArn).toBeUndefined();
+
+    const gone = rollout({ block: { listenerRule: { ruleArn: `${fx.drivenRule.slice(0, -4)}ffff` }, ...tgbs } });
+    await expect(router.weightReport(gone, 0)).resolves.toMatchObject({ verified: false, error: expect.stringMatching(/does not exist/) });
+  });
+});
+
 describe('target groups of the driven rule', () => {
   it.each([
     ['stable and canary', false, 'app-stable', 'app-canary', undefined],
