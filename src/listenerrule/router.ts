@@ -28,7 +28,9 @@ export interface ListenerRuleRouterDeps extends BindingReader {
   logger?: Logger;
   /**
    * Target-group IP/health verification (`createTargetVerifier` in src/verify/targets.ts) for the Services
-   * the TargetGroupBindings name. Enables `targetsReport` and the final-switch guard.
+   * the TargetGroupBindings name. Enables `targetsReport` and the final-switch guard. Pass it only when
+   * target verification is on (`--aws-verify-target-group` with Kubernetes access): a verifier that can
+   * never answer would hold the final switch for good.
    */
   targets?: TargetVerifier;
   /** With `targets`: hold the switch back to stable after a promotion until the stable target group is ready (default true). */
