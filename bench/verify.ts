@@ -41,6 +41,8 @@ export interface ManyRolloutsResult {
   simulatedSeconds: number;
   oursCalls: number;
   oursCallsPerSecond: number;
+  /** Our calls in each 10 s round: cold discovery, the check that sees the new weights, then none. */
+  oursCallsPerRound: number[];
   argoCallsPerVerification: number;
   argoCalls: number;
   argoCallsPerSecond: number;
@@ -231,6 +233,7 @@ async function benchManyRollouts(
   });
   proxy.resetCounts();
   let oursCalls = 0;
+  const oursCallsPerRound: number[] = [];
   for (let round = 0; round < rounds; round++) {
     if (round === 1) {
       // The LBC catches up: every rule now carries canary 10 / stable 90.
@@ -243,6 +246,7 @@ async function benchManyRollouts(
     const before = proxy.total();
     const verdicts = await Promise.all(seeded.map((s) => verifier.verifyWeight(requestFor(s.name, s.ingress, 10))));
     oursCalls += proxy.total() - before;
+    oursCallsPerRound.push(proxy.total() - before);
     const verified = verdicts.filter((v) => v.verified === RpcVerified.Verified).length;
     if (round >= 1 && verified !== rollouts) throw new Error(`round ${round}: ${verified}/${rollouts} verified`);
   }
@@ -261,6 +265,7 @@ async function benchManyRollouts(
     simulatedSeconds,
     oursCalls,
     oursCallsPerSecond: oursCalls / simulatedSeconds,
+    oursCallsPerRound,
     argoCallsPerVerification,
     argoCalls,
     argoCallsPerSecond: argoCalls / simulatedSeconds,

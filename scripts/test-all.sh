@@ -19,8 +19,9 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]==5.2.1'
 fi
 
-step "build the sidecar"
+step "build the sidecar and type-check everything (src, test, bench)"
 npm run --silent build
+npm run --silent typecheck
 
 step "build the Go binaries"
 bash scripts/build-go.sh
