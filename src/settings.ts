@@ -22,6 +22,7 @@ export interface Settings {
   kubeconfig?: string;
   rpcTimeoutSeconds: number;
   logLevel: LogLevel;
+  benchNoopRouter: boolean;
   cleanup: boolean;
   cleanupSweepSeconds: number;
 }
@@ -72,6 +73,8 @@ export const OPTIONS: readonly Option[] = [
     help: 'Deadline of one plugin call; a call that runs out answers with an error instead of hanging the controller' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], help: 'Log level' },
+  { key: 'benchNoopRouter', flag: 'bench-noop-router', kind: 'bool', default: false,
+    help: 'Benchmarks only: answer every plugin call at once and touch nothing (times the protocol path alone)' },
   { key: 'cleanup', flag: 'cleanup', kind: 'bool', default: true,
     help: 'Watch Rollouts and release their Ingresses (action back to 100 % stable, header routes removed) when a Rollout is deleted or stops naming an Ingress' },
   { key: 'cleanupSweepSeconds', flag: 'cleanup-sweep-seconds', kind: 'number', default: 300, min: 10,

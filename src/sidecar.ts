@@ -8,6 +8,7 @@ import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
 import { createIngressRouter } from './trafficrouter/ingress-router.js';
+import { createNoopRouter } from './trafficrouter/noop-router.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
 import { CleanupController } from './cleanup/controller.js';
 import { createReleaser } from './cleanup/releaser.js';
@@ -98,7 +99,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     // The go-plugin listener the handshake binary proxies Argo's connection to.
     deps.plugin = await startPluginServer({
       listen: settings.pluginListen,
-      router: deps.router,
+      // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
+      router: settings.benchNoopRouter ? createNoopRouter() : deps.router,
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
       logger: deps.logger,
       hooks: deps.pluginHooks,

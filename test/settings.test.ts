@@ -16,6 +16,7 @@ const DEFAULTS: Settings = {
   logLevel: 'info',
   cleanup: true,
   cleanupSweepSeconds: 300,
+  benchNoopRouter: false,
 };
 
 describe('defaults', () => {
@@ -47,6 +48,7 @@ const VALUES: Array<[keyof Settings, string, unknown]> = [
   ['logLevel', 'debug', 'debug'],
   ['cleanup', 'false', false],
   ['cleanupSweepSeconds', '60', 60],
+  ['benchNoopRouter', 'true', true],
 ];
 
 describe('every setting', () => {
