@@ -40,10 +40,10 @@ fail() {
 }
 
 # Runs a build step at low priority and records its wall time and peak memory next to the binary,
-# because the first build competes with everyone else's tests for 2 cores.
+# because the first build competes with everyone else's tests for 2 cores. Its log stays there too.
 timed() {
-  local name=$1 log=$2
-  shift 2
+  local name=$1 log="$out/$1.log"
+  shift
   if [ -x /usr/bin/time ]; then
     nice -n 10 /usr/bin/time -v -o "$out/$name.time" "$@" >"$log" 2>&1 || fail "$name" "$log"
     awk -F': ' '/Elapsed \(wall clock\)/ {w=$2} /Maximum resident set size/ {m=$2}
@@ -61,8 +61,8 @@ build_etcd() {
   (
     cd "$mod"
     go mod init kubetest/etcd >/dev/null 2>&1
-    timed etcd-get "$mod/get.log" go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-    timed etcd "$mod/build.log" go build -trimpath -ldflags '-s -w' -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3
+    timed etcd-get go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    timed etcd go build -trimpath -ldflags '-s -w' -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3
   )
   mv "$out/etcd.tmp" "$out/etcd"
 }
@@ -91,9 +91,9 @@ build_kube_apiserver() {
     { echo "scripts/kube/build.sh: no staging replace directives found in $gomod" >&2; exit 1; }
   (
     cd "$mod"
-    timed kube-get "$mod/get.log" go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION"
+    timed kube-get go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION"
     local v=k8s.io/component-base/version
-    timed kube-apiserver "$mod/build.log" go build -trimpath \
+    timed kube-apiserver go build -trimpath \
       -ldflags "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $v.gitTreeState=clean" \
       -o "$out/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
   )
