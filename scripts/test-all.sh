@@ -26,6 +26,9 @@ npm run --silent typecheck
 step "build the Go binaries"
 bash scripts/build-go.sh
 
+step "kube-apiserver and etcd for the Kubernetes integration tests (built once from the Go module proxy, then cached)"
+bash scripts/kube/build.sh
+
 step "TypeScript tests"
 npx vitest run
 
