@@ -31,13 +31,26 @@ export function withRoutePaths(rules: IngressRule[], actionService: string, rout
   });
 }
 
-/** Removes every path whose backend is `route`. */
+/**
+ * Removes every path whose backend is `route`. The API server rejects `http: {paths: []}`
+ * (`spec.rules[i].http.paths: Required value`), so a rule left without paths loses `http`: it stays when its
+ * host still means something (a host rule without http is valid), and is dropped otherwise. Rules that never
+ * held the route are returned as they are, even when they are already empty: they are not ours.
+ */
 export function withoutRoutePaths(rules: IngressRule[], route: string): IngressRule[] {
-  return rules.map((rule) => {
+  return rules.flatMap((rule) => {
     const paths = rule.http?.paths;
-    if (!paths || !paths.some((p) => backendName(p) === route)) return rule;
-    return { ...rule, http: { ...rule.http, paths: paths.filter((p) => backendName(p) !== route) } };
+    if (!paths || !paths.some((p) => backendName(p) === route)) return [rule];
+    const kept = paths.filter((p) => backendName(p) !== route);
+    if (kept.length > 0) return [{ ...rule, http: { ...rule.http, paths: kept } }];
+    const { http: _emptied, ...rest } = rule;
+    return hasContent(rest) ? [rest] : [];
   });
+}
+
+/** Whether a rule without `http` still carries anything: a non-empty host, or a field newer than our type. */
+function hasContent(rule: IngressRule): boolean {
+  return Object.entries(rule).some(([key, value]) => (key === 'host' ? value !== undefined && value !== '' : value !== undefined));
 }
 
 /** Stable sort: managed-route paths first in managedRoutes order, then the rest in their original order. */

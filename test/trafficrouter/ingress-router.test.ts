@@ -244,7 +244,8 @@ describe.each(modes)('%s (spec §9.1)', (_mode, plugin, names) => {
         body(
           { [`${PREFIX}/actions.header-route`]: null, [`${PREFIX}/conditions.header-route`]: null, [MANAGED]: `{"rollout":["${ACTION}"]}` },
           '1',
-          [makeIngress().spec!.rules![0], { http: { paths: [] } }],
+          // Corrected: the route's own rule is dropped, not sent as `{http: {paths: []}}` (the API server rejects that).
+          [makeIngress().spec!.rules![0]],
         ),
       ),
     );

@@ -34,6 +34,40 @@ describe('header-route paths', () => {
     const rules = [{ http: { paths: [p('route', '/api'), p('action', '/api'), p('route', '/v2')] } }, { http: null }];
     expect(names(withoutRoutePaths(rules, 'route'))).toEqual([['action'], []]);
   });
+
+  // The API server rejects `http: {paths: []}` (`spec.rules[i].http.paths: Required value`); Argo's built-in
+  // router sometimes put the route on a rule of its own, so removing it used to send exactly that.
+  const route = p('route');
+  const action = p('action', '/api', 'Prefix');
+  const other = p('other', '/other', 'Exact');
+  it.each<[string, IngressRule[], IngressRule[]]>([
+    ['only path of a rule without host: rule dropped', [{ http: { paths: [action] } }, { http: { paths: [route] } }], [{ http: { paths: [action] } }]],
+    ['only path of a rule with empty host: rule dropped', [{ http: { paths: [action] } }, { host: '', http: { paths: [route] } }], [{ http: { paths: [action] } }]],
+    ['only path of a rule with host: http omitted, host kept', [{ host: 'a.example.com', http: { paths: [route] } }, { http: { paths: [action] } }],
+      [{ host: 'a.example.com' }, { http: { paths: [action] } }]],
+    ['several paths of the route, all of a rule: rule dropped', [{ http: { paths: [route, p('route', '/v2')] } }, { http: { paths: [action] } }], [{ http: { paths: [action] } }]],
+    ['a field newer than our type keeps the rule', [{ http: { paths: [route] }, future: 1 } as IngressRule], [{ future: 1 } as IngressRule]],
+    ['several rules: each handled on its own, order kept',
+      [{ host: 'a.example.com', http: { paths: [route, action] } }, { http: { paths: [route] } }, { host: 'b.example.com', http: { paths: [route] } }, { http: { paths: [other] } }],
+      [{ host: 'a.example.com', http: { paths: [action] } }, { host: 'b.example.com' }, { http: { paths: [other] } }]],
+    ['rules without the route untouched, even empty or path-less ones',
+      [{ http: { paths: [other] } }, { host: 'c.example.com' }, { http: { paths: [] } }, { http: null }, { http: { paths: [route] } }],
+      [{ http: { paths: [other] } }, { host: 'c.example.com' }, { http: { paths: [] } }, { http: null }]],
+    ['the last rule removed leaves an empty list', [{ http: { paths: [route] } }], []],
+  ])('removal leaves no rule with empty paths: %s', (_name, rules, expected) => {
+    const before = structuredClone(rules);
+    const out = withoutRoutePaths(rules, 'route');
+    expect(out).toEqual(expected);
+    expect(rules).toEqual(before);
+    expect(withoutRoutePaths(out, 'route')).toEqual(out);
+  });
+
+  it('rules without the route keep their identity (so the plan sees no change)', () => {
+    const rules: IngressRule[] = [{ http: { paths: [other] } }, { host: 'c.example.com' }];
+    const out = withoutRoutePaths(rules, 'route');
+    expect(out[0]).toBe(rules[0]);
+    expect(out[1]).toBe(rules[1]);
+  });
 });
 
 describe('Ingress checks Argo never makes', () => {

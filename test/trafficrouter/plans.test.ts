@@ -194,13 +194,22 @@ describe('header routes (spec §4, §9.1 #32–37)', () => {
   it('SetHeaderRoute without match removes keys, managed entries and the path (#36)', () => {
     const edit = headerRoute(withRoute(), route());
     expect(edit.annotations).toEqual({ [RA]: null, [RC]: null, [MANAGED]: `{"rollout":["${ACTION}"]}` });
-    expect(edit.rules).toEqual([makeIngress().spec!.rules![0], { http: { paths: [] } }]);
+    // Corrected: the route's rule held only the route's path; Argo would leave `{http: {paths: []}}`, which the
+    // API server rejects, so the rule is dropped.
+    expect(edit.rules).toEqual([makeIngress().spec!.rules![0]]);
+  });
+
+  it('removing a route that was the only path of a host rule keeps the host without http', () => {
+    const ing = withRoute();
+    ing.spec!.rules![1]!.host = 'canary.example.com';
+    expect(headerRoute(ing, route()).rules).toEqual([makeIngress().spec!.rules![0], { host: 'canary.example.com' }]);
   });
 
   it('RemoveManagedRoutes removes the same, and nothing when already clean', () => {
     const ctx = rolloutContext(makeRollout(opts), PLUGIN);
     const edit = planRemoveManagedRoutes(withRoute(), ctx);
     expect(edit.annotations).toEqual({ [RA]: null, [RC]: null, [MANAGED]: `{"rollout":["${ACTION}"]}` });
+    expect(edit.rules).toEqual([makeIngress().spec!.rules![0]]);
     expect(planRemoveManagedRoutes(applyIngressEdit(withRoute(), edit), ctx)).toEqual({ annotations: {} });
   });
 

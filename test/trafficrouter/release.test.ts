@@ -103,6 +103,18 @@ describe('releaseRollout: cases Argo gets wrong (§3.4 failure modes)', () => {
     expect(edit.rules).toEqual([{ http: { paths: [original, otherPath] } }]);
   });
 
+  it.each([
+    ['without host: the rule goes', undefined, []],
+    ['with host: the host stays, without http', 'canary.example.com', [{ host: 'canary.example.com' }]],
+  ])('a header route alone on its rule (Argo\'s layout) leaves no empty paths: %s', (_name, host, rest) => {
+    const RA = `${PREFIX}/actions.header-route`;
+    const ing = argoIngress({ [X]: argoAction(), [RA]: RESET, [MANAGED]: `{"rollout":["${X}","${RA}"]}` });
+    const original = ing.spec!.rules![0]!;
+    const routeRule = { http: { paths: [{ path: '/*', pathType: 'ImplementationSpecific', backend: { service: { name: 'header-route', port: { name: 'use-annotation' } } } }] } };
+    ing.spec!.rules!.push(host === undefined ? routeRule : { host, ...routeRule });
+    expect(releaseRollout(ing, target).rules).toEqual([original, ...rest]);
+  });
+
   it('an action key that is already gone is not recreated', () => {
     const ing = argoIngress({ [MANAGED]: `{"rollout":["${X}"]}` });
     expect(releaseRollout(ing, target)).toEqual({ annotations: { [MANAGED]: null } });
