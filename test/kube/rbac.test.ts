@@ -12,9 +12,11 @@ import {
   type V1Ingress,
 } from '@kubernetes/client-node';
 import { skipKubeTests } from '../support/kube/assets.js';
-import { shippedClusterRoles } from '../support/kube/rbac.js';
+import { grantClusterRole, shippedClusterRoles } from '../support/kube/rbac.js';
 import { useCluster } from './cluster.js';
-import { ingress, rollout } from './fixtures.js';
+import { createIngressClient } from '../../src/k8s/ingress-client.js';
+import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
+import { ingress, PLUGIN, rollout } from './fixtures.js';
 
 /** What the sidecar's code calls, cluster-wide (Rollout watch, Ingress sweep) or in a Rollout's namespace. */
 const NEEDED: Array<[verb: string, group: string, resource: string]> = [
@@ -85,5 +87,21 @@ describe.skipIf(skipKubeTests())('RBAC: the ClusterRole from deploy/ on a real A
     expect(codes).toEqual(refused.map(([what]) => [what, 403]));
     // The same Ingress is still patchable by the sidecar: the refusals are about the verb, not the identity.
     expect(await status(net.readNamespacedIngress({ namespace: ns, name: 'ingress' }))).toBe(200);
+  });
+
+  it('the proof can fail: the shipped role without Ingress patch makes SetWeight fail with 403 and the fix', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('reduced');
+    await c.create(ingress({ namespace: ns }));
+    const shipped = shippedClusterRoles()[0]!.role;
+    const rules = (shipped.rules ?? []).map((r) =>
+      (r.resources ?? []).includes('ingresses') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
+    );
+    await grantClusterRole(c.env, 'reduced', rules, ns, 'reduced');
+    const kc = c.env.configForToken(await c.env.serviceAccountToken(ns, 'reduced'));
+    const router = createIngressRouter({ ingresses: createIngressClient(kc), pluginName: PLUGIN, albIngressClasses: ['alb'] });
+    await expect(router.setWeight(rollout({ namespace: ns }), 10, [])).rejects.toThrow(
+      /forbidden.*grant the plugin get\/patch on networking\.k8s\.io ingresses/s,
+    );
   });
 });

@@ -3,7 +3,7 @@
 // gets. A missing permission in deploy/ therefore fails the integration suite.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { KubeConfig, loadAllYaml, type V1ClusterRole, type V1PolicyRule } from '@kubernetes/client-node';
+import { loadAllYaml, type KubeConfig, type V1ClusterRole, type V1ClusterRoleBinding, type V1PolicyRule } from '@kubernetes/client-node';
 import { REPO_ROOT } from './assets.js';
 import type { Envtest } from './envtest.js';
 
@@ -41,15 +41,23 @@ export function shippedClusterRoles(deployDir = join(REPO_ROOT, 'deploy')): Ship
   });
 }
 
-/** True when `rules` allow `verb` on `group`/`resource` (cluster-wide rules only, no resourceNames). */
-export function allows(rules: V1PolicyRule[], group: string, resource: string, verb: string): boolean {
-  return rules.some(
-    (r) =>
-      (r.apiGroups ?? []).some((g) => g === group || g === '*') &&
-      (r.resources ?? []).some((x) => x === resource || x === '*') &&
-      r.verbs.some((v) => v === verb || v === '*') &&
-      (r.resourceNames ?? []).length === 0,
-  );
+/** Creates ClusterRole `name` with `rules` and binds it to ServiceAccount `namespace/serviceAccount`. */
+export async function grantClusterRole(
+  env: Envtest,
+  name: string,
+  rules: V1PolicyRule[],
+  namespace: string,
+  serviceAccount: string,
+): Promise<void> {
+  const role: V1ClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules };
+  const binding: V1ClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `${name}-${namespace}-${serviceAccount}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
+  };
+  await env.apply([role, binding]);
 }
 
 export interface SidecarIdentity {
@@ -69,21 +77,7 @@ export async function sidecarIdentity(env: Envtest, namespace: string, serviceAc
   if (roles.length === 0) {
     throw new Error('no ClusterRole found under deploy/: the sidecar RBAC must ship as a ClusterRole manifest');
   }
-  await env.apply(
-    roles.flatMap(({ role }) => {
-      const name = role.metadata?.name ?? '';
-      return [
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: role.rules ?? [] },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: `${name}-${namespace}` },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-          subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
-        },
-      ];
-    }),
-  );
+  for (const { role } of roles) await grantClusterRole(env, role.metadata?.name ?? '', role.rules ?? [], namespace, serviceAccount);
   const token = await env.serviceAccountToken(namespace, serviceAccount);
   return { namespace, serviceAccount, token, roles, kubeconfig: () => env.configForToken(token) };
 }
