@@ -7,10 +7,14 @@ import { startPluginServer, type PluginServer, type PluginServerHooks } from './
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
+import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter } from './listenerrule/index.js';
 import { createIngressRouter } from './trafficrouter/ingress-router.js';
+import { createModeRouter } from './trafficrouter/mode-router.js';
 import { createNoopRouter } from './trafficrouter/noop-router.js';
+import type { Rollout } from './trafficrouter/rollout.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
 import { CleanupController } from './cleanup/controller.js';
+import { ListenerRuleCleanup } from './cleanup/listener-rules.js';
 import { createReleaser } from './cleanup/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from './cleanup/watch.js';
 import { createEventSink, kubeEventWriter } from './events/sink.js';
@@ -39,6 +43,7 @@ interface Deps {
   logger: Logger;
   kubeConfig: KubeConfig;
   router?: TrafficRouter;
+  listenerRule?: ListenerRuleRouter;
   pluginHooks?: PluginServerHooks;
   plugin?: PluginServer;
   metrics?: Metrics;
@@ -87,7 +92,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       log: deps.logger,
       onCall: elbv2CallHook(metrics),
     });
-    deps.router = createIngressRouter({
+    const ingressRouter = createIngressRouter({
       ingresses,
       pluginName: settings.pluginName,
       albIngressClasses: settings.albIngressClasses,
@@ -95,6 +100,19 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       guard: verification.guard,
       events,
     });
+    // Listener-rule mode (load balancers managed outside Kubernetes) shares the one rate-limited, counted
+    // ELBv2 client. Target verification, and with it the final-switch guard, only when it is turned on:
+    // a verifier that can never answer would hold the final switch for good.
+    const bindings = createBindingReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion);
+    const listenerRule = createListenerRuleRouter({
+      elbv2: verification.elbv2,
+      ...bindings,
+      pluginName: settings.pluginName,
+      logger: deps.logger.child({ part: 'listener-rule' }),
+      ...(settings.awsVerifyTargetGroup ? { targets: verification.targets } : {}),
+    });
+    deps.listenerRule = listenerRule;
+    deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule });
 
     // The go-plugin listener the handshake binary proxies Argo's connection to.
     deps.plugin = await startPluginServer({
@@ -123,6 +141,14 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
         logger: deps.logger,
         onDeleted: (r) => events.forget(r),
         readRollout: getRolloutFromApi,
+        // The live router's release also drops what it cached about the Rollout.
+        listenerRules: new ListenerRuleCleanup({
+          pluginName: settings.pluginName,
+          bindings,
+          release: (r) => listenerRule.release(r),
+          logger: deps.logger,
+          onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
+        }),
       });
       deps.cleanup = cleanup;
       const rollouts = startRolloutWatch({ kc: deps.kubeConfig, controller: cleanup, logger: deps.logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
@@ -146,6 +172,11 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
         targets: verification.targets,
         ingressHostnames: async (ns, name) =>
           ((await ingresses.get(ns, name)).status?.loadBalancer?.ingress ?? []).map((i) => i.hostname ?? '').filter((h) => h !== ''),
+        listenerRule: {
+          weightReport: (r, desired, extra) => listenerRule.weightReport(r, desired, extra),
+          // Target groups as for VerifyWeight: checked only with --aws-verify-target-group.
+          ...(settings.awsVerifyTargetGroup ? { targetsReport: (r: Rollout) => listenerRule.targetsReport(r) } : {}),
+        },
       }),
     });
     closers.push(() => app.close());

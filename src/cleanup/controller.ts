@@ -1,6 +1,7 @@
 // Keeps the last seen state of every Rollout and releases Ingresses when a Rollout is deleted or stops naming
-// them. Fed by the Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while
-// the sidecar was down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
+// them; a deleted listener-rule mode Rollout has its listener rule released (listener-rules.ts). Fed by the
+// Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while the sidecar was
+// down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
 // sweep can tell "gone" from "managed by someone else".
 
 import type { Logger } from '../logger.js';
@@ -9,8 +10,9 @@ import { ingressClass } from '../trafficrouter/ingress-checks.js';
 import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
 import { MANAGED_ANNOTATIONS_KEY } from '../trafficrouter/types.js';
+import type { ListenerRuleCleanup } from './listener-rules.js';
 import type { Releaser, ReleaseOutcome } from './releaser.js';
-import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, rolloutId, type Hold } from './targets.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, inListenerRuleMode, rolloutId, type Hold } from './targets.js';
 
 export interface CleanupControllerOptions {
   pluginName: string;
@@ -27,6 +29,8 @@ export interface CleanupControllerOptions {
    * because the watch can lag: a Rollout created a moment ago may already have written its entry.
    */
   readRollout?: (namespace: string, name: string) => Promise<Rollout | undefined>;
+  /** Releases listener rules of deleted listener-rule mode Rollouts; without it they are left as they are. */
+  listenerRules?: ListenerRuleCleanup;
 }
 
 interface Seen {
@@ -55,28 +59,43 @@ export class CleanupController {
     this.tombstones.delete(id);
     let holds: Hold[];
     if (now.kind === 'holds') holds = now.holds;
-    else if (now.kind === 'none') holds = [];
+    else if (now.kind === 'none' || now.kind === 'listenerRule') holds = [];
     else {
       this.opts.logger?.debug({ rollout: id, reason: now.reason }, 'plugin block unreadable; keeping the Ingresses it held');
       holds = prev?.holds ?? [];
     }
     this.seen.set(id, { rollout, holds });
     const dropped = prev ? droppedHolds(prev.holds, now) : [];
-    return this.releaseAll(rollout.metadata.namespace, dropped);
+    const [outcomes] = await Promise.all([
+      this.releaseAll(rollout.metadata.namespace, dropped),
+      now.kind === 'listenerRule' ? this.opts.listenerRules?.observe(rollout) : undefined,
+    ]);
+    return outcomes;
   }
 
   /** A Rollout was deleted: release every Ingress it held, as of its last state. */
   async remove(rollout: Rollout): Promise<ReleaseOutcome[]> {
     const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
     const now = holdsOf(rollout, this.opts.pluginName);
-    const holds = now.kind === 'holds' ? now.holds : (this.seen.get(id)?.holds ?? []);
+    const last = this.seen.get(id);
+    const holds = now.kind === 'holds' ? now.holds : (last?.holds ?? []);
+    // The deleted object is the Rollout's final state; the last seen one only stands in if it cannot tell.
+    const ruleRollout = inListenerRuleMode(rollout, this.opts.pluginName)
+      ? rollout
+      : now.kind === 'unknown' && last && inListenerRuleMode(last.rollout, this.opts.pluginName)
+        ? last.rollout
+        : undefined;
     this.seen.delete(id);
     if (holds.length > 0) {
       this.tombstones.set(id, holds);
       while (this.tombstones.size > this.maxTombstones) this.tombstones.delete(this.tombstones.keys().next().value as string);
     }
     this.opts.onDeleted?.(rollout);
-    return this.releaseAll(rollout.metadata.namespace, holds);
+    const [outcomes, rule] = await Promise.all([
+      this.releaseAll(rollout.metadata.namespace, holds),
+      ruleRollout && this.opts.listenerRules ? this.opts.listenerRules.release(ruleRollout) : undefined,
+    ]);
+    return rule ? [...outcomes, rule] : outcomes;
   }
 
   /**
@@ -84,7 +103,8 @@ export class CleanupController {
    * names the Ingress. Only call this once the watch has listed every Rollout.
    */
   async sweep(ingresses: readonly Ingress[]): Promise<ReleaseOutcome[]> {
-    const work: Array<Promise<ReleaseOutcome>> = [];
+    const work: Array<Promise<ReleaseOutcome | ReleaseOutcome[]>> = [];
+    if (this.opts.listenerRules) work.push(this.opts.listenerRules.retry(this.opts.readRollout));
     for (const ing of ingresses) {
       const raw = ing.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY];
       if (!raw || !this.opts.albIngressClasses.includes(ingressClass(ing))) continue;
@@ -103,7 +123,7 @@ export class CleanupController {
         work.push(this.confirmAndRelease(ns, ing.metadata.name, name));
       }
     }
-    return Promise.all(work);
+    return (await Promise.all(work)).flat();
   }
 
   /** What the sweep should do about one managed entry, given the Rollout as known (undefined: gone). */
@@ -113,6 +133,10 @@ export class CleanupController {
       return () => this.opts.releaser.release(ns, ingress, remembered?.target ?? ((live) => inferTarget(live, name)));
     }
     const holds = holdsOf(rollout, this.opts.pluginName);
+    // An entry left from before the Rollout moved to listener-rule mode: that mode never writes Ingresses.
+    if (holds.kind === 'listenerRule' && !builtInAlbIngresses(rollout).includes(ingress)) {
+      return () => this.opts.releaser.release(ns, ingress, (live) => inferTarget(live, name));
+    }
     if (holds.kind !== 'holds' || holds.holds.length === 0) return 'keep';
     if (holds.holds.some((h) => h.ingress === ingress)) return 'keep';
     if (builtInAlbIngresses(rollout).includes(ingress)) return 'keep';

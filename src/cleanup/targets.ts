@@ -4,6 +4,7 @@
 // (deleted while the sidecar was down), it is read from the Ingress: Argo's action lists stable last.
 
 import type { Ingress } from '../k8s/ingress.js';
+import { isListenerRuleConfig } from '../listenerrule/config.js';
 import { parseForwardAction } from '../trafficrouter/action.js';
 import { actionKey, splitRouteKey } from '../trafficrouter/keys.js';
 import { parseManagedAnnotations } from '../trafficrouter/managed.js';
@@ -27,6 +28,11 @@ export type Holds =
   | { kind: 'none' }
   /** The plugin block cannot be read (mid-edit, invalid): nothing can be concluded. */
   | { kind: 'unknown'; reason: string }
+  /**
+   * Listener-rule mode (the block has `listenerRule`): the Rollout holds a listener rule, never an Ingress.
+   * Kept apart from `unknown` so such a Rollout does not look like a broken Ingress-mode block.
+   */
+  | { kind: 'listenerRule' }
   | { kind: 'holds'; holds: Hold[] };
 
 export function usesPlugin(rollout: Rollout, pluginName: string): boolean {
@@ -34,8 +40,14 @@ export function usesPlugin(rollout: Rollout, pluginName: string): boolean {
   return !!plugins && Object.prototype.hasOwnProperty.call(plugins, pluginName);
 }
 
+/** The plugin block asks for listener-rule mode (it has `listenerRule`, readable or not). */
+export function inListenerRuleMode(rollout: Rollout, pluginName: string): boolean {
+  return usesPlugin(rollout, pluginName) && isListenerRuleConfig(rollout.spec.strategy.canary?.trafficRouting?.plugins?.[pluginName]);
+}
+
 export function holdsOf(rollout: Rollout, pluginName: string): Holds {
   if (!usesPlugin(rollout, pluginName)) return { kind: 'none' };
+  if (inListenerRuleMode(rollout, pluginName)) return { kind: 'listenerRule' };
   try {
     const ctx = rolloutContext(rollout, pluginName);
     const key = actionKey(ctx.config.annotationPrefix, ctx.services.action);
@@ -54,6 +66,7 @@ export function holdsOf(rollout: Rollout, pluginName: string): Holds {
 /** Holds in `before` whose Ingress is no longer named in `after`. */
 export function droppedHolds(before: Hold[], after: Holds): Hold[] {
   if (after.kind === 'unknown') return [];
+  // A Rollout that moved to listener-rule mode names no Ingress any more: everything it held is dropped.
   const kept = new Set(after.kind === 'holds' ? after.holds.map((h) => h.ingress) : []);
   return before.filter((h) => !kept.has(h.ingress));
 }

@@ -38,6 +38,8 @@ export interface IngressReport {
 }
 
 export interface TargetGroupReport {
+  /** Listener-rule mode: the role the target group carries in the driven rule. */
+  role?: 'stable' | 'canary';
   service: string;
   /** The TargetGroupBinding that ties the Service to the target group. */
   targetGroupBinding: string;
@@ -46,6 +48,19 @@ export interface TargetGroupReport {
   expectedTargets: number;
   registeredTargets: number;
   healthyTargets: number;
+  verified: boolean;
+  reasons: string[];
+}
+
+/** Listener-rule mode: the one rule (or listener default action) the Rollout drives. */
+export interface ListenerRuleReport {
+  /** The driven rule; null for a listener's default action, or when it could not be found. */
+  ruleArn: string | null;
+  listenerArn: string | null;
+  /** Weights by target group ARN: what SetWeight writes for the current step. */
+  expectedWeights: WeightMap;
+  /** Weights by target group ARN, as ELBv2 reports the forward action now. */
+  actualWeights: WeightMap;
   verified: boolean;
   reasons: string[];
 }
@@ -63,7 +78,10 @@ export interface RolloutReport {
   /** Flattened reasons of everything not verified; empty when verified. */
   reasons: string[];
   checkedAt: string;
+  /** Empty in listener-rule mode. */
   ingresses: IngressReport[];
+  /** Present only for a Rollout in listener-rule mode. */
+  listenerRule?: ListenerRuleReport;
   targetGroups: TargetGroupReport[];
 }
 

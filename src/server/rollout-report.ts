@@ -1,13 +1,16 @@
 // Builds the HTTP API's RolloutReport from the verifier's two checks: the weight report (ELBv2 listener
 // rules against the Rollout's current weights) and the target report (target groups against the Services'
 // ready endpoints). Canary Rollouts of this plugin get both; other Rollouts (blue-green) name their
-// Ingresses in the request and get the target check of their active and preview Services.
+// Ingresses in the request and get the target check of their active and preview Services. Rollouts in
+// listener-rule mode get the same two checks from the listener-rule router, on their one driven rule.
 
+import { isListenerRuleConfig, type ListenerRuleTargetsReport, type ListenerRuleWeightReport, type RoleTargetsReport } from '../listenerrule/index.js';
 import type { Rollout, WeightDestination } from '../trafficrouter/rollout.js';
 import { weightRequest } from '../trafficrouter/view.js';
 import type { WeightRequest } from '../trafficrouter/types.js';
 import type { TargetsReport } from '../verify/targets.js';
 import type { IngressWeightReport, WeightReport } from '../verify/weights.js';
+import type { VerifyMode } from '../verify/targets.js';
 import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
 import { usesPlugin } from '../cleanup/targets.js';
 
@@ -17,6 +20,15 @@ export interface ReportChecks {
   targets: { verifyTargets(namespace: string, service: string): Promise<TargetsReport> };
   /** Hostnames the LBC wrote into an Ingress's status (blue-green reports). */
   ingressHostnames(namespace: string, name: string): Promise<string[]>;
+  /** Listener-rule mode's checks (the router's own); without them such a Rollout gets an error. */
+  listenerRule?: ListenerRuleChecks;
+}
+
+/** The listener-rule router's report methods (src/listenerrule/router.ts). */
+export interface ListenerRuleChecks {
+  weightReport(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<ListenerRuleWeightReport>;
+  /** Absent when target verification is off: the report then covers the weights only. */
+  targetsReport?(rollout: Rollout): Promise<ListenerRuleTargetsReport>;
 }
 
 export interface RolloutReportSourceDeps extends ReportChecks {
@@ -96,6 +108,39 @@ function targetReasons(t: TargetsReport): string[] {
   return t.verified ? [] : own.length > 0 ? own.map((r) => `Service ${t.service}: ${r}`) : [`Service ${t.service}: targets not verified`];
 }
 
+function weightsByArn(entries: Array<{ targetGroupArn: string; weight: number }>): WeightMap {
+  return weightMap(entries.map((e) => ({ service: e.targetGroupArn, weight: e.weight })));
+}
+
+/** One entry per bound target group of the role; a role with none still shows its target group and why. */
+function roleTargetGroups(role: RoleTargetsReport, mode: VerifyMode | undefined): TargetGroupReport[] {
+  const service = role.service ?? '';
+  if (role.targetGroups.length === 0) {
+    return [
+      {
+        role: role.role,
+        service,
+        targetGroupBinding: '',
+        arn: role.targetGroupArn ?? null,
+        expectedTargets: 0,
+        registeredTargets: 0,
+        healthyTargets: 0,
+        verified: role.verified,
+        reasons: [...role.reasons, ...(role.error ? [role.error] : [])],
+      },
+    ];
+  }
+  return targetGroupsFrom({ namespace: '', service, mode: mode ?? 'healthy', verified: role.verified, reasons: [], targetGroups: role.targetGroups }).map(
+    (g) => ({ role: role.role, ...g }),
+  );
+}
+
+function roleReasons(role: RoleTargetsReport): string[] {
+  if (role.verified) return [];
+  const own = [...role.reasons, ...(role.error ? [`${role.role} (${role.field}): ${role.error}`] : [])];
+  return own.length > 0 ? own : [`${role.role} target group ${role.targetGroupArn ?? `(${role.field})`}: targets not verified`];
+}
+
 export function createRolloutReportSource(deps: RolloutReportSourceDeps): RolloutReportSource {
   const now = deps.now ?? (() => new Date());
   const ttl = deps.cacheTtlMs ?? 10_000;
@@ -118,6 +163,37 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
       checkedAt: now().toISOString(),
       ingresses,
       targetGroups: targets.flatMap(targetGroupsFrom),
+    };
+  }
+
+  async function listenerRuleReport(rollout: Rollout, ns: string): Promise<RolloutReport> {
+    const checks = deps.listenerRule;
+    if (!checks) throw new Error('listener-rule mode is not available in this sidecar (no ELBv2 client configured)');
+    const { desired, additional } = currentWeights(rollout);
+    const [weights, targets] = await Promise.all([
+      checks.weightReport(rollout, desired, additional),
+      checks.targetsReport?.(rollout),
+    ]);
+    const stableWeight = weights.maxWeight - desired - additional.reduce((s, d) => s + d.weight, 0);
+    // As in Ingress mode, only target groups that should carry traffic need their targets in place.
+    const roles = (targets?.roles ?? []).filter((r) => (r.role === 'stable' ? stableWeight > 0 : desired > 0));
+    const ruleReasons = [...weights.reasons, ...(weights.error ? [weights.error] : [])];
+    const reasons = [...ruleReasons, ...roles.flatMap(roleReasons)];
+    return {
+      rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: desired },
+      verified: weights.verified && !weights.error && roles.every((r) => r.verified),
+      reasons: [...new Set(reasons)],
+      checkedAt: now().toISOString(),
+      ingresses: [],
+      listenerRule: {
+        ruleArn: weights.ruleArn ?? null,
+        listenerArn: weights.listenerArn ?? null,
+        expectedWeights: weightsByArn(weights.expected),
+        actualWeights: weightsByArn(weights.actual),
+        verified: weights.verified && !weights.error,
+        reasons: ruleReasons,
+      },
+      targetGroups: roles.flatMap((r) => roleTargetGroups(r, targets?.mode)),
     };
   }
 
@@ -161,10 +237,12 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
       const key = [ns, rollout.metadata.name, rollout.metadata.resourceVersion ?? '', ...opts.ingresses].join('|');
       const hit = cache.get(key);
       if (!opts.fresh && hit && now().getTime() - hit.at < ttl) return hit.report;
-      const report =
-        opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName)
-          ? await canaryReport(rollout, ns)
-          : await servicesReport(rollout, ns, opts.ingresses);
+      const ours = opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName);
+      const report = !ours
+        ? await servicesReport(rollout, ns, opts.ingresses)
+        : isListenerRuleConfig(rollout.spec.strategy.canary?.trafficRouting?.plugins?.[deps.pluginName])
+          ? await listenerRuleReport(rollout, ns)
+          : await canaryReport(rollout, ns);
       cache.delete(key);
       cache.set(key, { at: now().getTime(), report });
       while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
