@@ -85,6 +85,22 @@ function tail(path: string, chars = 3000): string {
   }
 }
 
+/**
+ * The exit hook cannot run when the test process is killed or interrupted (Ctrl-C reaches only the
+ * foreground group, and these processes lead their own). A tiny shell loop outlives that: once the test
+ * process is gone it kills the group and removes the directory; once the group leader is gone it exits.
+ */
+function startWatchdog(pgid: number, dir: string): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || { kill -KILL "-$2" 2>/dev/null; rm -rf "$3"; }';
+  const dog = spawn('sh', ['-c', script, 'envtest-watchdog', String(process.pid), String(pgid), dir], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  dog.unref();
+}
+
 function startProcess(name: string, binary: string, args: string[], dir: string): Proc {
   const logPath = join(dir, `${name}.log`);
   // Output goes to a file, not a pipe: a chatty apiserver must never block on a full pipe nobody reads.
@@ -92,6 +108,7 @@ function startProcess(name: string, binary: string, args: string[], dir: string)
   const child = spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   running.add(child);
+  if (child.pid !== undefined) startWatchdog(child.pid, dir);
   let done = false;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
@@ -204,14 +221,13 @@ function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
   ];
 }
 
-function apiserverArgs(dir: string, certs: Certificates, port: number, etcdPort: number): string[] {
+function apiserverArgs(certs: Certificates, port: number, etcdPort: number): string[] {
   const server = `https://127.0.0.1:${port}`;
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
     `--secure-port=${port}`,
-    `--cert-dir=${join(dir, 'certs')}`,
     `--tls-cert-file=${certs.serverCertPath}`,
     `--tls-private-key-file=${certs.serverKeyPath}`,
     `--client-ca-file=${certs.caCertPath}`,
@@ -243,7 +259,7 @@ async function startControlPlane(assets: KubeAssets, dir: string, certs: Certifi
       procs.push(etcd);
       await waitFor('etcd /health', async () => (await httpGet(`http://127.0.0.1:${etcdPort}/health`)) === 200, procs);
 
-      const apiserver = startProcess(`kube-apiserver-${attempt}`, assets.kubeApiserver, apiserverArgs(dir, certs, apiPort, etcdPort), dir);
+      const apiserver = startProcess(`kube-apiserver-${attempt}`, assets.kubeApiserver, apiserverArgs(certs, apiPort, etcdPort), dir);
       procs.push(apiserver);
       const server = `https://127.0.0.1:${apiPort}`;
       await waitFor(
@@ -266,14 +282,13 @@ async function startControlPlane(assets: KubeAssets, dir: string, certs: Certifi
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
-async function installCrds(env: Envtest, assets: KubeAssets, procs: Proc[]): Promise<void> {
+async function installCrds(env: Envtest, assets: KubeAssets, caPem: string, procs: Proc[]): Promise<void> {
   const crds = [
     ...(loadAllYaml(readFileSync(assets.rolloutCrd, 'utf8')) as KubernetesObject[]),
     ...(loadAllYaml(readFileSync(TGB_CRDS, 'utf8')) as KubernetesObject[]),
   ];
   await env.apply(crds);
-  const kc = env.adminConfig();
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const objects = KubernetesObjectApi.makeApiClient(env.adminConfig());
   type Crd = KubernetesObject & {
     spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
     status?: { conditions?: { type: string; status: string }[] };
@@ -295,16 +310,11 @@ async function installCrds(env: Envtest, assets: KubeAssets, procs: Proc[]): Pro
     for (const v of crd.spec.versions.filter((x) => x.served)) {
       const url = `${env.server}/apis/${crd.spec.group}/${v.name}/${crd.spec.names.plural}`;
       await waitFor(`${url} to be served`, async () => {
-        const res = await httpsGet(url, readCa(kc), env.adminToken).catch(() => ({ status: 0, body: '' }));
+        const res = await httpsGet(url, caPem, env.adminToken).catch(() => ({ status: 0, body: '' }));
         return res.status === 200;
       }, procs);
     }
   }
-}
-
-function readCa(kc: KubeConfig): string {
-  const data = kc.getCurrentCluster()?.caData ?? '';
-  return Buffer.from(data, 'base64').toString('utf8');
 }
 
 /** Starts etcd + kube-apiserver and installs the CRDs. Throws a message naming the fix if the binaries are missing. */
@@ -371,7 +381,7 @@ export async function startEnvtest(options: EnvtestOptions = {}): Promise<Envtes
     };
     if (options.crds !== false) {
       try {
-        await installCrds(env, assets, procs);
+        await installCrds(env, assets, certs.caCertPem, procs);
       } catch (err) {
         await env.stop();
         throw err;
