@@ -10,6 +10,14 @@ const hold = (ing: string, stable: string, port: number, actionService: string):
   target: { rolloutName: 'web', stableService: stable, servicePort: port, actionKey: key(actionService) },
 });
 
+function listenerRuleRollout(listenerRule: unknown): Rollout {
+  const r = rollout();
+  r.spec.strategy.canary!.trafficRouting!.plugins = {
+    [PLUGIN]: { listenerRule, stableTargetGroup: { targetGroupBinding: 'a' }, canaryTargetGroup: { targetGroupBinding: 'b' } },
+  };
+  return r;
+}
+
 describe('holdsOf', () => {
   it.each<[string, Rollout, Holds]>([
     ['plain', rollout(), { kind: 'holds', holds: [hold('app', 'app-stable', 80, 'app-stable')] }],
@@ -22,6 +30,9 @@ describe('holdsOf', () => {
     ['ping-pong, ping stable', rollout({ rootService: 'root', pingPong: true, stablePingPong: 'ping' }), { kind: 'holds', holds: [hold('app', 'app-ping', 80, 'root')] }],
     ['ping-pong, before the first promotion', rollout({ rootService: 'root', pingPong: true }), { kind: 'holds', holds: [hold('app', 'app-pong', 80, 'root')] }],
     ['another plugin', rollout({ plugin: 'other/router' }), { kind: 'none' }],
+    ['listener-rule mode', listenerRuleRollout({ ruleArn: 'arn:aws:elasticloadbalancing:us-west-2:1:listener-rule/app/a/b/c/d' }), { kind: 'listenerRule' }],
+    // Still listener-rule mode: never mistaken for an unreadable Ingress-mode block.
+    ['listener-rule mode with a broken listenerRule', listenerRuleRollout('not an object'), { kind: 'listenerRule' }],
     ['blue-green', { metadata: { name: 'web' }, spec: { strategy: { blueGreen: {} } } }, { kind: 'none' }],
   ])('%s', (_name, r, want) => {
     expect(holdsOf(r, PLUGIN)).toEqual(want);
@@ -42,6 +53,7 @@ describe('droppedHolds', () => {
     ['none dropped', { kind: 'holds', holds: before }, []],
     ['plugin removed', { kind: 'none' }, ['a', 'b']],
     ['unreadable: nothing concluded', { kind: 'unknown', reason: 'x' }, []],
+    ['moved to listener-rule mode: names no Ingress', { kind: 'listenerRule' }, ['a', 'b']],
   ])('%s', (_n, after, dropped) => {
     expect(droppedHolds(before, after).map((h) => h.ingress)).toEqual(dropped);
   });
