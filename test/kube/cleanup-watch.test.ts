@@ -56,18 +56,22 @@ describe.skipIf(skipKubeTests())('cleanup after Rollout deletion, from a real wa
     return { c, router, custom, createRollout, deleteRollout };
   }
 
-  it('a deleted Rollout\'s action goes back to 100 % stable and its managed entry is dropped', async () => {
+  it.each([
+    ['stableService', undefined],
+    ['rootService', 'root-svc'],
+  ])('a deleted Rollout\'s action (keyed by %s) goes back to 100 %% stable and its managed entry is dropped', async (_key, rootService) => {
     const c = cluster();
     const ns = await c.createNamespace('deleted');
-    await c.create(ingress({ namespace: ns }));
+    const actionService = rootService ?? 'stable-svc';
+    await c.create(ingress({ namespace: ns, actionServices: [actionService] }));
     const { router, createRollout, deleteRollout } = await setup(ns);
-    const ro = await createRollout(rollout({ namespace: ns }));
+    const ro = await createRollout(rollout({ namespace: ns, ...(rootService ? { rootService } : {}) }));
     await router.setWeight(ro, 40, []);
 
     await deleteRollout('rollout');
     const after = await eventually(c, ns, 'ingress', (ing) => !('rollout' in managedOf(ing)));
     expect(managedOf(after)).toEqual({});
-    expect(after.metadata.annotations?.[`${PREFIX}/actions.stable-svc`]).toBe(
+    expect(after.metadata.annotations?.[`${PREFIX}/actions.${actionService}`]).toBe(
       '{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"stable-svc","ServicePort":"80","Weight":100}]}}',
     );
     expect(after.metadata.annotations?.[FOREIGN.key]).toBe(FOREIGN.value);
