@@ -71,6 +71,26 @@ export function jsonFieldName(goName: string): string | undefined {
   return goName.slice(0, run - 1).toLowerCase() + goName.slice(run - 1);
 }
 
+const INLINE = 0;
+const SKIP = 1;
+type FieldKey = string | typeof INLINE | typeof SKIP;
+
+/**
+ * jsonFieldName per Go field name, remembered: every call converts the same few hundred names. The names
+ * come from the peer's type definitions, so the table stops growing at a bound instead of trusting them.
+ */
+const fieldKeys = new Map<string, FieldKey>();
+const MAX_FIELD_KEYS = 4096;
+
+function fieldKey(goName: string): FieldKey {
+  let key = fieldKeys.get(goName);
+  if (key === undefined) {
+    key = jsonFieldName(goName) ?? (INLINE_FIELDS.has(goName) ? INLINE : SKIP);
+    if (fieldKeys.size < MAX_FIELD_KEYS) fieldKeys.set(goName, key);
+  }
+  return key;
+}
+
 function setKey(obj: { [key: string]: JsonValue }, key: string, value: JsonValue): void {
   // Keys come from the peer (map keys); never let one reach a prototype.
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -93,10 +113,15 @@ function bytesToJson(b: Uint8Array): JsonValue {
  * not show (resource.Quantity, whose amount gob drops).
  */
 export function goToJson(v: GobValue): JsonValue | undefined {
-  if (v === null || typeof v === 'boolean' || typeof v === 'string' || typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Uint8Array) return bytesToJson(v);
-  if (Array.isArray(v)) return v.map((e) => goToJson(e) ?? null);
+  if (typeof v !== 'object' || v === null) return typeof v === 'bigint' ? Number(v) : v;
+  // Ordered by how often each shape occurs in a Rollout: structs, then lists, then the rest.
+  const typeName = gobTypeName(v);
+  if (typeName !== undefined) return structToJson(v as GobStruct, typeName);
+  if (Array.isArray(v)) {
+    const out: JsonValue[] = [];
+    for (let i = 0; i < v.length; i++) out.push(goToJson(v[i]!) ?? null);
+    return out;
+  }
   if (v instanceof Map) {
     const out: { [key: string]: JsonValue } = {};
     for (const [k, e] of v) {
@@ -105,15 +130,16 @@ export function goToJson(v: GobValue): JsonValue | undefined {
     }
     return out;
   }
+  if (v instanceof Uint8Array) return bytesToJson(v);
   if (v instanceof GobTime) return v.toRFC3339();
   if (v instanceof GobInterface) return goToJson(v.value);
   if (v instanceof GobOpaque) return Buffer.from(v.bytes).toString('base64');
   if (v instanceof GobComplex) return [v.real, v.imag];
-  return structToJson(v);
+  return structToJson(v, '');
 }
 
-function structToJson(s: GobStruct): JsonValue | undefined {
-  switch (gobTypeName(s)) {
+function structToJson(s: GobStruct, typeName: string): JsonValue | undefined {
+  switch (typeName) {
     case 'IntOrString':
       // {Type 0|1, IntVal, StrVal}; zero fields are not sent, so {} is the integer 0.
       return s.Type === 1 ? ((s.StrVal as string | undefined) ?? '') : Number(s.IntVal ?? 0);
@@ -128,15 +154,17 @@ function structToJson(s: GobStruct): JsonValue | undefined {
 }
 
 function mergeStruct(out: { [key: string]: JsonValue }, s: GobStruct): void {
-  for (const [goName, value] of Object.entries(s)) {
-    if (INLINE_FIELDS.has(goName)) {
+  // for-in sees only the fields: a decoded struct's prototype chain holds nothing enumerable.
+  for (const goName in s) {
+    const value = s[goName]!;
+    const key = fieldKey(goName);
+    if (key === INLINE) {
       if (isGobStruct(value)) mergeStruct(out, value);
-      continue;
+    } else if (key !== SKIP) {
+      const j = goToJson(value);
+      // A Go field name is an exported identifier, so its JSON key can never be __proto__.
+      if (j !== undefined) out[key] = j;
     }
-    const key = jsonFieldName(goName);
-    if (key === undefined) continue;
-    const j = goToJson(value);
-    if (j !== undefined) setKey(out, key, j);
   }
 }
 
@@ -162,7 +190,7 @@ function describeKind(v: GobValue | undefined): string {
 
 /** `v1alpha1.Rollout` (as decoded) → the Kubernetes JSON shape. */
 export function goRolloutToJson(v: GobValue | undefined): Rollout {
-  const json = asObject(structToJson(requireStruct(v, 'Rollout')));
+  const json = asObject(goToJson(requireStruct(v, 'Rollout')));
   const metadata = asObject(json.metadata);
   if (typeof metadata.name !== 'string') metadata.name = '';
   const spec = asObject(json.spec);
@@ -175,7 +203,7 @@ export function goWeightDestinationsToJson(v: GobValue | undefined): WeightDesti
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new Error(`AdditionalDestinations: expected a list, got ${describeKind(v)}`);
   return v.map((e, i) => {
-    const d = asObject(structToJson(requireStruct(e, `AdditionalDestinations[${i}]`)));
+    const d = asObject(goToJson(requireStruct(e, `AdditionalDestinations[${i}]`)));
     const out: WeightDestination = { weight: Number(d.weight ?? 0), serviceName: String(d.serviceName ?? '') };
     if (typeof d.podTemplateHash === 'string') out.podTemplateHash = d.podTemplateHash;
     return out;
@@ -184,13 +212,13 @@ export function goWeightDestinationsToJson(v: GobValue | undefined): WeightDesti
 
 /** `v1alpha1.SetHeaderRoute`. */
 export function goSetHeaderRouteToJson(v: GobValue | undefined): SetHeaderRoute {
-  const j = asObject(structToJson(requireStruct(v, 'SetHeaderRoute')));
+  const j = asObject(goToJson(requireStruct(v, 'SetHeaderRoute')));
   return { ...j, name: String(j.name ?? '') } as unknown as SetHeaderRoute;
 }
 
 /** `v1alpha1.SetMirrorRoute`. */
 export function goSetMirrorRouteToJson(v: GobValue | undefined): SetMirrorRoute {
-  const j = asObject(structToJson(requireStruct(v, 'SetMirrorRoute')));
+  const j = asObject(goToJson(requireStruct(v, 'SetMirrorRoute')));
   return { ...j, name: String(j.name ?? '') } as unknown as SetMirrorRoute;
 }
 

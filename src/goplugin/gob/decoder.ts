@@ -93,6 +93,8 @@ interface Frame {
 const PENDING: unique symbol = Symbol('pending');
 type Pending = typeof PENDING;
 
+/** Longest string built in JS rather than by Buffer's UTF-8 decoder. */
+const SHORT_STRING = 12;
 /** Input buffers larger than this shrink again when mostly empty. */
 const SHRINK_ABOVE = 1024 * 1024;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -400,7 +402,9 @@ export class GobDecoder {
       }
       case Kind.Opaque: {
         const bytes = this.readBytes();
-        if (t.name === 'Time' || t.name === 'MicroTime') {
+        // A pointer field (`Deadline *time.Time` in Argo master's WeightUpdateDeadlineResponse) reaches
+        // the wire with an empty type name; it is still Go's time form.
+        if (t.name === 'Time' || t.name === 'MicroTime' || t.name === '') {
           const time = parseGoTime(bytes);
           if (time) return time;
         }
@@ -684,8 +688,9 @@ export class GobDecoder {
     const buf = this.buf;
     const p = this.pos;
     this.pos = p + n;
-    // Most strings on this path are short ASCII names; building them in JS beats a native call each.
-    if (n <= 32) {
+    // Short ASCII names are cheaper to build in JS than with a native call; past about a dozen bytes
+    // the native decoder wins (and concatenation would start making cons strings that need flattening).
+    if (n <= SHORT_STRING) {
       let s = '';
       for (let k = p; k < p + n; k++) {
         const c = buf[k]!;

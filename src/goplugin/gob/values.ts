@@ -66,11 +66,11 @@ export const GOB_TYPE_NAME: unique symbol = Symbol('gob.typeName');
 
 /** The wire name of a decoded struct's type (`Rollout`, `IntOrString`; `""` for anonymous structs). */
 export function gobTypeName(v: unknown): string | undefined {
-  if (!isGobStruct(v)) return undefined;
-  return (v as { [GOB_TYPE_NAME]?: string })[GOB_TYPE_NAME];
+  // One property read: only the prototypes the decoder makes for structs carry the symbol.
+  return typeof v === 'object' && v !== null ? (v as { [GOB_TYPE_NAME]?: string })[GOB_TYPE_NAME] : undefined;
 }
 
 /** True for a decoded struct (not a Map, array, bytes, interface or opaque value). */
 export function isGobStruct(v: unknown): v is GobStruct {
-  return typeof v === 'object' && v !== null && GOB_TYPE_NAME in v;
+  return gobTypeName(v) !== undefined;
 }
