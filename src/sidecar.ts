@@ -30,6 +30,8 @@ export interface Sidecar {
   pluginAddress: string;
   /** URL of the HTTP server (health, metrics, JSON API). */
   httpAddress?: string;
+  /** The router the go-plugin server dispatches Argo's calls to (Ingress and listener-rule mode by Rollout). */
+  router: TrafficRouter;
   close(): Promise<void>;
 }
 
@@ -114,11 +116,13 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     deps.listenerRule = listenerRule;
     deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule });
 
+    // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
+    if (settings.benchNoopRouter) deps.router = createNoopRouter();
+
     // The go-plugin listener the handshake binary proxies Argo's connection to.
     deps.plugin = await startPluginServer({
       listen: settings.pluginListen,
-      // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
-      router: settings.benchNoopRouter ? createNoopRouter() : deps.router,
+      router: deps.router,
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
       logger: deps.logger,
       hooks: deps.pluginHooks,
@@ -187,5 +191,5 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
   }
 
   deps.logger.info({ pluginName: settings.pluginName, pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress }, 'sidecar started');
-  return { pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress, close };
+  return { pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress, router: deps.router, close };
 }
