@@ -57,9 +57,9 @@ describe.skipIf(skipKubeTests())('cleanup after Rollout deletion, from a real wa
   }
 
   it.each([
-    ['stableService', undefined],
-    ['rootService', 'root-svc'],
-  ])('a deleted Rollout\'s action (keyed by %s) goes back to 100 %% stable and its managed entry is dropped', async (_key, rootService) => {
+    { key: 'stableService', rootService: undefined },
+    { key: 'rootService', rootService: 'root-svc' },
+  ])('a deleted Rollout\'s action (keyed by $key) goes back fully to stable and its managed entry is dropped', async ({ rootService }) => {
     const c = cluster();
     const ns = await c.createNamespace('deleted');
     const actionService = rootService ?? 'stable-svc';

@@ -106,9 +106,13 @@ describe.skipIf(skipKubeTests())('Ingress router against kube-apiserver (sidecar
   // send `http: {paths: []}`: the API server rejects that (`spec.rules[1].http.paths: Required value`), which
   // the nock tests could not show. Without a host the rule goes; with a host it stays, without `http`.
   it.each([
-    ['no host: the emptied rule is dropped', undefined, [{ http: { paths: [['stable-svc', '/api', 'Prefix']] } }]],
-    ['a host: the rule keeps its host, without http', 'canary.example.com', [{ http: { paths: [['stable-svc', '/api', 'Prefix']] } }, { host: 'canary.example.com' }]],
-  ])('removes a header route that had a rule of its own (%s)', async (_case, host, expected) => {
+    { title: 'no host: the emptied rule is dropped', host: undefined, expected: [{ http: { paths: [['stable-svc', '/api', 'Prefix']] } }] },
+    {
+      title: 'a host: the rule keeps its host, without http',
+      host: 'canary.example.com',
+      expected: [{ http: { paths: [['stable-svc', '/api', 'Prefix']] } }, { host: 'canary.example.com' }],
+    },
+  ])('removes a header route that had a rule of its own ($title)', async ({ host, expected }) => {
     const c = cluster();
     const ns = await c.createNamespace('handover');
     const ing = ingress({ namespace: ns });
