@@ -27,6 +27,8 @@ export const ArgNames = {
   setHeader: 'SetHeaderArgs',
   setMirror: 'SetMirrorArgs',
   removeManagedRoutes: 'RemoveManagedRoutesArgs',
+  getWeightUpdateDeadline: 'GetWeightUpdateDeadlineArgs',
+  clearWeightUpdateDeadline: 'ClearWeightUpdateDeadlineArgs',
 } as const;
 
 export class InvalidArgsError extends Error {
@@ -142,6 +144,25 @@ export function pluginMethods(router: TrafficRouter, conv: ArgConverters): Metho
     rpcErrorMethod(async (body) => {
       const a = args(body, ArgNames.removeManagedRoutes);
       await router.removeManagedRoutes(conv.rollout(a.Rollout ?? null));
+    }),
+  );
+
+  // Argo master (after v1.10) asks for the end of a pending weight-update delay on every reconcile, and
+  // clears it. This plugin never delays a weight update, so there is no deadline to report (nil with an
+  // empty Err means "no delay pending") and nothing to clear. The Rollout is not needed, so it is not
+  // converted; the argument type is still checked, as Argo's Go stub does.
+  methods.set('Plugin.GetWeightUpdateDeadline', {
+    handle: (body) => {
+      args(body, ArgNames.getWeightUpdateDeadline);
+      return { kind: 'weightUpdateDeadline', errorString: '' };
+    },
+    onTimeout: (msg) => ({ kind: 'weightUpdateDeadline', errorString: msg }),
+  });
+
+  methods.set(
+    'Plugin.ClearWeightUpdateDeadline',
+    rpcErrorMethod(async (body) => {
+      args(body, ArgNames.clearWeightUpdateDeadline);
     }),
   );
 

@@ -4,6 +4,7 @@ import { controlMethods } from '../../src/goplugin/control.js';
 import { ArgNames, pluginMethods, type ArgConverters } from '../../src/goplugin/dispatch.js';
 import { UnknownBrokerIdError } from '../../src/goplugin/errors.js';
 import { GOB_TYPE_NAME, GobInterface, type GobStruct, type GobValue } from '../../src/goplugin/gob/values.js';
+import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import type { Rollout, WeightDestination } from '../../src/trafficrouter/rollout.js';
 import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/trafficrouter/router.js';
 import { duplexPair } from './helpers.js';
@@ -100,6 +101,40 @@ describe('Plugin dispatch', () => {
     expect(m.get('Plugin.Type')!.handle(null)).toEqual({ kind: 'string', value: 'ALB' });
     expect(m.get('Plugin.SetWeight')!.onTimeout!('late')).toEqual({ kind: 'rpcError', errorString: 'late' });
     expect(m.get('Plugin.VerifyWeight')!.onTimeout!('late')).toEqual({ kind: 'verifyWeight', verified: 0, errorString: 'late' });
+  });
+});
+
+describe('Argo master\'s weight-update deadline methods (after v1.10)', () => {
+  const getArgs = new GobInterface(ArgNames.getWeightUpdateDeadline, struct('GetWeightUpdateDeadlineArgs', { Rollout: ro }));
+  const clearArgs = new GobInterface(ArgNames.clearWeightUpdateDeadline, struct('ClearWeightUpdateDeadlineArgs', { Rollout: ro }));
+
+  it.each<[string, GobValue, Reply]>([
+    ['Plugin.GetWeightUpdateDeadline', getArgs, { kind: 'weightUpdateDeadline', errorString: '' }],
+    ['Plugin.ClearWeightUpdateDeadline', clearArgs, { kind: 'rpcError', errorString: '' }],
+  ])('%s: nothing pending, nothing to clear; the router is not asked, even when it would fail', async (method, body, expected) => {
+    const router = new RecordingRouter();
+    router.fail = new Error('would fail');
+    const m = pluginMethods(router, converters).get(method);
+    expect(m).toBeDefined();
+    expect(await m!.handle(body)).toEqual(expected);
+    expect(replyFailed(expected)).toBe(false);
+    expect(router.calls).toEqual([]);
+  });
+
+  it.each([
+    ['Plugin.GetWeightUpdateDeadline', 'GetWeightUpdateDeadlineArgs', clearArgs],
+    ['Plugin.ClearWeightUpdateDeadline', 'ClearWeightUpdateDeadlineArgs', getArgs],
+    ['Plugin.GetWeightUpdateDeadline', 'GetWeightUpdateDeadlineArgs', null],
+  ])('%s refuses an argument of another type like Argo\'s stub', async (method, name, wrong) => {
+    const m = pluginMethods(new RecordingRouter(), converters).get(method)!;
+    await expect(Promise.resolve().then(() => m.handle(wrong))).rejects.toThrow(new RegExp(`^invalid args: expected ${name}, got `));
+  });
+
+  it('times out with an ErrorString in the reply type Argo decodes', () => {
+    const m = pluginMethods(new RecordingRouter(), converters);
+    expect(m.get('Plugin.GetWeightUpdateDeadline')!.onTimeout!('late')).toEqual({ kind: 'weightUpdateDeadline', errorString: 'late' });
+    expect(m.get('Plugin.ClearWeightUpdateDeadline')!.onTimeout!('late')).toEqual({ kind: 'rpcError', errorString: 'late' });
+    expect(replyFailed({ kind: 'weightUpdateDeadline', errorString: 'late' })).toBe(true);
   });
 });
 

@@ -20,9 +20,24 @@ export interface GobStructType {
   readonly fields: ReadonlyArray<{ readonly name: string; readonly type: GobEncType }>;
 }
 
-export type GobEncType = GobScalarKind | GobStructType;
+/**
+ * A type Go sends through its GobEncode method (time.Time): the definition is a GobEncoderT. Only a nil
+ * pointer field is encoded (like `interface`, which only encodes nil): no reply of ours carries a time.
+ */
+export interface GobExternalType {
+  readonly kind: 'gobEncoder';
+  readonly key: string;
+  /**
+   * Name sent in the definition. Go sends `''` for a pointer field such as `*time.Time` (it names the
+   * pointer type, which has no name) and `Time` for a value field; its decoder ignores the name.
+   */
+  readonly name: string;
+  readonly defaultId: number;
+}
 
-/** A value to encode: structs as objects keyed by Go field names (missing = zero). */
+export type GobEncType = GobScalarKind | GobStructType | GobExternalType;
+
+/** A value to encode: structs as objects keyed by Go field names (missing = zero; null for a nil pointer). */
 export type GobEncValue = boolean | number | bigint | string | Uint8Array | null | { readonly [field: string]: GobEncValue | undefined };
 
 const SCALAR_IDS: Record<GobScalarKind, number> = {
@@ -84,10 +99,32 @@ export const VERIFY_WEIGHT_RESPONSE_TYPE: GobStructType = {
   ],
 };
 
+/**
+ * `*time.Time` as a struct field. Go's definition of it carries no name and, as its inner id, a second id
+ * Go allocates for the pointer type and never uses again; we repeat the outer id there (decoders ignore it).
+ */
+export const TIME_POINTER_TYPE: GobExternalType = { kind: 'gobEncoder', key: 'Time', name: '', defaultId: 70 };
+
+/**
+ * `WeightUpdateDeadlineResponse{Deadline *time.Time; Err types.RpcError}`, the reply of
+ * Plugin.GetWeightUpdateDeadline on Argo master (after v1.10).
+ */
+export const WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE: GobStructType = {
+  kind: 'struct',
+  key: 'WeightUpdateDeadlineResponse',
+  name: 'WeightUpdateDeadlineResponse',
+  defaultId: 69,
+  fields: [
+    { name: 'Deadline', type: TIME_POINTER_TYPE },
+    { name: 'Err', type: RPC_ERROR_TYPE },
+  ],
+};
+
 export interface GobEncoderOptions {
   /**
-   * Type id per struct type key (`Response`, `Empty`, `RpcError`, …), overriding each type's default
-   * (plugin-protocol.md §6.7: Response 65, Empty 66, RpcError 67, VerifyWeightResponse 68). Ids must be
+   * Type id per type key (`Response`, `Empty`, `RpcError`, `Time`, …), overriding each type's default
+   * (plugin-protocol.md §6.7: Response 65, Empty 66, RpcError 67, VerifyWeightResponse 68; then
+   * WeightUpdateDeadlineResponse 69 and Time 70). Ids must be
    * ≥ 64 and distinct; Go maps them per stream, so any choice works.
    */
   typeIds?: Readonly<Record<string, number>>;
@@ -112,6 +149,9 @@ export class GobEncoder {
   /** One top-level value, preceded by the definitions this stream has not seen yet. */
   encode(type: GobEncType, value: GobEncValue): Buffer {
     const out = new ByteWriter();
+    if (typeof type !== 'string' && type.kind === 'gobEncoder') {
+      throw new GobError(`${type.key} is only encoded as a struct field`);
+    }
     if (typeof type !== 'string') this.sendDefinitions(type, out);
     const msg = new ByteWriter();
     if (typeof type === 'string') {
@@ -142,6 +182,11 @@ export class GobEncoder {
     return this.encode(VERIFY_WEIGHT_RESPONSE_TYPE, { Verified: verified, Err: { ErrorString: err } });
   }
 
+  /** Always with a nil Deadline ("no delay pending"): the plugin never delays a weight update. */
+  encodeWeightUpdateDeadlineResponse(err = ''): Buffer {
+    return this.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: null, Err: { ErrorString: err } });
+  }
+
   encodeEmptyStruct(): Buffer {
     return this.encode(EMPTY_STRUCT_TYPE, {});
   }
@@ -164,7 +209,7 @@ export class GobEncoder {
     return this.encode('interface', null);
   }
 
-  private idOf(type: GobStructType): number {
+  private idOf(type: GobStructType | GobExternalType): number {
     const id = this.typeIds[type.key] ?? type.defaultId;
     const owner = this.idOwner.get(id);
     if (owner === undefined) {
@@ -176,24 +221,30 @@ export class GobEncoder {
     return id;
   }
 
-  /** Field types first, so every id a definition names is already known to the peer. */
-  private sendDefinitions(type: GobStructType, out: ByteWriter): void {
+  /**
+   * Field types first, so every id a definition names is already known to the peer. Go's encoder sends a
+   * struct before its field types; its decoder resolves ids only when a value arrives, so both orders work
+   * (plugin-protocol.md §6.7 asks for this one).
+   */
+  private sendDefinitions(type: GobStructType | GobExternalType, out: ByteWriter): void {
     const id = this.idOf(type);
     if (this.sent.has(id)) return;
-    for (const f of type.fields) if (typeof f.type !== 'string') this.sendDefinitions(f.type, out);
     const msg = new ByteWriter();
     msg.int(-id);
+    if (type.kind === 'gobEncoder') {
+      msg.uint(5); // wireType field 4: GobEncoderT
+      msg.uint(1); //   gobEncoderType field 0: CommonType
+      writeCommonType(msg, type.name, id);
+      msg.uint(0); // end gobEncoderType
+      msg.uint(0); // end wireType
+      out.message(msg);
+      this.sent.add(id);
+      return;
+    }
+    for (const f of type.fields) if (typeof f.type !== 'string') this.sendDefinitions(f.type, out);
     msg.uint(3); // wireType field 2: StructT
     msg.uint(1); //   structType field 0: CommonType
-    if (type.name !== '') {
-      msg.uint(1); //     Name
-      msg.string(type.name);
-      msg.uint(1); //     Id
-    } else {
-      msg.uint(2); //     Id (empty Name omitted)
-    }
-    msg.int(id);
-    msg.uint(0); //   end CommonType
+    writeCommonType(msg, type.name, id);
     if (type.fields.length > 0) {
       msg.uint(1); //   structType field 1: Field []*fieldType
       msg.uint(type.fields.length);
@@ -222,6 +273,10 @@ export class GobEncoder {
         if (v === undefined || isZero(f.type, v)) return;
         msg.uint(i - last);
         writeScalar(msg, f.type, v);
+      } else if (f.type.kind === 'gobEncoder') {
+        // A nil pointer is not sent, like every zero field.
+        if (v !== undefined && v !== null) throw new GobError(`${type.key}.${f.name}: only a nil ${f.type.key} pointer can be encoded`);
+        return;
       } else {
         // Non-pointer struct fields are always sent, even when all their fields are zero.
         msg.uint(i - last);
@@ -231,6 +286,19 @@ export class GobEncoder {
     });
     msg.uint(0);
   }
+}
+
+/** CommonType{Name, Id}; an empty name is a zero field and is not sent. */
+function writeCommonType(msg: ByteWriter, name: string, id: number): void {
+  if (name !== '') {
+    msg.uint(1); // Name
+    msg.string(name);
+    msg.uint(1); // Id
+  } else {
+    msg.uint(2); // Id
+  }
+  msg.int(id);
+  msg.uint(0); // end CommonType
 }
 
 function isZero(kind: GobScalarKind, v: GobEncValue): boolean {

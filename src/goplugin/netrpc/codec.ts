@@ -79,6 +79,8 @@ export class ServerCodec {
         return this.encoder.encodeRpcError(reply.errorString);
       case 'verifyWeight':
         return this.encoder.encodeVerifyWeightResponse(reply.verified, reply.errorString);
+      case 'weightUpdateDeadline':
+        return this.encoder.encodeWeightUpdateDeadlineResponse(reply.errorString);
     }
   }
 }

@@ -11,11 +11,16 @@ export type Reply =
   /** Argo's `types.RpcError{ErrorString}`; "" means success. */
   | { kind: 'rpcError'; errorString: string }
   /** Argo's `VerifyWeightResponse{Verified RpcVerified; Err RpcError}`. */
-  | { kind: 'verifyWeight'; verified: number; errorString: string };
+  | { kind: 'verifyWeight'; verified: number; errorString: string }
+  /**
+   * Argo's `WeightUpdateDeadlineResponse{Deadline *time.Time; Err RpcError}` (Argo master, after v1.10).
+   * Deadline is always nil: this plugin never delays a weight update, so none is ever pending.
+   */
+  | { kind: 'weightUpdateDeadline'; errorString: string };
 
 export const EMPTY_REPLY: Reply = { kind: 'empty' };
 
 /** True when the reply reports a failure to Argo (a non-empty ErrorString). */
 export function replyFailed(reply: Reply): boolean {
-  return (reply.kind === 'rpcError' || reply.kind === 'verifyWeight') && reply.errorString !== '';
+  return (reply.kind === 'rpcError' || reply.kind === 'verifyWeight' || reply.kind === 'weightUpdateDeadline') && reply.errorString !== '';
 }

@@ -8,8 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GobDecoder, GobEncoder, type GobValue } from '../../../src/goplugin/gob/index.js';
+import { rolloutArgConverters } from '../../../src/goplugin/args.js';
+import { pluginMethods } from '../../../src/goplugin/dispatch.js';
+import { serveNetRpc } from '../../../src/goplugin/netrpc/server.js';
 import { pluginArgsFromGob } from '../../../src/goplugin/rollout-json.js';
-import { canonical, decodeChunks, normaliseGo, randomChunks, type Vector } from './helpers.js';
+import { createNoopRouter } from '../../../src/trafficrouter/noop-router.js';
+import { duplexPair, silentLogger, TestRpcClient } from '../helpers.js';
+import { canonical, decodeChunks, normaliseGo, randomChunks, vector, type Vector } from './helpers.js';
 
 const genDir = new URL('../gobgen/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -84,7 +89,7 @@ describe.skipIf(!haveGo)('gob against Go', () => {
 
   it('Go decodes every reply the encoder writes, on one stream, into Argo and net/rpc types', () => {
     // Request shares the default id 65 with Response; one stream needs them apart.
-    const enc = new GobEncoder({ typeIds: { Request: 69 } });
+    const enc = new GobEncoder({ typeIds: { Request: 90 } });
     const items: Array<[kind: string, bytes: Buffer, want: unknown]> = [
       ['response', enc.encodeResponse({ ServiceMethod: 'Plugin.InitPlugin', Seq: 0 }), { ServiceMethod: 'Plugin.InitPlugin', Seq: 0, Error: '' }],
       ['rpcerror', enc.encodeRpcError(''), { ErrorString: '' }],
@@ -93,6 +98,10 @@ describe.skipIf(!haveGo)('gob against Go', () => {
       ['verify', enc.encodeVerifyWeightResponse(0), { Verified: 0, Err: { ErrorString: '' } }],
       ['verify', enc.encodeVerifyWeightResponse(1), { Verified: 1, Err: { ErrorString: '' } }],
       ['verify', enc.encodeVerifyWeightResponse(2, 'not implemented'), { Verified: 2, Err: { ErrorString: 'not implemented' } }],
+      // Argo master's GetWeightUpdateDeadline reply (gobgen declares the type): a nil *time.Time stays nil
+      // (a zero time would print as "0001-01-01T00:00:00Z").
+      ['deadline', enc.encodeWeightUpdateDeadlineResponse(), { Deadline: null, Err: { ErrorString: '' } }],
+      ['deadline', enc.encodeWeightUpdateDeadlineResponse('boom'), { Deadline: null, Err: { ErrorString: 'boom' } }],
       ['string', enc.encodeString('ALB'), 'ALB'],
       ['string', enc.encodeString(''), ''],
       ['uint32', enc.encodeUint(1), 1],
@@ -110,6 +119,32 @@ describe.skipIf(!haveGo)('gob against Go', () => {
     const got = JSON.parse(out) as unknown[];
     const want = items.map((i) => JSON.parse(JSON.stringify(i[2], (_k, v) => (typeof v === 'bigint' ? String(v) : v))));
     expect(got).toEqual(want);
+  });
+
+  it('Go decodes a GetWeightUpdateDeadline reply that opens its stream (our definition order: fields first)', () => {
+    const enc = new GobEncoder();
+    const input = JSON.stringify({ hex: enc.encodeWeightUpdateDeadlineResponse().toString('hex'), kinds: ['deadline'] });
+    expect(JSON.parse(run('decode', input))).toEqual([{ Deadline: null, Err: { ErrorString: '' } }]);
+  });
+
+  it('Argo master\'s GetWeightUpdateDeadline and ClearWeightUpdateDeadline, as Go sends them: answered, and Go decodes the replies', async () => {
+    const [clientSide, serverSide] = duplexPair();
+    const server = serveNetRpc(serverSide, {
+      methods: pluginMethods(createNoopRouter(), rolloutArgConverters),
+      callTimeoutMs: 30_000,
+      logger: silentLogger,
+      onStop: () => {},
+    });
+    const client = new TestRpcClient(clientSide);
+    client.writeRaw(Buffer.from(vector('argo master weight-update deadline calls').hex, 'hex'));
+    await client.waitForReplies(2);
+    server.stop();
+    const input = JSON.stringify({ hex: Buffer.concat(client.raw).toString('hex'), kinds: ['response', 'deadline', 'response', 'rpcerror'] });
+    const got = JSON.parse(run('decode', input)) as unknown[];
+    // Replies come in completion order; both are immediate, so in request order here, but match by Seq anyway.
+    const bySeq = new Map([0, 2].map((i) => [(got[i] as { Seq: number }).Seq, [got[i], got[i + 1]]]));
+    expect(bySeq.get(8)).toEqual([{ ServiceMethod: 'Plugin.GetWeightUpdateDeadline', Seq: 8, Error: '' }, { Deadline: null, Err: { ErrorString: '' } }]);
+    expect(bySeq.get(9)).toEqual([{ ServiceMethod: 'Plugin.ClearWeightUpdateDeadline', Seq: 9, Error: '' }, { ErrorString: '' }]);
   });
 
   it('Go refuses a reply whose type does not match (the check the golden tests guard against)', () => {

@@ -23,6 +23,9 @@ func decodeKind(dec *gob.Decoder, kind string) (any, error) {
 	case "verify":
 		var v rpc.VerifyWeightResponse
 		return v, dec.Decode(&v)
+	case "deadline":
+		var v WeightUpdateDeadlineResponse
+		return v, dec.Decode(&v)
 	case "string":
 		var v string
 		return v, dec.Decode(&v)

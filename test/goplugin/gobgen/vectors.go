@@ -162,7 +162,8 @@ func generate() []Vector {
 		stream("times", true, when, time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("IST", 5*3600+30*60)),
 			time.Date(1850, 6, 1, 12, 0, 0, 0, amsterdamLMT), time.Time{}),
 	}
-	return append(vectors, argoVectors()...)
+	vectors = append(vectors, argoVectors()...)
+	return append(vectors, deadlineVectors()...)
 }
 
 // argoVectors are the plugin stream as the controller writes it: request header, then the argument
