@@ -16,7 +16,7 @@ import { startSidecar, type Sidecar } from '../../src/sidecar.js';
 import type { Rollout } from '../../src/trafficrouter/rollout.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import { elbv2Client, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../support/moto.js';
-import { NS, PLUGIN, rollout, ruleByArn, seed, weightsOf, type Fixture } from '../listenerrule/fixture.js';
+import { NS, rollout, ruleByArn, seed, weightsOf, type Fixture } from '../listenerrule/fixture.js';
 
 let moto: Moto;
 let direct: ElasticLoadBalancingV2Client;
