@@ -196,6 +196,8 @@ export class GobDecoder {
   private readonly maxTypes: number;
 
   private buf: Buffer = Buffer.allocUnsafe(0);
+  /** `buf` as a DataView, for reading four bytes at a time. */
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   /** Valid bytes in `buf`. */
   private len = 0;
   /** Read position; bytes before it are consumed. */
@@ -247,6 +249,7 @@ export class GobDecoder {
         const next = Buffer.allocUnsafe(size);
         this.buf.copy(next, 0, this.pos, this.len);
         this.buf = next;
+        this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
       }
       this.base += this.pos;
       this.msgEnd -= this.pos;
@@ -699,6 +702,7 @@ export class GobDecoder {
       }
       return s;
     }
+    if (n <= STRING_CACHE_MAX_BYTES) return STRING_CACHE.get(buf, this.view, p, n);
     return buf.toString('utf8', p, p + n);
   }
 
@@ -756,3 +760,57 @@ export class GobDecoder {
 
 const FLOAT_SCRATCH = new Uint8Array(8);
 const FLOAT_VIEW = new DataView(FLOAT_SCRATCH.buffer);
+
+const STRING_CACHE_SLOTS = 4096;
+/** Longest string remembered; longer ones are rarely repeated names and would bloat the cache. */
+const STRING_CACHE_MAX_BYTES = 96;
+
+/**
+ * Recently decoded strings, by their bytes. Argo sends the same Rollout call after call (SetWeight and
+ * VerifyWeight on every reconcile), so most strings of a call were seen before. A hit skips the native
+ * UTF-8 decode (one native call per string is most of what decoding a Rollout costs) and hands back the
+ * same string object, whose hash and internalised property key V8 then reuses. A hit is checked byte for
+ * byte, so a collision only costs a decode. One table for the process, bounded: slots × max bytes.
+ */
+class StringCache {
+  private readonly arena = new Uint8Array(STRING_CACHE_SLOTS * STRING_CACHE_MAX_BYTES);
+  private readonly arenaView = new DataView(this.arena.buffer);
+  /** Byte length of each slot's string; 0 marks an empty slot (cached strings are longer). */
+  private readonly lengths = new Int32Array(STRING_CACHE_SLOTS);
+  private readonly strings: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+  /** Which of two full candidate slots the next miss replaces. */
+  private victim = 0;
+
+  /** The string of `buf[p, p+n)`, with SHORT_STRING < n <= STRING_CACHE_MAX_BYTES. */
+  get(buf: Buffer, view: DataView, p: number, n: number): string {
+    const q = p + n;
+    // Every byte counts: names often differ in one digit anywhere (env-0042, value-007-of-...).
+    let h = n;
+    let k = p;
+    for (; k < q - 4; k += 4) h = Math.imul(h ^ view.getUint32(k, true), 0x9e3779b1) ^ (h >>> 15);
+    h = Math.imul(h ^ view.getUint32(q - 4, true), 0x85ebca6b);
+    // Two candidate slots per string, so two hot strings that share one do not evict each other.
+    const a = (h ^ (h >>> 16)) & (STRING_CACHE_SLOTS - 1);
+    const b = (a ^ (1 + ((h >>> 20) & (STRING_CACHE_SLOTS - 2)))) & (STRING_CACHE_SLOTS - 1);
+    if (this.matches(a, view, p, n)) return this.strings[a]!;
+    if (this.matches(b, view, p, n)) return this.strings[b]!;
+    const s = buf.toString('utf8', p, q);
+    const slot = this.lengths[a] === 0 ? a : this.lengths[b] === 0 ? b : (this.victim ^= 1) === 0 ? a : b;
+    buf.copy(this.arena, slot * STRING_CACHE_MAX_BYTES, p, q);
+    this.lengths[slot] = n;
+    this.strings[slot] = s;
+    return s;
+  }
+
+  private matches(slot: number, view: DataView, p: number, n: number): boolean {
+    if (this.lengths[slot] !== n) return false;
+    const arena = this.arenaView;
+    const base = slot * STRING_CACHE_MAX_BYTES;
+    let k = 0;
+    while (k < n - 4 && view.getUint32(p + k, true) === arena.getUint32(base + k, true)) k += 4;
+    // The last word overlaps the loop's when n is not a multiple of four.
+    return k >= n - 4 && view.getUint32(p + n - 4, true) === arena.getUint32(base + n - 4, true);
+  }
+}
+
+const STRING_CACHE = new StringCache();
