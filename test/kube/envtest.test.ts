@@ -1,10 +1,13 @@
 // The envtest helper itself: a real apiserver with RBAC, CRDs served, tokens that authenticate, and a
 // teardown that leaves no process or directory behind.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api, CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
-import { skipKubeTests } from '../support/kube/assets.js';
+import { kubeAssets, skipKubeTests } from '../support/kube/assets.js';
 import { startEnvtest, type Envtest } from '../support/kube/envtest.js';
 
 function portAccepts(port: number): Promise<boolean> {
@@ -73,4 +76,25 @@ describe.skipIf(skipKubeTests())('envtest (real kube-apiserver + etcd)', () => {
     const port = Number(new URL(server).port);
     expect(await portAccepts(port)).toBe(false);
   }, 300_000);
+
+  it('a control plane that cannot start fails with its log and leaves no process or directory', async () => {
+    const fake = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    try {
+      const apiserver = join(fake, 'kube-apiserver');
+      writeFileSync(apiserver, '#!/bin/sh\necho "E0101 flag provided but not defined: --boom" >&2\nexit 1\n');
+      chmodSync(apiserver, 0o755);
+      const root = join(fake, 'tmp');
+      mkdirSync(root);
+      await expect(startEnvtest({ assets: { ...kubeAssets(), kubeApiserver: apiserver }, tmpRoot: root })).rejects.toThrow(
+        /kube-apiserver-2 exited while waiting for kube-apiserver \/readyz; its log ends with:\n.*--boom/,
+      );
+      expect(readdirSync(root)).toEqual([]);
+      const etcds = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.startsWith(kubeAssets().etcd) && line.includes(root));
+      expect(etcds).toEqual([]);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

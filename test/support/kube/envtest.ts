@@ -46,6 +46,10 @@ export interface Envtest {
 export interface EnvtestOptions {
   /** Install the Argo Rollouts and TargetGroupBinding CRDs (default true). */
   crds?: boolean;
+  /** Binaries to run instead of the build script's cache (tests of this helper's failure paths). */
+  assets?: KubeAssets;
+  /** Where the temporary directory goes (default: the OS temp directory). */
+  tmpRoot?: string;
 }
 
 interface Proc {
@@ -162,6 +166,11 @@ function httpGet(url: string): Promise<number> {
     .catch(() => 0);
 }
 
+/** A process died during start-up (typically a port taken since it was probed): worth another attempt. */
+class ExitedError extends Error {
+  override name = 'ExitedError';
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -172,7 +181,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, procs: Proc[
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
     const dead = procs.find((p) => p.hasExited());
-    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}; its log ends with:\n${tail(dead.logPath)}`);
+    if (dead) throw new ExitedError(`${dead.name} exited while waiting for ${what}; its log ends with:\n${tail(dead.logPath)}`);
     if (await check()) return;
     await sleep(200);
   }
@@ -249,7 +258,8 @@ function apiserverArgs(certs: Certificates, port: number, etcdPort: number): str
 }
 
 async function startControlPlane(assets: KubeAssets, dir: string, certs: Certificates, adminToken: string): Promise<{ server: string; procs: Proc[] }> {
-  // A port can be taken between probing and binding; retry the whole start a few times.
+  // A port can be taken between probing and binding; a process that exits gets the whole start retried.
+  // A hang is not retried: it would only triple the wait before the same error.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const procs: Proc[] = [];
@@ -277,6 +287,7 @@ async function startControlPlane(assets: KubeAssets, dir: string, certs: Certifi
     } catch (err) {
       lastError = err;
       for (const p of procs.reverse()) await stopProcess(p);
+      if (!(err instanceof ExitedError)) break;
     }
   }
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
@@ -320,9 +331,9 @@ async function installCrds(env: Envtest, assets: KubeAssets, caPem: string, proc
 /** Starts etcd + kube-apiserver and installs the CRDs. Throws a message naming the fix if the binaries are missing. */
 export async function startEnvtest(options: EnvtestOptions = {}): Promise<Envtest> {
   installExitHook();
-  const assets = kubeAssets();
+  const assets = options.assets ?? kubeAssets();
   if (!assets.available) throw new Error(assets.missingReason);
-  const dir = mkdtempSync(join(tmpdir(), 'envtest-'));
+  const dir = mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'envtest-'));
   let procs: Proc[] = [];
   try {
     const adminToken = randomBytes(24).toString('hex');
