@@ -110,7 +110,7 @@ fetch_rollout_crd() {
   [ -n "$dir" ] && [ -f "$dir/manifests/crds/rollout-crd.yaml" ] ||
     fail "go mod download github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" "$work/argo.log"
   mkdir -p "$(dirname "$rollout_crd")"
-  cp "$dir/manifests/crds/rollout-crd.yaml" "$rollout_crd.tmp"
+  install -m 0644 "$dir/manifests/crds/rollout-crd.yaml" "$rollout_crd.tmp"
   mv "$rollout_crd.tmp" "$rollout_crd"
 }
 
