@@ -1,5 +1,5 @@
 // Keeps the last seen state of every Rollout and releases Ingresses when a Rollout is deleted or stops naming
-// them; a deleted listener-rule mode Rollout has its listener rule released (listener-rules.ts). Fed by the
+// them; a listener-rule mode Rollout that is deleted or leaves the mode has its rule released (listener-rules.ts). Fed by the
 // Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while the sidecar was
 // down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
 // sweep can tell "gone" from "managed by someone else".
@@ -66,11 +66,19 @@ export class CleanupController {
     }
     this.seen.set(id, { rollout, holds });
     const dropped = prev ? droppedHolds(prev.holds, now) : [];
-    const [outcomes] = await Promise.all([
+    // Leaving listener-rule mode (plugin block removed, or back to Ingress mode) frees the rule, like an
+    // Ingress no longer named. An unreadable block concludes nothing; a rule re-pointed within the mode is
+    // not released (its header-route rules could not be told from the new rule's).
+    const leftRule = prev && now.kind !== 'listenerRule' && now.kind !== 'unknown' && inListenerRuleMode(prev.rollout, this.opts.pluginName);
+    const [outcomes, rule] = await Promise.all([
       this.releaseAll(rollout.metadata.namespace, dropped),
-      now.kind === 'listenerRule' ? this.opts.listenerRules?.observe(rollout) : undefined,
+      now.kind === 'listenerRule'
+        ? this.opts.listenerRules?.observe(rollout)
+        : leftRule
+          ? this.opts.listenerRules?.release(prev.rollout)
+          : undefined,
     ]);
-    return outcomes;
+    return rule ? [...outcomes, rule] : outcomes;
   }
 
   /** A Rollout was deleted: release every Ingress it held, as of its last state. */

@@ -1,5 +1,6 @@
-// Cleanup for listener-rule mode: a deleted Rollout leaves its driven rule at 100 % on the effective stable
-// target group (as of its last status, so ping-pong is respected) and loses its header-route rules.
+// Cleanup for listener-rule mode: a Rollout that is deleted, or leaves listener-rule mode, leaves its driven
+// rule at 100 % on the effective stable target group (as of its last status, so ping-pong is respected) and
+// loses its header-route rules.
 // Nothing on the load balancer names the driven rule's Rollout, so there is no sweep to find forgotten ones:
 // the release works from the Rollout as the watch last saw it, and one that failed is kept and tried again
 // at the next sweeps. Deleting an application often deletes its TargetGroupBindings together with the
@@ -10,7 +11,7 @@ import { GoneError } from '../listenerrule/locate.js';
 import type { Logger } from '../logger.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
 import type { ReleaseOutcome } from './releaser.js';
-import { rolloutId } from './targets.js';
+import { inListenerRuleMode, rolloutId } from './targets.js';
 
 /** Plugin-block fields that may name a TargetGroupBinding. */
 const ROLE_FIELDS = ['stableTargetGroup', 'canaryTargetGroup', 'pingTargetGroup', 'pongTargetGroup'] as const;
@@ -63,7 +64,7 @@ export class ListenerRuleCleanup {
     );
   }
 
-  /** A listener-rule Rollout was deleted: release its rule now. */
+  /** A listener-rule Rollout was deleted, or left the mode (pass its last listener-rule state): release its rule now. */
   async release(rollout: Rollout): Promise<ReleaseOutcome> {
     const outcome = await this.attempt(rollout, 0);
     this.opts.onOutcome?.(outcome);
@@ -71,8 +72,8 @@ export class ListenerRuleCleanup {
   }
 
   /**
-   * Tries failed releases again (from the sweep). A Rollout that exists again is left alone; `readRollout`
-   * answers that from the API server, since the watch can lag.
+   * Tries failed releases again (from the sweep). A Rollout that drives a listener rule again is left alone;
+   * `readRollout` answers that from the API server, since the watch can lag.
    */
   async retry(readRollout?: (namespace: string, name: string) => Promise<Rollout | undefined>): Promise<ReleaseOutcome[]> {
     const out: ReleaseOutcome[] = [];
@@ -80,7 +81,8 @@ export class ListenerRuleCleanup {
       const ns = p.rollout.metadata.namespace || 'default';
       if (readRollout) {
         try {
-          if (await readRollout(ns, p.rollout.metadata.name)) {
+          const now = await readRollout(ns, p.rollout.metadata.name);
+          if (now && inListenerRuleMode(now, this.opts.pluginName)) {
             this.pending.delete(id);
             continue;
           }
@@ -106,23 +108,23 @@ export class ListenerRuleCleanup {
     this.pending.delete(id);
     try {
       await this.opts.release(await this.pinned(rollout));
-      this.opts.logger?.info({ rollout: id }, 'released listener rule from a deleted Rollout');
+      this.opts.logger?.info({ rollout: id }, 'released listener rule of a Rollout that no longer drives it');
       return 'released';
     } catch (err) {
       if (err instanceof GoneError) {
-        this.opts.logger?.info({ rollout: id, reason: message(err) }, 'listener rule of a deleted Rollout is gone; nothing to release');
+        this.opts.logger?.info({ rollout: id, reason: message(err) }, 'listener rule to release is gone; nothing to do');
         return 'rule_gone';
       }
       if (err instanceof ListenerRuleConfigError) {
-        this.opts.logger?.warn({ rollout: id, err: message(err) }, 'deleted Rollout has an unreadable listenerRule block; its rule is left as it is');
+        this.opts.logger?.warn({ rollout: id, err: message(err) }, 'unreadable listenerRule block; the rule is left as it is');
         return 'error';
       }
       if (attempts + 1 > this.maxRetries) {
-        this.opts.logger?.error({ rollout: id, err: message(err), attempts: attempts + 1 }, 'giving up releasing the listener rule of a deleted Rollout; set its weights by hand');
+        this.opts.logger?.error({ rollout: id, err: message(err), attempts: attempts + 1 }, 'giving up releasing a listener rule; set its weights by hand');
         return 'error';
       }
       this.pending.set(id, { rollout, attempts: attempts + 1 });
-      this.opts.logger?.warn({ rollout: id, err: message(err) }, 'could not release the listener rule of a deleted Rollout; the next sweep retries');
+      this.opts.logger?.warn({ rollout: id, err: message(err) }, 'could not release a listener rule; the next sweep retries');
       return 'error';
     }
   }

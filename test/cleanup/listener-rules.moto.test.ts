@@ -181,9 +181,9 @@ describe('a deleted listener-rule Rollout', () => {
     await expect(controller.sweep([])).resolves.toEqual([]);
   });
 
-  it('drops a pending release when the Rollout exists again', async () => {
+  it('drops a pending release when the Rollout drives a listener rule again', async () => {
     const api = fakeBindingApi(fx);
-    const { router, controller, lrCleanup } = setup(async (_ns, name) => lrRollout({ block: {}, name }));
+    const { router, controller, lrCleanup } = setup(async (_ns, name) => lrRollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, name }));
     const r = lrRollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
     await router.setWeight(r, 40, []);
     api.failing = true;
@@ -192,6 +192,48 @@ describe('a deleted listener-rule Rollout', () => {
     await expect(controller.sweep([])).resolves.toEqual([]);
     expect(lrCleanup.pendingReleases()).toEqual([]);
     expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 40, [fx.tg['app-stable']]: 60 });
+  });
+});
+
+describe('a Rollout that leaves listener-rule mode', () => {
+  const noPlugin = (): Rollout => {
+    const r = lrRollout({ block: {} });
+    r.spec.strategy.canary!.trafficRouting = {};
+    return r;
+  };
+  it.each<{ name: string; after: () => Rollout; released: boolean }>([
+    { name: 'plugin block removed: the rule is released', after: noPlugin, released: true },
+    { name: 'back to Ingress mode: the rule is released', after: () => ingressRollout({ name: 'shop-api' }), released: true },
+    // Ping-pong without rootService: an Ingress-mode block that cannot be read (user mid-edit).
+    { name: 'an unreadable Ingress-mode block: nothing is concluded', after: () => ingressRollout({ name: 'shop-api', pingPong: true }), released: false },
+    { name: 'still listener-rule mode: nothing to release', after: () => lrRollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } }), released: false },
+  ])('$name', async ({ after, released }) => {
+    fakeBindingApi(fx);
+    // Back in Ingress mode the Rollout names Ingress "app"; nothing was held there before, so nothing is patched.
+    const ingresses = fakeIngressApi([]);
+    const { router, controller } = setup();
+    const before = lrRollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    await router.setWeight(before, 40, []);
+    await controller.upsert(before);
+
+    await expect(controller.upsert(after())).resolves.toEqual(released ? ['released'] : []);
+    expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual(
+      released ? { [fx.tg['app-stable']]: 100 } : { [fx.tg['app-canary']]: 40, [fx.tg['app-stable']]: 60 },
+    );
+    expect(ingresses.patches).toEqual([]);
+  });
+
+  it('retries a failed release at the sweep while the Rollout stays out of listener-rule mode', async () => {
+    const api = fakeBindingApi(fx);
+    const { router, controller } = setup(async () => ingressRollout({ name: 'shop-api' }));
+    const before = lrRollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    await router.setWeight(before, 40, []);
+    api.failing = true;
+    await controller.upsert(before);
+    await expect(controller.upsert(ingressRollout({ name: 'shop-api' }))).resolves.toEqual(['error']);
+    api.failing = false;
+    await expect(controller.sweep([])).resolves.toEqual(['released']);
+    expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-stable']]: 100 });
   });
 });
 
