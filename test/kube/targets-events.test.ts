@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { createEventSink, kubeEventWriter } from '../../src/events/sink.js';
+import { createIngressClient } from '../../src/k8s/ingress-client.js';
+import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
 import type { Rollout } from '../../src/trafficrouter/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/targets.js';
@@ -12,7 +14,7 @@ import { createLbcTargetGroup, createNetwork, registerTargets, type Network } fr
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
 import { CallLog, testElbv2 } from '../verify/fixtures.js';
 import { listEvents, useCluster } from './cluster.js';
-import { rollout, service } from './fixtures.js';
+import { ingress, PLUGIN, rollout, service } from './fixtures.js';
 
 function endpointSlice(namespace: string, svc: string, ips: Array<{ ip: string; ready: boolean }>): KubernetesObject {
   return {
@@ -132,5 +134,28 @@ describe.skipIf(skipKubeTests())('target verification reads and Events against k
     for (const e of events) {
       expect(e.involvedObject).toMatchObject({ kind: 'Rollout', name: 'rollout', uid: stored.metadata.uid });
     }
+  });
+
+  it('the router\'s PatchingALBIngress Events reach the server once per actual change', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('router-events');
+    await c.create(ingress({ namespace: ns }));
+    const stored = (await c.admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      plural: 'rollouts',
+      namespace: ns,
+      body: rollout({ namespace: ns }),
+    })) as Rollout;
+    const kc = c.sidecarConfig();
+    const sink = createEventSink({ write: kubeEventWriter(kc), instance: 'test' });
+    const router = createIngressRouter({ ingresses: createIngressClient(kc), pluginName: PLUGIN, albIngressClasses: ['alb'], events: sink });
+    for (const w of [10, 10, 20, 20]) await router.setWeight(stored, w, []);
+    await sink.flush();
+    const events = await listEvents(c.admin, ns);
+    expect(events.map((e) => [e.reason, e.message])).toEqual([
+      ['PatchingALBIngress', "Updating Ingress `ingress` to desiredWeight '10'"],
+      ['PatchingALBIngress', "Updating Ingress `ingress` to desiredWeight '20'"],
+    ]);
   });
 });
