@@ -161,7 +161,8 @@ function mergeStruct(out: { [key: string]: JsonValue }, s: GobStruct): void {
     if (key === INLINE) {
       if (isGobStruct(value)) mergeStruct(out, value);
     } else if (key !== SKIP) {
-      const j = goToJson(value);
+      // Most fields are strings and numbers: skip the call for them.
+      const j = typeof value === 'object' && value !== null ? goToJson(value) : typeof value === 'bigint' ? Number(value) : value;
       // A Go field name is an exported identifier, so its JSON key can never be __proto__.
       if (j !== undefined) out[key] = j;
     }

@@ -24,7 +24,9 @@ export class GobTime {
 
   /** Whole seconds in UTC, the way metav1.Time marshals to JSON (`2024-01-02T03:04:05Z`). */
   toRFC3339(): string {
-    return new Date(this.unixSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const iso = new Date(this.unixSeconds * 1000).toISOString();
+    // `YYYY-MM-DDTHH:mm:ss.sssZ` for years 0..9999 (every real timestamp); others have a signed year.
+    return iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
   }
 
   /** Go's RFC3339Nano in the original zone: trailing zeros of the fraction trimmed. */
