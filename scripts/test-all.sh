@@ -19,6 +19,11 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]==5.2.1'
 fi
 
+# The kube-apiserver tests make a throw-away PKI with openssl (in the machine image; install it if not).
+if ! command -v openssl >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq openssl
+fi
+
 step "build the sidecar and type-check everything (src, test, bench)"
 npm run --silent build
 npm run --silent typecheck
