@@ -787,7 +787,10 @@ class StringCache {
     // Every byte counts: names often differ in one digit anywhere (env-0042, value-007-of-...).
     let h = n;
     let k = p;
-    for (; k < q - 4; k += 4) h = Math.imul(h ^ view.getUint32(k, true), 0x9e3779b1) ^ (h >>> 15);
+    for (; k < q - 8; k += 8) {
+      h = Math.imul(h ^ view.getUint32(k, true), 0x9e3779b1) ^ Math.imul(view.getUint32(k + 4, true), 0x85ebca6b) ^ (h >>> 15);
+    }
+    h = Math.imul(h ^ view.getUint32(q - 8, true), 0x9e3779b1) ^ (h >>> 15);
     h = Math.imul(h ^ view.getUint32(q - 4, true), 0x85ebca6b);
     // Two candidate slots per string, so two hot strings that share one do not evict each other.
     const a = (h ^ (h >>> 16)) & (STRING_CACHE_SLOTS - 1);
@@ -807,9 +810,19 @@ class StringCache {
     const arena = this.arenaView;
     const base = slot * STRING_CACHE_MAX_BYTES;
     let k = 0;
-    while (k < n - 4 && view.getUint32(p + k, true) === arena.getUint32(base + k, true)) k += 4;
-    // The last word overlaps the loop's when n is not a multiple of four.
-    return k >= n - 4 && view.getUint32(p + n - 4, true) === arena.getUint32(base + n - 4, true);
+    while (
+      k < n - 8 &&
+      view.getUint32(p + k, true) === arena.getUint32(base + k, true) &&
+      view.getUint32(p + k + 4, true) === arena.getUint32(base + k + 4, true)
+    ) {
+      k += 8;
+    }
+    // The last eight bytes overlap the loop's when n is not a multiple of eight.
+    return (
+      k >= n - 8 &&
+      view.getUint32(p + n - 8, true) === arena.getUint32(base + n - 8, true) &&
+      view.getUint32(p + n - 4, true) === arena.getUint32(base + n - 4, true)
+    );
   }
 }
 
