@@ -8,6 +8,13 @@
 
 import { GO_TO_UNIX_SECONDS } from './wire.js';
 
+/**
+ * Formatted seconds: a Rollout carries the same few timestamps (creation, conditions) call after call, and
+ * formatting a Date is most of what converting one costs. Emptied when full, so it stays small.
+ */
+const RFC3339_CACHE = new Map<number, string>();
+const RFC3339_CACHE_MAX = 1024;
+
 export class GobTime {
   constructor(
     /** Seconds since 1970-01-01T00:00:00Z. */
@@ -24,9 +31,15 @@ export class GobTime {
 
   /** Whole seconds in UTC, the way metav1.Time marshals to JSON (`2024-01-02T03:04:05Z`). */
   toRFC3339(): string {
-    const iso = new Date(this.unixSeconds * 1000).toISOString();
-    // `YYYY-MM-DDTHH:mm:ss.sssZ` for years 0..9999 (every real timestamp); others have a signed year.
-    return iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
+    let text = RFC3339_CACHE.get(this.unixSeconds);
+    if (text === undefined) {
+      const iso = new Date(this.unixSeconds * 1000).toISOString();
+      // `YYYY-MM-DDTHH:mm:ss.sssZ` for years 0..9999 (every real timestamp); others have a signed year.
+      text = iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
+      if (RFC3339_CACHE.size >= RFC3339_CACHE_MAX) RFC3339_CACHE.clear();
+      RFC3339_CACHE.set(this.unixSeconds, text);
+    }
+    return text;
   }
 
   /** Go's RFC3339Nano in the original zone: trailing zeros of the fraction trimmed. */
