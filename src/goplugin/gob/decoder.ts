@@ -770,15 +770,21 @@ const STRING_CACHE_MAX_BYTES = 96;
  * VerifyWeight on every reconcile), so most strings of a call were seen before. A hit skips the native
  * UTF-8 decode (one native call per string is most of what decoding a Rollout costs) and hands back the
  * same string object, whose hash and internalised property key V8 then reuses. A hit is checked byte for
- * byte, so a collision only costs a decode. One table for the process, bounded: slots × max bytes.
+ * byte, so a collision only costs a decode. A string is admitted on its second sighting, so a stream of
+ * distinct strings (a big, new Rollout) pays little more than the decode. One table for the process,
+ * bounded: slots × max bytes.
  */
 class StringCache {
   private readonly arena = new Uint8Array(STRING_CACHE_SLOTS * STRING_CACHE_MAX_BYTES);
   private readonly arenaView = new DataView(this.arena.buffer);
   /** Byte length of each slot's string; 0 marks an empty slot (cached strings are longer). */
   private readonly lengths = new Int32Array(STRING_CACHE_SLOTS);
+  /** Hash of each slot's string: rejects almost every mismatch before comparing bytes. */
+  private readonly hashes = new Int32Array(STRING_CACHE_SLOTS);
+  /** Hash of the last string missed whose first slot is this one, not admitted yet. */
+  private readonly seen = new Int32Array(STRING_CACHE_SLOTS);
   private readonly strings: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
-  /** Which of two full candidate slots the next miss replaces. */
+  /** Which of two full candidate slots the next admission replaces. */
   private victim = 0;
 
   /** The string of `buf[p, p+n)`, with SHORT_STRING < n <= STRING_CACHE_MAX_BYTES. */
@@ -791,22 +797,31 @@ class StringCache {
       h = Math.imul(h ^ view.getUint32(k, true), 0x9e3779b1) ^ Math.imul(view.getUint32(k + 4, true), 0x85ebca6b) ^ (h >>> 15);
     }
     h = Math.imul(h ^ view.getUint32(q - 8, true), 0x9e3779b1) ^ (h >>> 15);
-    h = Math.imul(h ^ view.getUint32(q - 4, true), 0x85ebca6b);
+    h = Math.imul(h ^ view.getUint32(q - 4, true), 0x85ebca6b) ^ (h >>> 13);
     // Two candidate slots per string, so two hot strings that share one do not evict each other.
     const a = (h ^ (h >>> 16)) & (STRING_CACHE_SLOTS - 1);
     const b = (a ^ (1 + ((h >>> 20) & (STRING_CACHE_SLOTS - 2)))) & (STRING_CACHE_SLOTS - 1);
-    if (this.matches(a, view, p, n)) return this.strings[a]!;
-    if (this.matches(b, view, p, n)) return this.strings[b]!;
+    if (this.matches(a, h, view, p, n)) return this.strings[a]!;
+    if (this.matches(b, h, view, p, n)) return this.strings[b]!;
     const s = buf.toString('utf8', p, q);
+    if (this.seen[a] !== h) {
+      this.seen[a] = h;
+      return s;
+    }
     const slot = this.lengths[a] === 0 ? a : this.lengths[b] === 0 ? b : (this.victim ^= 1) === 0 ? a : b;
-    buf.copy(this.arena, slot * STRING_CACHE_MAX_BYTES, p, q);
+    // Copied in JS: a native copy call would cost more than these few words.
+    const arena = this.arenaView;
+    const base = slot * STRING_CACHE_MAX_BYTES;
+    for (k = 0; k < n - 4; k += 4) arena.setUint32(base + k, view.getUint32(p + k, true), true);
+    arena.setUint32(base + n - 4, view.getUint32(q - 4, true), true);
     this.lengths[slot] = n;
+    this.hashes[slot] = h;
     this.strings[slot] = s;
     return s;
   }
 
-  private matches(slot: number, view: DataView, p: number, n: number): boolean {
-    if (this.lengths[slot] !== n) return false;
+  private matches(slot: number, h: number, view: DataView, p: number, n: number): boolean {
+    if (this.lengths[slot] !== n || this.hashes[slot] !== h) return false;
     const arena = this.arenaView;
     const base = slot * STRING_CACHE_MAX_BYTES;
     let k = 0;
