@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Ingress } from '../../src/k8s/ingress.js';
 
 export const TOKEN = 'test-token';
@@ -19,6 +20,25 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Sends every HTTP request of the file to nock (no real connection), fails a test that left an expected
+ * request unmade, and returns the base URL of the fake API server for `fakeKubeConfig`.
+ */
+export function useNockedApiServer(): () => string {
+  let base = '';
+  beforeAll(async () => {
+    nock.disableNetConnect();
+    base = `http://127.0.0.1:${await freePort()}`;
+  });
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending, 'every expected request was made').toEqual([]);
+  });
+  afterAll(() => nock.enableNetConnect());
+  return () => base;
 }
 
 export function fakeKubeConfig(server: string): KubeConfig {

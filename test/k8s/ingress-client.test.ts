@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createIngressClient,
   IngressConflictError,
@@ -7,21 +7,15 @@ import {
   KubernetesApiError,
 } from '../../src/k8s/ingress-client.js';
 import { makeIngress } from '../trafficrouter/fixtures.js';
-import { fakeKubeConfig, freePort, ingressPath, jsonBody, MERGE_PATCH, TOKEN } from './fake-cluster.js';
+import { fakeKubeConfig, useNockedApiServer, ingressPath, jsonBody, MERGE_PATCH, TOKEN } from './fake-cluster.js';
 
 let base: string;
 const json = { 'content-type': 'application/json' };
 
-beforeAll(async () => {
-  nock.disableNetConnect();
-  base = `http://127.0.0.1:${await freePort()}`;
+const apiServer = useNockedApiServer();
+beforeAll(() => {
+  base = apiServer();
 });
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
 
 describe('createIngressClient at the HTTP level', () => {
   it('get: GET on the v1 Ingress path with the bearer token, returns the JSON shape', async () => {

@@ -1,8 +1,8 @@
 // The TargetGroupBinding reader at the HTTP level (nock, no network).
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createBindingReader, toBinding } from '../../src/listenerrule/k8s.js';
-import { fakeKubeConfig, freePort, TOKEN } from '../k8s/fake-cluster.js';
+import { fakeKubeConfig, useNockedApiServer, TOKEN } from '../k8s/fake-cluster.js';
 
 let base: string;
 const json = { 'content-type': 'application/json' };
@@ -15,16 +15,10 @@ const tgb = (name: string, service: string, spec: Record<string, unknown> = { ta
   spec: { serviceRef: { name: service, port: 80 }, targetType: 'ip', ...spec },
 });
 
-beforeAll(async () => {
-  nock.disableNetConnect();
-  base = `http://127.0.0.1:${await freePort()}`;
+const apiServer = useNockedApiServer();
+beforeAll(() => {
+  base = apiServer();
 });
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
 
 describe('createBindingReader', () => {
   it('gets one binding by name with the bearer token', async () => {

@@ -3,29 +3,23 @@
 // handling and two Rollouts sharing one Ingress. Argo counts "API calls" on a fake clientset behind an
 // informer cache; here every Ingress is read live, so "0 API calls" means "no PATCH".
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import { createIngressRouter, type IngressRouterDeps } from '../../src/trafficrouter/ingress-router.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import type { RolloutEvent, WeightRequest } from '../../src/trafficrouter/types.js';
-import { FakeIngressStore, fakeKubeConfig, freePort, ingressPath, jsonBody, MERGE_PATCH } from '../k8s/fake-cluster.js';
+import { FakeIngressStore, fakeKubeConfig, useNockedApiServer, ingressPath, jsonBody, MERGE_PATCH } from '../k8s/fake-cluster.js';
 import { action, makeIngress, makeRollout, MANAGED, PLUGIN, PREFIX, type IngressOptions, type RolloutOptions } from './fixtures.js';
 
 let base: string;
 const json = { 'content-type': 'application/json' };
 const ACTION = `${PREFIX}/actions.stable-svc`;
 
-beforeAll(async () => {
-  nock.disableNetConnect();
-  base = `http://127.0.0.1:${await freePort()}`;
+const apiServer = useNockedApiServer();
+beforeAll(() => {
+  base = apiServer();
 });
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every expected request was made').toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
 
 interface Patch {
   name: string;

@@ -1,24 +1,17 @@
 // Argo's e2e expectations (test/e2e/aws_test.go, spec §9.4) replayed through the router against a stateful
 // stand-in for the API server, reading the results back from the stored Ingresses.
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { parseForwardAction } from '../../src/trafficrouter/action.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
-import { FakeIngressStore, fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
+import { FakeIngressStore, fakeKubeConfig, useNockedApiServer } from '../k8s/fake-cluster.js';
 import { makeIngress, makeRollout, PLUGIN, PREFIX } from './fixtures.js';
 
 let base: string;
-beforeAll(async () => {
-  nock.disableNetConnect();
-  base = `http://127.0.0.1:${await freePort()}`;
+const apiServer = useNockedApiServer();
+beforeAll(() => {
+  base = apiServer();
 });
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
 
 const router = () => createIngressRouter({ ingresses: createIngressClient(fakeKubeConfig(base)), pluginName: PLUGIN, albIngressClasses: ['alb'] });
 
