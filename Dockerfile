@@ -5,7 +5,7 @@
 #   3. The runtime image runs the sidecar as a non-root user; the same image serves as the init container
 #      that copies /usr/local/bin/handshake into the shared emptyDir.
 
-FROM golang:1.24-alpine AS handshake
+FROM golang:1.26-alpine AS handshake
 WORKDIR /src
 COPY cmd/handshake/ ./
 RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags="-s -w" -o /out/handshake .
@@ -13,7 +13,8 @@ RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags="-s -w" -o
 FROM node:20-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+# From the lock, but not `npm ci`: the lock holds only this build machine's optional native packages.
+RUN npm install --no-save --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
