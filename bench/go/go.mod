@@ -1,4 +1,4 @@
-module github.com/rollouts-plugin-trafficrouter-alb/bench
+module github.com/argoproj-labs/rollouts-plugin-trafficrouter-alb/bench
 
 go 1.26.1
 

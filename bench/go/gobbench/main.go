@@ -15,7 +15,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/rollout/trafficrouting/plugin/rpc"
 
-	"github.com/rollouts-plugin-trafficrouter-alb/bench/internal/fixture"
+	"github.com/argoproj-labs/rollouts-plugin-trafficrouter-alb/bench/internal/fixture"
 )
 
 func main() {

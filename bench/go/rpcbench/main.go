@@ -21,7 +21,7 @@ import (
 	goPlugin "github.com/hashicorp/go-plugin"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/rollouts-plugin-trafficrouter-alb/bench/internal/fixture"
+	"github.com/argoproj-labs/rollouts-plugin-trafficrouter-alb/bench/internal/fixture"
 )
 
 type result struct {
