@@ -2,7 +2,8 @@
 // patches (the real client-node client goes through it; no network connection is allowed).
 
 import nock from 'nock';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { fakeKubeConfig } from '../k8s/fake-cluster.js';
 import { applyIngressEdit, type Ingress, type HTTPIngressPath } from '../../src/k8s/ingress.js';
 import type { Rollout } from '../../src/trafficrouter/rollout.js';
 
@@ -13,14 +14,7 @@ export const P = 'alb.ingress.kubernetes.io';
 export const NS = 'shop';
 
 export function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: API, skipTLSVerify: true }],
-    users: [{ name: 'test', token: 'test-token' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-    currentContext: 'test',
-  });
-  return kc;
+  return fakeKubeConfig(API);
 }
 
 export interface RolloutSpecOptions {

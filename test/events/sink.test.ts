@@ -2,7 +2,7 @@
 // for the API server (no network connection is allowed; every expected request must be made).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nock from 'nock';
-import { KubeConfig } from '@kubernetes/client-node';
+import { fakeKubeConfig } from '../k8s/fake-cluster.js';
 import { createEventSink, kubeEventWriter } from '../../src/events/sink.js';
 import { buildEvent, MAX_MESSAGE_LENGTH } from '../../src/events/event-object.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -11,16 +11,6 @@ import type { RolloutEvent } from '../../src/trafficrouter/types.js';
 
 const API = 'http://127.0.0.1:6443';
 
-function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: API, skipTLSVerify: true }],
-    users: [{ name: 'test', token: 'test-token' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
 
 const rollout: Rollout = {
   apiVersion: 'argoproj.io/v1alpha1',
@@ -103,7 +93,7 @@ describe('event sink over the Kubernetes API', () => {
       .reply(201, (_uri, body) => body);
     const metrics = createMetrics();
     const sink = createEventSink({
-      write: kubeEventWriter(kubeConfig()),
+      write: kubeEventWriter(fakeKubeConfig(API)),
       now: () => NOW,
       instance: 'pod-1',
       onEmitted: (reason) => metrics.eventsEmitted.inc({ reason }),
@@ -142,7 +132,7 @@ describe('event sink over the Kubernetes API', () => {
       .reply(201, {});
     const logged: string[] = [];
     const logger = { warn: (_o: unknown, msg: string) => logged.push(msg) } as unknown as import('../../src/logger.js').Logger;
-    const sink = createEventSink({ write: kubeEventWriter(kubeConfig()), logger, now: () => NOW });
+    const sink = createEventSink({ write: kubeEventWriter(fakeKubeConfig(API)), logger, now: () => NOW });
     expect(() => sink.emit(rollout, unverified)).not.toThrow();
     await sink.flush();
     expect(logged).toEqual(['could not record Event on the Rollout (grant create on events in its namespace)']);
@@ -153,7 +143,7 @@ describe('event sink over the Kubernetes API', () => {
 
   it('starts over for a Rollout it was told to forget', async () => {
     const scope = nock(API).post('/api/v1/namespaces/shop/events').times(2).reply(201, {});
-    const sink = createEventSink({ write: kubeEventWriter(kubeConfig()), now: () => NOW });
+    const sink = createEventSink({ write: kubeEventWriter(fakeKubeConfig(API)), now: () => NOW });
     sink.emit(rollout, unverified);
     sink.forget(rollout);
     sink.emit(rollout, unverified);

@@ -7,19 +7,11 @@ import { encodeForwardAction, type ForwardAction } from '../../src/trafficrouter
 import { encodeConditions, type HeaderCondition } from '../../src/trafficrouter/conditions.js';
 import { encodeManagedAnnotations } from '../../src/trafficrouter/managed.js';
 
+import { prng as rng } from '../support/prng.js';
+
 const GOREF = fileURLToPath(new URL('./goref', import.meta.url));
 const hasGo = spawnSync('go', ['version']).status === 0;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Everything Go treats specially, plus ordinary and multi-byte text.
 const ALPHABET = ['a', 'Z', '0', '-', '.', '/', '*', '<', '>', '&', '"', '\\', '\n', '\t', '\b', '\f', '\r', '\u0001', '\u001f', '\u007f', '\u2028', '\u2029', 'é', 'ß', '中', '😀', ' '];
