@@ -4,7 +4,7 @@ import { envName, helpText, OPTIONS, parseSettings, SettingsError, type Settings
 const DEFAULTS: Settings = {
   pluginName: 'argoproj-labs/alb',
   pluginListen: '127.0.0.1:3001',
-  httpListen: '0.0.0.0:8090',
+  httpListen: '0.0.0.0:8095',
   awsVerifyTargetGroup: false,
   albIngressClasses: ['alb'],
   albTagKeyResourceId: 'ingress.k8s.aws/resource',
@@ -123,7 +123,7 @@ describe('bad values stop start-up with a message naming the setting', () => {
     [[], { ALB_PLUGIN_CLEANUP: 'sometimes' }, /^ALB_PLUGIN_CLEANUP: "sometimes" is not a boolean/],
     [['--plugin-listen', '3001'], {}, /^--plugin-listen: "3001" is not host:port/],
     [['--http-listen', 'localhost:99999'], {}, /^--http-listen: "localhost:99999" is not host:port/],
-    [[], { ALB_PLUGIN_HTTP_LISTEN: ':8090' }, /^--http-listen: ":8090" is not host:port/],
+    [[], { ALB_PLUGIN_HTTP_LISTEN: ':8095' }, /^--http-listen: ":8095" is not host:port/],
     [['--plugin-name', ' '], {}, /^--plugin-name: must not be empty$/],
     [['--no-such-flag'], {}, /^unknown flag --no-such-flag; see --help$/],
     [['verify'], {}, /^unexpected argument "verify"; see --help$/],

@@ -1,9 +1,16 @@
 // Decides whether an event is news. Argo's built-in router records an event on every check, so a Rollout
-// waiting at a step collects hundreds of identical `TargetGroupUnverified` lines; here an event is emitted
+// waiting at a step collects hundreds of identical `TargetGroupUnverified` lines (ours: ALBPluginWeightUnverified); here an event is emitted
 // only when the state it reports changes. State is kept per Rollout (by uid, so a re-created Rollout starts
 // fresh), per topic: a topic is a group of reasons that describe the same thing, plus a subject.
 
 import type { RolloutEvent } from '../trafficrouter/types.js';
+import {
+  REASON_LOAD_BALANCER_NOT_FOUND,
+  REASON_TARGETS_VERIFY_ERROR,
+  REASON_WEIGHT_UNVERIFIED,
+  REASON_WEIGHT_VERIFIED,
+  REASON_WEIGHT_VERIFY_ERROR,
+} from './reasons.js';
 
 /** An event may name its subject (a Service, an Ingress); otherwise it is read from Argo's message formats. */
 export interface SinkEvent extends RolloutEvent {
@@ -12,11 +19,11 @@ export interface SinkEvent extends RolloutEvent {
 
 /** Reasons that are verdicts of the same weight check: one replaces the other. */
 export const VERIFICATION_REASONS: ReadonlySet<string> = new Set([
-  'TargetGroupVerified',
-  'TargetGroupUnverified',
-  'TargetGroupVerifyError',
-  'WeightVerifyError',
-  'LoadBalancerNotFound',
+  REASON_WEIGHT_VERIFIED,
+  REASON_WEIGHT_UNVERIFIED,
+  REASON_TARGETS_VERIFY_ERROR,
+  REASON_WEIGHT_VERIFY_ERROR,
+  REASON_LOAD_BALANCER_NOT_FOUND,
 ]);
 
 /** Subject of verdicts about the whole check (LB missing, API failed) rather than one target group. */
@@ -30,10 +37,10 @@ export interface Topic {
 export function topicOf(event: SinkEvent): Topic {
   const group = VERIFICATION_REASONS.has(event.reason) ? 'verification' : event.reason;
   if (event.subject !== undefined) return { group, subject: event.subject };
-  // `Service <svc> (TargetGroup <arn>) ...` (TargetGroupVerified / Unverified / VerifyError)
+  // `Service <svc> (TargetGroup <arn>) ...` (weight verdicts)
   const service = /^(?:Failed to verify )?Service (\S+) /.exec(event.message);
   if (service) return { group, subject: `service/${service[1]}` };
-  // ``Updating Ingress `<name>` to desiredWeight '<w>'`` (PatchingALBIngress)
+  // ``Updating Ingress `<name>` to desiredWeight '<w>'`` (ALBPluginIngressPatched)
   const ingress = /Ingress `([^`]+)`/.exec(event.message);
   if (ingress) return { group, subject: `ingress/${ingress[1]}` };
   return { group, subject: WHOLE_CHECK };

@@ -3,6 +3,7 @@
 // the first unchanged one, spec §2.3) and reports all failures together.
 
 import type { Ingress, IngressEdit } from '../k8s/ingress.js';
+import { REASON_INGRESS_PATCHED } from '../events/reasons.js';
 import type { IngressClient } from '../k8s/ingress-client.js';
 import type { ForwardAction } from './action.js';
 import { headerConditions } from './conditions.js';
@@ -80,7 +81,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
           },
           deps.maxConflictAttempts,
         );
-        if (result.changed) events?.emit(rollout, { type: 'Normal', reason: 'PatchingALBIngress', message: message(target.name) });
+        if (result.changed) events?.emit(rollout, { type: 'Normal', reason: REASON_INGRESS_PATCHED, message: message(target.name) });
       } catch (err) {
         errors.push({ ingress: target.name, error: namingIngress(err, target.name) });
       }

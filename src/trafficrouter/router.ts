@@ -39,8 +39,11 @@ export interface TrafficRouter {
   removeManagedRoutes(rollout: Rollout): Promise<void>;
 }
 
-/** What the router reports back as its `Type()`; Argo only logs it. */
-export const ROUTER_TYPE = 'ALB';
+/**
+ * What the router reports back as its `Type()`. Argo logs it (`Reconciling TrafficRouting with type ...`);
+ * the built-in router says `ALB`, so this must differ for an operator to tell the two apart.
+ */
+export const ROUTER_TYPE = 'ALBPlugin';
 
 /** Plugin name used when the sidecar is not told otherwise (the key under `trafficRouting.plugins`). */
 export const DEFAULT_PLUGIN_NAME = 'argoproj-labs/alb';

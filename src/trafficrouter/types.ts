@@ -70,7 +70,7 @@ export interface SetWeightGuard {
 
 export interface RolloutEvent {
   type: 'Normal' | 'Warning';
-  /** Argo's reason names where they exist: PatchingALBIngress, TargetGroupVerified, ... */
+  /** One of src/events/reasons.ts (all start with `ALBPlugin`, unlike the built-in router's). */
   reason: string;
   message: string;
 }

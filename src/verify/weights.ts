@@ -2,6 +2,7 @@
 // weights the Rollout asks for. Cold, one Ingress costs DescribeLoadBalancers + DescribeListeners +
 // DescribeRules per listener + DescribeTags; warm, a whole verification is one DescribeRules(RuleArns).
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT_VERIFIED } from '../events/reasons.js';
 import { awsErrorCode, isNotFound, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
@@ -242,14 +243,14 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
     if (report.verified) {
       deps.events.emit(req.rollout, {
         type: 'Normal',
-        reason: 'TargetGroupVerified',
+        reason: REASON_WEIGHT_VERIFIED,
         message: `Weights verified on the load balancers: canary ${req.desiredWeight}, stable ${req.maxWeight - req.desiredWeight - req.additionalDestinations.reduce((s, d) => s + d.weight, 0)}`,
       });
     } else if (report.reasons.length > 0) {
       const lbMissing = report.reasons.find((r) => r.startsWith('no load balancer found'));
       deps.events.emit(req.rollout, {
         type: 'Warning',
-        reason: lbMissing ? 'LoadBalancerNotFound' : 'TargetGroupUnverified',
+        reason: lbMissing ? REASON_LOAD_BALANCER_NOT_FOUND : REASON_WEIGHT_UNVERIFIED,
         message: report.reasons[0]!,
       });
     }

@@ -59,7 +59,7 @@ func TestEveryMethod(t *testing.T) {
 	p := pc.plugin
 
 	t.Run("Type", func(t *testing.T) {
-		if got := p.Type(); got != "ALB" {
+		if got := p.Type(); got != "ALBPlugin" {
 			t.Fatalf("Type() = %q, want ALB", got)
 		}
 	})
@@ -201,7 +201,7 @@ func TestEveryMethod(t *testing.T) {
 		if err := pc.rpc.Ping(); err != nil {
 			t.Fatal(err)
 		}
-		if got := p.Type(); got != "ALB" {
+		if got := p.Type(); got != "ALBPlugin" {
 			t.Fatalf("Type() = %q", got)
 		}
 	})
@@ -284,7 +284,7 @@ func TestSlowCallRunsIntoTheDeadline(t *testing.T) {
 	}
 	release()
 	// The session is still usable after the abandoned call.
-	if got := pc.plugin.Type(); got != "ALB" {
+	if got := pc.plugin.Type(); got != "ALBPlugin" {
 		t.Fatalf("Type() after the timeout = %q", got)
 	}
 }
@@ -333,7 +333,7 @@ func TestIdleLongerThanStreamOpenTimeout(t *testing.T) {
 	if err := pc.rpc.Ping(); err != nil {
 		t.Fatalf("Ping after 80 s idle: %v", err)
 	}
-	if got := pc.plugin.Type(); got != "ALB" {
+	if got := pc.plugin.Type(); got != "ALBPlugin" {
 		t.Fatalf("Type() after 80 s idle = %q", got)
 	}
 	if pc.client.Exited() {

@@ -3,23 +3,23 @@ import { EventDeduper, topicOf, WHOLE_CHECK, type SinkEvent } from '../../src/ev
 
 const tgVerified = (svc: string, w: number): SinkEvent => ({
   type: 'Normal',
-  reason: 'TargetGroupVerified',
+  reason: 'ALBPluginWeightVerified',
   message: `Service ${svc} (TargetGroup arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/k8s-${svc}/abc) verified: canary weight ${w} set`,
 });
 const tgUnverified = (svc: string, w: number, cur: number): SinkEvent => ({
   type: 'Warning',
-  reason: 'TargetGroupUnverified',
+  reason: 'ALBPluginWeightUnverified',
   message: `Service ${svc} (TargetGroup arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/k8s-${svc}/abc) not verified: canary weight ${w} not yet set (current: ${cur})`,
 });
 const lbNotFound: SinkEvent = {
   type: 'Warning',
-  reason: 'LoadBalancerNotFound',
+  reason: 'ALBPluginLoadBalancerNotFound',
   message: 'Failed to find load balancer: k8s-shop-app-0123456789-1234567890.eu-west-1.elb.amazonaws.com',
 };
-const verifyError: SinkEvent = { type: 'Warning', reason: 'WeightVerifyError', message: 'Failed to verify weight: Throttling: Rate exceeded' };
+const verifyError: SinkEvent = { type: 'Warning', reason: 'ALBPluginWeightVerifyError', message: 'Failed to verify weight: Throttling: Rate exceeded' };
 const patching = (ing: string, w: number): SinkEvent => ({
   type: 'Normal',
-  reason: 'PatchingALBIngress',
+  reason: 'ALBPluginIngressPatched',
   message: `Updating Ingress \`${ing}\` to desiredWeight '${w}'`,
 });
 
@@ -28,14 +28,14 @@ describe('topicOf', () => {
     [tgVerified('app-canary', 20), 'verification', 'service/app-canary'],
     [tgUnverified('app-canary', 20, 0), 'verification', 'service/app-canary'],
     [
-      { type: 'Warning', reason: 'TargetGroupVerifyError', message: 'Failed to verify Service app-canary (TargetGroup unknown): boom' },
+      { type: 'Warning', reason: 'ALBPluginTargetGroupVerifyError', message: 'Failed to verify Service app-canary (TargetGroup unknown): boom' },
       'verification',
       'service/app-canary',
     ],
     [lbNotFound, 'verification', WHOLE_CHECK],
     [verifyError, 'verification', WHOLE_CHECK],
-    [patching('app', 20), 'PatchingALBIngress', 'ingress/app'],
-    [{ ...patching('app', 20), subject: 'explicit' }, 'PatchingALBIngress', 'explicit'],
+    [patching('app', 20), 'ALBPluginIngressPatched', 'ingress/app'],
+    [{ ...patching('app', 20), subject: 'explicit' }, 'ALBPluginIngressPatched', 'explicit'],
     [{ type: 'Normal', reason: 'ReleasedIngress', message: 'whatever' }, 'ReleasedIngress', WHOLE_CHECK],
   ])('%j → %s / %s', (event, group, subject) => {
     expect(topicOf(event)).toEqual({ group, subject });

@@ -21,12 +21,12 @@ const rollout: Rollout = {
 
 const unverified: RolloutEvent = {
   type: 'Warning',
-  reason: 'TargetGroupUnverified',
+  reason: 'ALBPluginWeightUnverified',
   message: 'Service app-canary (TargetGroup arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/k8s-x/abc) not verified: canary weight 20 not yet set (current: 0)',
 };
 const verified: RolloutEvent = {
   type: 'Normal',
-  reason: 'TargetGroupVerified',
+  reason: 'ALBPluginWeightVerified',
   message: 'Service app-canary (TargetGroup arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/k8s-x/abc) verified: canary weight 20 set',
 };
 
@@ -56,7 +56,7 @@ describe('buildEvent', () => {
         resourceVersion: '812',
       },
       type: 'Warning',
-      reason: 'TargetGroupUnverified',
+      reason: 'ALBPluginWeightUnverified',
       message: unverified.message,
       source: { component: 'rollouts-plugin-trafficrouter-alb' },
       reportingComponent: 'rollouts-plugin-trafficrouter-alb',
@@ -102,8 +102,8 @@ describe('event sink over the Kubernetes API', () => {
     await sink.flush();
     scope.done();
     expect(posted.map((b) => [b.reason, b.type])).toEqual([
-      ['TargetGroupUnverified', 'Warning'],
-      ['TargetGroupVerified', 'Normal'],
+      ['ALBPluginWeightUnverified', 'Warning'],
+      ['ALBPluginWeightVerified', 'Normal'],
     ]);
     expect(posted[0]).toMatchObject({
       involvedObject: { kind: 'Rollout', name: 'web', namespace: 'shop', uid: rollout.metadata.uid },
@@ -113,8 +113,8 @@ describe('event sink over the Kubernetes API', () => {
     // Two events in the same millisecond still get distinct names.
     expect(new Set(posted.map((b) => (b.metadata as { name: string }).name)).size).toBe(2);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('alb_plugin_events_emitted_total{reason="TargetGroupUnverified"} 1');
-    expect(text).toContain('alb_plugin_events_emitted_total{reason="TargetGroupVerified"} 1');
+    expect(text).toContain('alb_plugin_events_emitted_total{reason="ALBPluginWeightUnverified"} 1');
+    expect(text).toContain('alb_plugin_events_emitted_total{reason="ALBPluginWeightVerified"} 1');
   });
 
   it('does not throw when the API refuses, logs why, and retries the same state next time', async () => {

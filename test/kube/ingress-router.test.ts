@@ -51,7 +51,7 @@ describe.skipIf(skipKubeTests())('Ingress router against kube-apiserver (sidecar
 
     await r.setWeight(ro, weight, []);
     expect((await c.readIngress(ns, 'ingress')).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
-    expect(events.map((e) => e.reason)).toEqual(['PatchingALBIngress']);
+    expect(events.map((e) => e.reason)).toEqual(['ALBPluginIngressPatched']);
   });
 
   it('SetWeight on several Ingresses writes each one, with its own servicePort', async () => {

@@ -119,24 +119,24 @@ describe.skipIf(skipKubeTests())('target verification reads and Events against k
     })) as Rollout;
     const emitted: string[] = [];
     const sink = createEventSink({ write: kubeEventWriter(c.sidecarConfig()), onEmitted: (reason) => emitted.push(reason), instance: 'test' });
-    const unverified = { type: 'Warning' as const, reason: 'TargetGroupUnverified', message: 'Service canary-svc (TargetGroup arn:x) not verified: 1 of 2 targets registered' };
-    const verified = { type: 'Normal' as const, reason: 'TargetGroupVerified', message: 'Service canary-svc (TargetGroup arn:x) verified: 2 targets registered' };
+    const unverified = { type: 'Warning' as const, reason: 'ALBPluginWeightUnverified', message: 'Service canary-svc (TargetGroup arn:x) not verified: 1 of 2 targets registered' };
+    const verified = { type: 'Normal' as const, reason: 'ALBPluginWeightVerified', message: 'Service canary-svc (TargetGroup arn:x) verified: 2 targets registered' };
     for (const e of [unverified, unverified, unverified, verified, verified]) {
       sink.emit(stored, e);
       await sink.flush();
     }
-    expect(emitted).toEqual(['TargetGroupUnverified', 'TargetGroupVerified']);
+    expect(emitted).toEqual(['ALBPluginWeightUnverified', 'ALBPluginWeightVerified']);
     const events = await listEvents(c.admin, ns);
     expect(events.map((e) => [e.type, e.reason, e.message, e.count])).toEqual([
-      ['Warning', 'TargetGroupUnverified', unverified.message, 1],
-      ['Normal', 'TargetGroupVerified', verified.message, 1],
+      ['Warning', 'ALBPluginWeightUnverified', unverified.message, 1],
+      ['Normal', 'ALBPluginWeightVerified', verified.message, 1],
     ]);
     for (const e of events) {
       expect(e.involvedObject).toMatchObject({ kind: 'Rollout', name: 'rollout', uid: stored.metadata.uid });
     }
   });
 
-  it('the router\'s PatchingALBIngress Events reach the server once per actual change', async () => {
+  it('the router\'s ALBPluginIngressPatched Events reach the server once per actual change', async () => {
     const c = cluster();
     const ns = await c.createNamespace('router-events');
     await c.create(ingress({ namespace: ns }));
@@ -154,8 +154,8 @@ describe.skipIf(skipKubeTests())('target verification reads and Events against k
     await sink.flush();
     const events = await listEvents(c.admin, ns);
     expect(events.map((e) => [e.reason, e.message])).toEqual([
-      ['PatchingALBIngress', "Updating Ingress `ingress` to desiredWeight '10'"],
-      ['PatchingALBIngress', "Updating Ingress `ingress` to desiredWeight '20'"],
+      ['ALBPluginIngressPatched', "Updating Ingress `ingress` to desiredWeight '10'"],
+      ['ALBPluginIngressPatched', "Updating Ingress `ingress` to desiredWeight '20'"],
     ]);
   });
 });

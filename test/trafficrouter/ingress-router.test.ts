@@ -81,7 +81,7 @@ describe.each(modes)('%s (spec §9.1)', (_mode, plugin, names) => {
   const ing = (name: string, o: IngressOptions = {}) => makeIngress({ name, ...o });
 
   it('TestType: Type() is ALB', () => {
-    expect(router().r.type()).toBe('ALB');
+    expect(router().r.type()).toBe('ALBPlugin');
   });
 
   it('TestIngressNotFound: NotFound for every Ingress, each one tried', async () => {
@@ -138,7 +138,7 @@ describe.each(modes)('%s (spec §9.1)', (_mode, plugin, names) => {
       })),
     );
     expect(events).toEqual(
-      names.map((n) => ({ type: 'Normal', reason: 'PatchingALBIngress', message: `Updating Ingress \`${n}\` to desiredWeight '10'` })),
+      names.map((n) => ({ type: 'Normal', reason: 'ALBPluginIngressPatched', message: `Updating Ingress \`${n}\` to desiredWeight '10'` })),
     );
   });
 

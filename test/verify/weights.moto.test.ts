@@ -88,7 +88,7 @@ describe('canary weight (ports of §9.1 case 26)', () => {
     // One listener: DescribeLoadBalancers + DescribeListeners + 1 DescribeRules + DescribeTags.
     expect(log.ops().sort()).toEqual(['DescribeListeners', 'DescribeLoadBalancers', 'DescribeRules', 'DescribeTags']);
     expect(log.total()).toBeLessThanOrEqual(1 + 3);
-    expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'TargetGroupUnverified' });
+    expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'ALBPluginWeightUnverified' });
     expect(events.at(-1)?.message).toContain('canary weight (Service canary-svc) 10 not yet set (current: 11)');
 
     await setRuleWeights(aws, s.rules[0]!, tuples(s, { 'canary-svc': 10, 'stable-svc': 90 }));
@@ -129,7 +129,7 @@ describe('canary weight (ports of §9.1 case 26)', () => {
     expect(await v.verifyWeight(request({ rollout: rollout({ namespace: n }) }))).toEqual({ verified: RpcVerified.NotVerified });
     // Names lookup fails, then one page of the scan (moto has fewer than 400 LBs here).
     expect(log.calls).toEqual([['DescribeLoadBalancers', 'not_found'], ['DescribeLoadBalancers', 'success']]);
-    expect(events.at(-1)).toMatchObject({ reason: 'LoadBalancerNotFound' });
+    expect(events.at(-1)).toMatchObject({ reason: 'ALBPluginLoadBalancerNotFound' });
   });
 
   it('no hostname in the Ingress status yet: not verified without any AWS call', async () => {
