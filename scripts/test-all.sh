@@ -7,6 +7,11 @@ root=$PWD
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Node (the release package.json engines names, installed once into the cache from the npm registry)"
+# shellcheck source=scripts/node/env.sh
+source scripts/node/env.sh
+echo "node --version: $(node --version)"
+
 step "node dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # `npm install` from the lock, not `npm ci`: npm 11 writes only this platform's optional packages
