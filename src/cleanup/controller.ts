@@ -9,7 +9,7 @@ import type { Ingress } from '../k8s/ingress.js';
 import { ingressClass } from '../trafficrouter/ingress-checks.js';
 import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
-import { MANAGED_ANNOTATIONS_KEY } from '../trafficrouter/types.js';
+import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
 import type { ListenerRuleCleanup } from './listener-rules.js';
 import type { Releaser, ReleaseOutcome } from './releaser.js';
 import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, inListenerRuleMode, rolloutId, type Hold } from './targets.js';
@@ -65,7 +65,12 @@ export class CleanupController {
       holds = prev?.holds ?? [];
     }
     this.seen.set(id, { rollout, holds });
-    const dropped = prev ? droppedHolds(prev.holds, now) : [];
+    // An Ingress the built-in router now drives for this Rollout (the documented way back) is Argo's: the
+    // plugin only drops its own bookkeeping entry and never writes the action or the header routes.
+    const builtIn = builtInAlbIngresses(rollout);
+    const dropped = (prev ? droppedHolds(prev.holds, now) : []).map((h) =>
+      builtIn.includes(h.ingress) ? { ...h, target: { ...h.target, builtInTakesOver: true } } : h,
+    );
     // Leaving listener-rule mode (plugin block removed, or back to Ingress mode) frees the rule, like an
     // Ingress no longer named. An unreadable block concludes nothing; a rule re-pointed within the mode is
     // not released (its header-route rules could not be told from the new rule's).
@@ -114,7 +119,7 @@ export class CleanupController {
     const work: Array<Promise<ReleaseOutcome | ReleaseOutcome[]>> = [];
     if (this.opts.listenerRules) work.push(this.opts.listenerRules.retry(this.opts.readRollout));
     for (const ing of ingresses) {
-      const raw = ing.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY];
+      const raw = ing.metadata.annotations?.[PLUGIN_MANAGED_KEY];
       if (!raw || !this.opts.albIngressClasses.includes(ingressClass(ing))) continue;
       const ns = ing.metadata.namespace || 'default';
       let names: string[];
@@ -141,13 +146,16 @@ export class CleanupController {
       return () => this.opts.releaser.release(ns, ingress, remembered?.target ?? ((live) => inferTarget(live, name)));
     }
     const holds = holdsOf(rollout, this.opts.pluginName);
+    const ours = holds.kind === 'holds' && holds.holds.some((h) => h.ingress === ingress);
+    // The Rollout went back to the built-in router on this Ingress: only our bookkeeping entry goes.
+    if (!ours && builtInAlbIngresses(rollout).includes(ingress)) {
+      return () => this.opts.releaser.release(ns, ingress, { rolloutName: name, stableService: '', servicePort: 0, builtInTakesOver: true });
+    }
     // An entry left from before the Rollout moved to listener-rule mode: that mode never writes Ingresses.
-    if (holds.kind === 'listenerRule' && !builtInAlbIngresses(rollout).includes(ingress)) {
+    if (holds.kind === 'listenerRule') {
       return () => this.opts.releaser.release(ns, ingress, (live) => inferTarget(live, name));
     }
-    if (holds.kind !== 'holds' || holds.holds.length === 0) return 'keep';
-    if (holds.holds.some((h) => h.ingress === ingress)) return 'keep';
-    if (builtInAlbIngresses(rollout).includes(ingress)) return 'keep';
+    if (holds.kind !== 'holds' || holds.holds.length === 0 || ours) return 'keep';
     const base = holds.holds[0]!.target;
     return () =>
       this.opts.releaser.release(ns, ingress, (live) => ({

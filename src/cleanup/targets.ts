@@ -10,7 +10,7 @@ import { actionKey, splitRouteKey } from '../trafficrouter/keys.js';
 import { parseManagedAnnotations } from '../trafficrouter/managed.js';
 import type { ReleaseTarget } from '../trafficrouter/release.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
-import { MANAGED_ANNOTATIONS_KEY } from '../trafficrouter/types.js';
+import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
 import { rolloutContext } from '../trafficrouter/view.js';
 
 export interface Hold {
@@ -88,7 +88,7 @@ export function builtInAlbIngresses(rollout: Rollout): string[] {
  * then nothing is guessed.
  */
 export function inferTarget(ingress: Ingress, rolloutName: string): ReleaseTarget | undefined {
-  const keys = parseManagedAnnotations(ingress.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY]).get(rolloutName);
+  const keys = parseManagedAnnotations(ingress.metadata.annotations?.[PLUGIN_MANAGED_KEY]).get(rolloutName);
   if (!keys) return undefined;
   const main = keys.find((k) => {
     const parts = splitRouteKey(k);

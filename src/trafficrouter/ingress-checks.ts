@@ -51,13 +51,18 @@ export function checkActionBackend(ingress: Ingress, actionService: string, pref
   }
 }
 
-/** Refuses to write keys another Rollout already lists as its own. */
-export function checkClaims(ingress: Ingress, managed: ManagedAnnotations, rolloutName: string, keys: string[]): void {
+/**
+ * Refuses to write keys another Rollout already lists as its own, through this plugin (`managed`) or through
+ * the built-in router (`argoManaged`).
+ */
+export function checkClaims(ingress: Ingress, managed: ManagedAnnotations, argoManaged: ManagedAnnotations, rolloutName: string, keys: string[]): void {
   for (const key of keys) {
     const owner = ownerOtherThan(managed, rolloutName, key);
-    if (owner !== undefined) {
+    const builtIn = owner === undefined ? ownerOtherThan(argoManaged, rolloutName, key) : undefined;
+    if (owner !== undefined || builtIn !== undefined) {
+      const by = owner !== undefined ? `Rollout "${owner}"` : `Rollout "${builtIn}" (built-in trafficRouting.alb)`;
       throw new IngressCheckError(
-        `ingress \`${ingress.metadata.name}\`: ${key} is already managed by Rollout "${owner}"; ` +
+        `ingress \`${ingress.metadata.name}\`: ${key} is already managed by ${by}; ` +
           'two Rollouts cannot drive one action, give each its own rootService (or delete the other Rollout first)',
       );
     }

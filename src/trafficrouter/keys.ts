@@ -1,4 +1,4 @@
-// Annotation keys, prefix-aware. The bookkeeping key (MANAGED_ANNOTATIONS_KEY) never takes the prefix.
+// Annotation keys, prefix-aware. The bookkeeping keys (types.ts) never take the prefix.
 
 export function actionKey(prefix: string, name: string): string {
   return `${prefix}/actions.${name}`;

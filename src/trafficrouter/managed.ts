@@ -1,9 +1,9 @@
-// `rollouts.argoproj.io/managed-alb-annotations`: Rollout name → the annotation keys it owns on this Ingress.
-// Same format as Argo (compact JSON, map keys sorted as Go sorts them, lists in insertion order) so either
-// controller can take over the Ingress.
+// Bookkeeping annotations: Rollout name → the annotation keys it owns on this Ingress. The plugin's own key
+// (PLUGIN_MANAGED_KEY) and Argo's (ARGO_MANAGED_KEY) share one format (compact JSON, map keys sorted as Go
+// sorts them, lists in insertion order), so the same code reads both.
 
 import { goArray, goObject, goSortedKeys, goString } from './gojson.js';
-import { MANAGED_ANNOTATIONS_KEY } from './types.js';
+import { PLUGIN_MANAGED_KEY } from './types.js';
 
 export type ManagedAnnotations = Map<string, string[]>;
 
@@ -12,7 +12,7 @@ export class ManagedAnnotationsError extends Error {
 }
 
 /** Missing or empty means no entries; anything that is not `{name: [keys]}` is an error (never guessed at). */
-export function parseManagedAnnotations(value: string | undefined): ManagedAnnotations {
+export function parseManagedAnnotations(value: string | undefined, key: string = PLUGIN_MANAGED_KEY): ManagedAnnotations {
   const out: ManagedAnnotations = new Map();
   if (value === undefined || value === '') return out;
   let json: unknown;
@@ -20,13 +20,13 @@ export function parseManagedAnnotations(value: string | undefined): ManagedAnnot
     json = JSON.parse(value);
   } catch (err) {
     throw new ManagedAnnotationsError(
-      `annotation ${MANAGED_ANNOTATIONS_KEY} is not valid JSON (${(err as Error).message}); ` +
+      `annotation ${key} is not valid JSON (${(err as Error).message}); ` +
         'fix or delete it (the owning Rollouts rewrite it on their next SetWeight)',
     );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ManagedAnnotationsError(
-      `annotation ${MANAGED_ANNOTATIONS_KEY} must be a JSON object of Rollout name to key list; fix or delete it`,
+      `annotation ${key} must be a JSON object of Rollout name to key list; fix or delete it`,
     );
   }
   for (const [rollout, keys] of Object.entries(json as Record<string, unknown>)) {
@@ -37,7 +37,7 @@ export function parseManagedAnnotations(value: string | undefined): ManagedAnnot
     }
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
       throw new ManagedAnnotationsError(
-        `annotation ${MANAGED_ANNOTATIONS_KEY}: entry "${rollout}" must be a list of annotation keys; fix or delete it`,
+        `annotation ${key}: entry "${rollout}" must be a list of annotation keys; fix or delete it`,
       );
     }
     out.set(rollout, [...(keys as string[])]);

@@ -19,7 +19,7 @@ import {
 } from './managed.js';
 import { sortRoutePaths, withoutRoutePaths, withRoutePaths } from './paths.js';
 import type { SetHeaderRoute } from './rollout.js';
-import { MANAGED_ANNOTATIONS_KEY, type AlbPluginConfig, type EffectiveServices, type IngressTarget } from './types.js';
+import { ARGO_MANAGED_KEY, PLUGIN_MANAGED_KEY, type AlbPluginConfig, type EffectiveServices, type IngressTarget } from './types.js';
 
 /** What a plan needs to know about the Rollout besides the weights. */
 export interface RolloutContext {
@@ -30,15 +30,37 @@ export interface RolloutContext {
   managedRoutes: string[];
 }
 
+/** Argo's map, for claims and hand-over only: unreadable means nothing can be claimed there (Argo skips it too). */
+function readArgoManaged(ingress: Ingress): ManagedAnnotations {
+  try {
+    return parseManagedAnnotations(ingress.metadata.annotations?.[ARGO_MANAGED_KEY], ARGO_MANAGED_KEY);
+  } catch {
+    return new Map();
+  }
+}
+
 /** Collects annotation changes against one Ingress snapshot. */
 export class EditBuilder {
   readonly edit: IngressEdit = { annotations: {} };
   readonly managedBefore: ManagedAnnotations;
   managed: ManagedAnnotations;
+  readonly argoManaged: ManagedAnnotations;
 
   constructor(readonly ingress: Ingress) {
-    this.managedBefore = parseManagedAnnotations(ingress.metadata.annotations?.[MANAGED_ANNOTATIONS_KEY]);
+    this.managedBefore = parseManagedAnnotations(ingress.metadata.annotations?.[PLUGIN_MANAGED_KEY]);
     this.managed = this.managedBefore;
+    this.argoManaged = readArgoManaged(ingress);
+  }
+
+  /**
+   * Takes the Rollout over from the built-in router: its entry in Argo's map goes in this same write.
+   * Left there, Argo's Ingress controller would take it for an orphan and reset the action to 100 %.
+   */
+  handOver(rolloutName: string): void {
+    if (!this.argoManaged.has(rolloutName)) return;
+    const rest = new Map(this.argoManaged);
+    rest.delete(rolloutName);
+    this.edit.annotations[ARGO_MANAGED_KEY] = rest.size === 0 ? null : encodeManagedAnnotations(rest);
   }
 
   current(key: string): string | undefined {
@@ -60,7 +82,7 @@ export class EditBuilder {
   /** Writes the managed map if its meaning changed; an empty map removes the key. */
   finish(): IngressEdit {
     if (!sameManagedAnnotations(this.managed, this.managedBefore)) {
-      this.edit.annotations[MANAGED_ANNOTATIONS_KEY] = this.managed.size === 0 ? null : encodeManagedAnnotations(this.managed);
+      this.edit.annotations[PLUGIN_MANAGED_KEY] = this.managed.size === 0 ? null : encodeManagedAnnotations(this.managed);
     }
     return this.edit;
   }
@@ -77,9 +99,10 @@ export function planSetWeight(ingress: Ingress, ctx: RolloutContext, action: For
   checkActionBackend(ingress, services.action, config.annotationPrefix);
   const b = new EditBuilder(ingress);
   const key = actionKey(config.annotationPrefix, services.action);
-  checkClaims(ingress, b.managed, rolloutName, [key]);
+  checkClaims(ingress, b.managed, b.argoManaged, rolloutName, [key]);
   setAction(b, key, action);
   b.managed = withManagedKeys(b.managed, rolloutName, [key]);
+  b.handOver(rolloutName);
   return b.finish();
 }
 
@@ -98,7 +121,7 @@ export function planSetHeaderRoute(ingress: Ingress, ctx: RolloutContext, target
   const b = new EditBuilder(ingress);
   const aKey = actionKey(config.annotationPrefix, route.name);
   const cKey = conditionKey(config.annotationPrefix, route.name);
-  checkClaims(ingress, b.managed, rolloutName, [aKey, cKey]);
+  checkClaims(ingress, b.managed, b.argoManaged, rolloutName, [aKey, cKey]);
   let rules = ingress.spec?.rules ?? [];
   if (route.match && route.match.length > 0) {
     checkActionBackend(ingress, services.action, config.annotationPrefix);
@@ -108,6 +131,7 @@ export function planSetHeaderRoute(ingress: Ingress, ctx: RolloutContext, target
     setAction(b, aKey, action);
     b.set(cKey, conditions, (current) => sameJson(current, conditions));
     b.managed = withManagedKeys(b.managed, rolloutName, [aKey, cKey]);
+    b.handOver(rolloutName);
     rules = withRoutePaths(rules, services.action, route.name);
   } else {
     b.delete(aKey);
@@ -127,7 +151,9 @@ export function planRemoveManagedRoutes(ingress: Ingress, ctx: RolloutContext): 
   for (const route of ctx.managedRoutes) {
     const aKey = actionKey(config.annotationPrefix, route);
     const cKey = conditionKey(config.annotationPrefix, route);
-    if (ownerOtherThan(b.managed, rolloutName, aKey) !== undefined || ownerOtherThan(b.managed, rolloutName, cKey) !== undefined) continue;
+    const owned = (m: ManagedAnnotations): boolean =>
+      ownerOtherThan(m, rolloutName, aKey) !== undefined || ownerOtherThan(m, rolloutName, cKey) !== undefined;
+    if (owned(b.managed) || owned(b.argoManaged)) continue;
     b.delete(aKey);
     b.delete(cKey);
     b.managed = withoutManagedKeys(b.managed, rolloutName, [aKey, cKey]);

@@ -24,6 +24,11 @@ export interface ReleaseTarget {
    * it is the Rollout's first `actions.*` key that has no `conditions.*` twin (header routes have one).
    */
   actionKey?: string;
+  /**
+   * The built-in router drives this Ingress for the Rollout now (it moved back to `trafficRouting.alb`): only
+   * the plugin's bookkeeping entry goes; the action, header routes and paths are Argo's from here on.
+   */
+  builtInTakesOver?: boolean;
 }
 
 function inferActionKey(keys: string[]): string | undefined {
@@ -45,6 +50,11 @@ export function releaseRollout(ingress: Ingress, target: ReleaseTarget): Ingress
   const b = new EditBuilder(ingress);
   const keys = b.managed.get(target.rolloutName);
   if (keys === undefined) return b.finish();
+  if (target.builtInTakesOver) {
+    b.managed = new Map(b.managed);
+    b.managed.delete(target.rolloutName);
+    return b.finish();
+  }
   const mainKey = target.actionKey ?? inferActionKey(keys);
   let rules = ingress.spec?.rules ?? [];
   for (const key of keys) {

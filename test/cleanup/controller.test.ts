@@ -190,6 +190,28 @@ describe('Rollout stops naming an Ingress', () => {
     if (internalPatch) expect(internalPatch.body.metadata.annotations[key('app-stable')]).toBe(fwd(['app-stable', 8080, 100]));
   });
 
+  it('moving back to the built-in trafficRouting.alb (issue 12.1) drops only our entry: the action and header routes stay Argo\'s', async () => {
+    const ing = ingress(
+      'app',
+      {
+        [key('app-stable')]: fwd(['app-canary', 80, 0], ['app-stable', 80, 100]),
+        [key('beta-users')]: fwd(['app-canary', 80, 100]),
+        [cond('beta-users')]: '[{"Field":"http-header","HttpHeaderConfig":{"HttpHeaderName":"X-Beta","Values":["true"]}}]',
+        [MANAGED]: managed({ web: [key('app-stable'), key('beta-users'), cond('beta-users')] }),
+      },
+      [path('beta-users'), path('app-stable')],
+    );
+    const { controller, patches } = setup([ing]);
+    const before = rollout({ managedRoutes: ['beta-users'] });
+    await controller.upsert(before);
+    const back: Rollout = structuredClone(before);
+    const tr = back.spec.strategy.canary!.trafficRouting as Record<string, unknown>;
+    delete tr.plugins;
+    tr.alb = { ingress: 'app', servicePort: 80 };
+    expect(await controller.upsert(back)).toEqual(['released']);
+    expect(patches.map((p) => [p.ingress, p.body.metadata.annotations, p.body.spec])).toEqual([['app', { [MANAGED]: null }, undefined]]);
+  });
+
   it('an unreadable plugin block (user mid-edit) releases nothing', async () => {
     const { controller, patches } = setup([appIng()]);
     await controller.upsert(rollout());
@@ -215,7 +237,7 @@ describe('sweep', () => {
       ),
       // Not an ALB class: never touched.
       ingress('nginx-app', { [key('ghost-root')]: fwd(['ghost-stable', 80, 100]), [MANAGED]: managed({ ghost: [key('ghost-root')] }) }, [path('ghost-root')], 'nginx'),
-      // legacy uses Argo's built-in trafficRouting.alb: Argo's business.
+      // legacy went back to Argo's built-in trafficRouting.alb: only our bookkeeping entry goes, the action is Argo's.
       ingress('legacy', { [key('legacy-stable')]: fwd(['legacy-canary', 80, 0], ['legacy-stable', 80, 100]), [MANAGED]: managed({ legacy: [key('legacy-stable')] }) }, [path('legacy-stable')]),
       // web used to name this one too.
       ingress('old', { [key('app-stable')]: fwd(['app-canary', 443, 20], ['app-stable', 443, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]),
@@ -229,9 +251,10 @@ describe('sweep', () => {
     };
     await controller.upsert(rollout());
     await controller.upsert(legacy);
-    expect((await controller.sweep(ingresses)).sort()).toEqual(['released', 'released']);
+    expect((await controller.sweep(ingresses)).sort()).toEqual(['released', 'released', 'released']);
     expect(patches.map((p) => [p.ingress, p.body.metadata.annotations]).sort()).toEqual([
       ['app', { [key('ghost-root')]: fwd(['ghost-stable', 80, 100]), [MANAGED]: managed({ web: [key('app-stable')] }) }],
+      ['legacy', { [MANAGED]: null }],
       ['old', { [key('app-stable')]: fwd(['app-stable', 443, 100]), [MANAGED]: null }],
     ]);
   });

@@ -9,7 +9,7 @@ import type { Rollout } from '../../src/trafficrouter/rollout.js';
 
 export const API = 'http://127.0.0.1:6443';
 export const PLUGIN = 'argoproj-labs/alb';
-export const MANAGED = 'rollouts.argoproj.io/managed-alb-annotations';
+export const MANAGED = 'alb.rollouts.argoproj-labs.io/managed-annotations';
 export const P = 'alb.ingress.kubernetes.io';
 export const NS = 'shop';
 

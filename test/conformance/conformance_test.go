@@ -21,7 +21,7 @@ import (
 
 const (
 	actionKey  = "alb.ingress.kubernetes.io/actions.web-stable"
-	managedKey = "rollouts.argoproj.io/managed-alb-annotations"
+	managedKey = "alb.rollouts.argoproj-labs.io/managed-annotations"
 )
 
 type env struct {

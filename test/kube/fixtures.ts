@@ -5,11 +5,11 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import type { Rollout } from '../../src/trafficrouter/rollout.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
-import { DEFAULT_ANNOTATION_PREFIX, MANAGED_ANNOTATIONS_KEY } from '../../src/trafficrouter/types.js';
+import { DEFAULT_ANNOTATION_PREFIX, PLUGIN_MANAGED_KEY } from '../../src/trafficrouter/types.js';
 
 export const PLUGIN = DEFAULT_PLUGIN_NAME;
 export const PREFIX = DEFAULT_ANNOTATION_PREFIX;
-export const MANAGED = MANAGED_ANNOTATIONS_KEY;
+export const MANAGED = PLUGIN_MANAGED_KEY;
 /** An annotation the plugin does not own; every test checks it survives. */
 export const FOREIGN = { key: `${PREFIX}/scheme`, value: 'internet-facing' };
 

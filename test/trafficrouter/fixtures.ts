@@ -6,7 +6,7 @@ import type { Rollout } from '../../src/trafficrouter/rollout.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
 
 export const PLUGIN = DEFAULT_PLUGIN_NAME;
-export const MANAGED = 'rollouts.argoproj.io/managed-alb-annotations';
+export const MANAGED = 'alb.rollouts.argoproj-labs.io/managed-annotations';
 export const PREFIX = 'alb.ingress.kubernetes.io';
 
 export interface RolloutOptions {

@@ -119,7 +119,7 @@ describe.each(modes)('%s (spec §9.1)', (_mode, plugin, names) => {
       if (i < names.length - 1) api.patch(n);
     });
     await expect(router().r.setWeight(withPlugin(), 10, [])).rejects.toThrow(
-      new RegExp(`^ingress \`${names.at(-1)}\`: annotation rollouts.argoproj.io/managed-alb-annotations is not valid JSON`),
+      new RegExp(`^ingress \`${names.at(-1)}\`: annotation alb.rollouts.argoproj-labs.io/managed-annotations is not valid JSON`),
     );
     expect(api.patches.map((p) => p.name)).toEqual(names.slice(0, -1));
   });

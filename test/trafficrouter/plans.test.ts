@@ -57,6 +57,43 @@ describe('planSetWeight (spec §2, §9.1)', () => {
     });
   });
 
+  describe('Argo\'s own bookkeeping key (never written for a plugin Rollout, e2e-facts.md)', () => {
+    const ARGO = 'rollouts.argoproj.io/managed-alb-annotations';
+    const withArgoEntry = (entries: Record<string, string[]>): Ingress => {
+      const ing = makeIngress({ weight: 0 });
+      delete ing.metadata.annotations![MANAGED];
+      ing.metadata.annotations![ARGO] = JSON.stringify(entries);
+      return ing;
+    };
+
+    it('hand-over from trafficRouting.alb: the Rollout\'s entry leaves Argo\'s map in the same write that records ours', () => {
+      expect(setWeight(withArgoEntry({ rollout: [ACTION] }), 0)).toEqual({
+        annotations: { [ARGO]: null, [MANAGED]: `{"rollout":["${ACTION}"]}` },
+      });
+    });
+
+    it('hand-over keeps the built-in router\'s other Rollouts in its map', () => {
+      const other = `${PREFIX}/actions.other-svc`;
+      expect(setWeight(withArgoEntry({ legacy: [other], rollout: [ACTION] }), 20).annotations).toEqual({
+        [ACTION]: action('canary-svc', 'stable-svc', 443, 20),
+        [ARGO]: `{"legacy":["${other}"]}`,
+        [MANAGED]: `{"rollout":["${ACTION}"]}`,
+      });
+    });
+
+    it('a key a built-in Rollout drives is refused, naming that Rollout', () => {
+      expect(() => setWeight(withArgoEntry({ legacy: [ACTION] }), 20)).toThrow(
+        /actions\.stable-svc is already managed by Rollout "legacy" \(built-in trafficRouting\.alb\)/,
+      );
+    });
+
+    it('an unreadable Argo map is neither trusted nor rewritten', () => {
+      const ing = withArgoEntry({});
+      ing.metadata.annotations![ARGO] = 'not json';
+      expect(setWeight(ing, 0)).toEqual({ annotations: { [MANAGED]: `{"rollout":["${ACTION}"]}` } });
+    });
+  });
+
   it('no change when the Ingress already has the weight (#8)', () => {
     expect(setWeight(makeIngress({ weight: 10 }), 10)).toEqual({ annotations: {} });
   });
