@@ -1,6 +1,7 @@
 // The Kubernetes side of the cleanup: a list+watch of argoproj.io/v1alpha1 Rollouts in every namespace feeding
 // the CleanupController, restarted after errors, and a periodic sweep of all Ingresses once the first list
-// has completed (sweeping before that would take every Rollout for deleted).
+// has completed (sweeping before that would take every Rollout for deleted). No promise here is left without
+// a rejection handler: an unhandled rejection ends the process, and with it the plugin Argo is talking to.
 
 import {
   CustomObjectsApi,
@@ -46,6 +47,49 @@ function plain<T>(obj: unknown): T {
   return JSON.parse(JSON.stringify(obj)) as T;
 }
 
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Calls `fn`, turning a synchronous throw or a rejected promise into a call of `onFailure`. */
+function guarded(fn: () => unknown, onFailure: (err: unknown) => void): void {
+  try {
+    const out = fn();
+    if (out instanceof Promise) out.catch(onFailure);
+  } catch (err) {
+    onFailure(err);
+  }
+}
+
+/**
+ * client-node's ListWatch hands Watch two async functions and never looks at their promises: its done
+ * handler lists and watches again, and when that fails (a credential plugin that cannot give a token, say)
+ * the rejection is unhandled and the informer silently stops. This Watch catches both.
+ */
+class GuardedWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly onEventFailure: (err: unknown) => void,
+    private readonly onRestartFailure: (err: unknown) => void,
+  ) {
+    super(kc);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, apiObj, watchObj) => guarded(() => callback(phase, apiObj, watchObj), this.onEventFailure),
+      (err) => guarded(() => done(err), this.onRestartFailure),
+    );
+  }
+}
+
 export function listAllIngresses(kc: KubeConfig): () => Promise<Ingress[]> {
   const api = kc.makeApiClient(NetworkingV1Api);
   return async () => plain<{ items: Ingress[] }>(await api.listIngressForAllNamespaces()).items;
@@ -55,7 +99,6 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
   const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const listFn = async (): Promise<KubernetesListObject<RolloutObject>> =>
     (await custom.listClusterCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL })) as KubernetesListObject<RolloutObject>;
-  const informer = new ListWatch<RolloutObject>(ROLLOUTS_PATH, new Watch(opts.kc), listFn, false);
   const listIngresses = opts.listIngresses ?? listAllIngresses(opts.kc);
   const retryDelayMs = opts.retryDelayMs ?? 5_000;
   const log = opts.logger;
@@ -70,24 +113,60 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
   const inflight = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     inflight.add(p);
-    void p.finally(() => inflight.delete(p));
+    void p.then(
+      () => inflight.delete(p),
+      () => inflight.delete(p),
+    );
   };
 
-  informer.on('add', (r) => track(opts.controller.upsert(plain(r))));
-  informer.on('update', (r) => track(opts.controller.upsert(plain(r))));
-  informer.on('delete', (r) => track(opts.controller.remove(plain(r))));
-  informer.on('error', (err: unknown) => {
+  /** One pending retry at a time: several failures in a row start one new list+watch, not several. */
+  function retry(what: string, err: unknown): void {
     if (stopped) return;
-    log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'Rollout watch failed; listing again shortly');
+    log?.warn({ err: message(err) }, `${what}; listing again shortly`);
+    clearTimeout(retryTimer);
     retryTimer = setTimeout(() => void begin(), retryDelayMs);
-  });
+  }
+
+  const informer = new ListWatch<RolloutObject>(
+    ROLLOUTS_PATH,
+    new GuardedWatch(
+      opts.kc,
+      // One event the informer could not take in (a malformed object): the stream goes on, the sweep catches up.
+      (err) => log?.warn({ err: message(err) }, 'Rollout watch event could not be handled'),
+      // The informer failed to watch again after a stream ended: nothing is watching any more.
+      (err) => retry('Rollout watch could not be restarted', err),
+    ),
+    listFn,
+    false,
+  );
+
+  /** A failed handler is logged; the periodic sweep catches up on what it did not release. */
+  function handle(event: string, r: RolloutObject, fn: (rollout: Rollout) => Promise<unknown>): void {
+    const id = `${r.metadata?.namespace ?? ''}/${r.metadata?.name ?? ''}`;
+    let p: Promise<unknown>;
+    try {
+      p = fn(plain(r));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    track(
+      p.catch((err: unknown) => {
+        log?.warn({ rollout: id, event, err: message(err) }, 'Rollout handler failed; the next sweep catches up');
+      }),
+    );
+  }
+
+  informer.on('add', (r) => handle('add', r, (x) => opts.controller.upsert(x)));
+  informer.on('update', (r) => handle('update', r, (x) => opts.controller.upsert(x)));
+  informer.on('delete', (r) => handle('delete', r, (x) => opts.controller.remove(x)));
+  informer.on('error', (err: unknown) => retry('Rollout watch failed', err));
 
   async function sweep(): Promise<void> {
     if (!synced || stopped) return;
     try {
       await opts.controller.sweep(await listIngresses());
     } catch (err) {
-      log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'Ingress sweep failed; trying again at the next interval');
+      log?.warn({ err: message(err) }, 'Ingress sweep failed; trying again at the next interval');
     }
   }
 
@@ -97,8 +176,7 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
       await informer.start();
     } catch (err) {
       // client-node reports list and watch failures through 'error'; anything thrown here is retried the same way.
-      log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'Rollout watch failed to start; trying again shortly');
-      retryTimer = setTimeout(() => void begin(), retryDelayMs);
+      retry('Rollout watch failed to start', err);
       return;
     }
     if (!synced && informer.latestResourceVersion() !== '') {
@@ -121,7 +199,7 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
       clearTimeout(retryTimer);
       clearInterval(sweepTimer);
       await informer.stop();
-      while (inflight.size > 0) await Promise.all([...inflight]);
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };
 }
