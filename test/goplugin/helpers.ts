@@ -12,7 +12,9 @@ export const silentLogger = pino({ level: 'silent' });
 export function duplexPair(): [Duplex, Duplex] {
   const aToB = new PassThrough();
   const bToA = new PassThrough();
-  return [Duplex.from({ readable: bToA, writable: aToB }), Duplex.from({ readable: aToB, writable: bToA })];
+  // Node implements Duplex.from({ readable, writable }); @types/node 26 no longer declares that form.
+  const from = (pair: { readable: PassThrough; writable: PassThrough }) => Duplex.from(pair as unknown as NodeJS.ReadWriteStream);
+  return [from({ readable: bToA, writable: aToB }), from({ readable: aToB, writable: bToA })];
 }
 
 export interface RpcReply {
