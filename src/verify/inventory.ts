@@ -1,7 +1,9 @@
 // The thin fetching layer in front of the pure comparison: which load balancer a hostname names, its
-// listeners, the resource tag of each target group, and which rules implement an Ingress's action. All of
-// it is cached, because none of it changes while a rollout steps through its weights; the cache is dropped
-// on NotFound or when a cached rule no longer forwards to the action (lbc-elbv2.md §4.3).
+// listeners, the resource tag of each target group, and which rules implement an Ingress's action. The
+// hostname → load balancer and target group → tag answers never change and are kept; listeners and rules do
+// change (HTTPS or ssl-redirect added, a host or path added to the Ingress), so they are kept for a bounded
+// age only, dropped on NotFound or when a cached rule no longer forwards to the action (lbc-elbv2.md §4.3),
+// and read again whenever the verifier is about to answer "not verified" from older data (weights.ts).
 import type { LoadBalancer, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isNotFound, type CallOptions, type Elbv2 } from '../aws/elbv2.js';
 import { actionRules } from './compare.js';
@@ -19,15 +21,28 @@ export interface LoadBalancerRef {
 export interface InventoryOptions {
   elbv2: Elbv2;
   resourceTagKey: string;
-  /** Rule discoveries older than this are redone (new listeners, recreated rules). Default 10 min. */
+  /**
+   * Max age of a listener list and of a discovery of an action's rules; older ones are read again, which
+   * picks up new listeners, hosts and paths. Default 30 s (DEFAULT_DISCOVERY_MAX_AGE_MS).
+   */
   discoveryTtlMs?: number;
   now?: () => number;
 }
 
-interface Discovery {
+export const DEFAULT_DISCOVERY_MAX_AGE_MS = 30_000;
+
+export interface Discovery {
   ruleArns: string[];
   /** Rule ARN → listener ARN, for reports. */
   listenerOf: Map<string, string>;
+  /** When the rules were read. */
+  at: number;
+  /** When the listener list the rules were read from was read (at or before `at`). */
+  listenersAt: number;
+}
+
+interface Listeners {
+  arns: string[];
   at: number;
 }
 
@@ -67,7 +82,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 export class Elbv2Inventory {
   private readonly lbByHost = new Map<string, LoadBalancerRef>();
-  private readonly listenersByLb = new Map<string, string[]>();
+  private readonly listenersByLb = new Map<string, Listeners>();
   /** Target-group ARN → its resource tag ('' when it has none). LBC tags never change for an ARN. */
   private readonly resourceIdByTg = new Map<string, string>();
   private readonly discoveries = new Map<string, Discovery>();
@@ -80,7 +95,7 @@ export class Elbv2Inventory {
   constructor(opts: InventoryOptions) {
     this.elbv2 = opts.elbv2;
     this.tagKey = opts.resourceTagKey;
-    this.ttl = opts.discoveryTtlMs ?? 10 * 60_000;
+    this.ttl = opts.discoveryTtlMs ?? DEFAULT_DISCOVERY_MAX_AGE_MS;
     this.now = opts.now ?? Date.now;
   }
 
@@ -125,14 +140,16 @@ export class Elbv2Inventory {
     });
   }
 
-  private async listeners(lbArn: string, o?: CallOptions): Promise<string[]> {
+  /** The LB's listeners, as read at `minAt` or later (default: within the max age). */
+  private async listeners(lbArn: string, minAt: number, o?: CallOptions): Promise<Listeners> {
     const cached = this.listenersByLb.get(lbArn);
-    if (cached) return cached;
+    if (cached && cached.at >= minAt) return cached;
     return this.shared(`listeners|${lbArn}`, async () => {
+      const at = this.now();
       const ls = await this.elbv2.describeListeners(lbArn, o);
-      const arns = ls.map((l) => l.ListenerArn).filter((a): a is string => !!a);
-      remember(this.listenersByLb, lbArn, arns);
-      return arns;
+      const listeners = { arns: ls.map((l) => l.ListenerArn).filter((a): a is string => !!a), at };
+      remember(this.listenersByLb, lbArn, listeners);
+      return listeners;
     });
   }
 
@@ -189,7 +206,9 @@ export class Elbv2Inventory {
 
   /**
    * Reads every rule of every listener of the LB (one DescribeRules per listener), learns the tags it
-   * needs, and remembers which rules implement the action. Returns those rules.
+   * needs, and remembers which rules implement the action. Returns those rules. The listener list is taken
+   * from the cache when it is within the max age, or, with `listenersSince`, only when it was read at that
+   * time or later (a fresh read: something changed, or the answer would be "not verified").
    */
   async discover(
     key: string,
@@ -198,18 +217,21 @@ export class Elbv2Inventory {
     namespace: string,
     fullWeight: number,
     o?: CallOptions,
-  ): Promise<{ rules: Rule[]; listenerOf: Map<string, string> }> {
-    return this.shared(`discover|${key}`, async () => {
-      let listeners: string[];
+    listenersSince?: number,
+  ): Promise<Discovery & { rules: Rule[] }> {
+    const fresh = listenersSince !== undefined;
+    return this.shared(`discover|${fresh ? 'fresh' : 'cached'}|${key}`, async () => {
+      let listeners: Listeners;
       try {
-        listeners = await this.listeners(lb.arn, o);
+        listeners = await this.listeners(lb.arn, listenersSince ?? this.now() - this.ttl, o);
       } catch (err) {
         if (isNotFound(err)) this.listenersByLb.delete(lb.arn);
         throw err;
       }
+      const at = this.now();
       const all: Rule[] = [];
       const listenerOf = new Map<string, string>();
-      for (const listenerArn of listeners) {
+      for (const listenerArn of listeners.arns) {
         let rules: Rule[];
         try {
           rules = await this.elbv2.describeRules({ listenerArn }, o);
@@ -230,9 +252,10 @@ export class Elbv2Inventory {
       await this.learnTags(tgArns, expected, namespace, o);
       const scoped = actionRules(all, expected, this.resourceIdOf, fullWeight);
       const ruleArns = scoped.map((r) => r.RuleArn).filter((a): a is string => !!a);
+      const discovery: Discovery = { ruleArns, listenerOf, at, listenersAt: listeners.at };
       // Only a positive discovery is cached: an action the LBC has not deployed yet must be looked for again.
-      if (ruleArns.length > 0) remember(this.discoveries, key, { ruleArns, listenerOf, at: this.now() });
-      return { rules: scoped, listenerOf };
+      if (ruleArns.length > 0) remember(this.discoveries, key, discovery);
+      return { ...discovery, rules: scoped };
     });
   }
 

@@ -1,6 +1,8 @@
 // Plugin.VerifyWeight: proves from the ELBv2 API that every load balancer of every Ingress carries the
 // weights the Rollout asks for. Cold, one Ingress costs DescribeLoadBalancers + DescribeListeners +
 // DescribeRules per listener + DescribeTags; warm, a whole verification is one DescribeRules(RuleArns).
+// "Not verified" is never answered from older data: the listeners and rules are read again first, so rules
+// that moved to another listener (HTTPS or ssl-redirect added) or a new host are found (issue #12 item 2).
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT_VERIFIED } from '../events/reasons.js';
 import { awsErrorCode, isNotFound, type Elbv2 } from '../aws/elbv2.js';
@@ -29,6 +31,7 @@ export interface WeightVerifierDeps {
   log?: Logger;
   /** Deadline of one verification, kept below the RPC timeout (default 20 s). */
   timeoutMs?: number;
+  /** Max age of cached listeners and rule discoveries (default 30 s, inventory.ts). */
   discoveryTtlMs?: number;
   now?: () => number;
 }
@@ -95,6 +98,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
   });
   const gate = new VerifyGate();
   const timeoutMs = deps.timeoutMs ?? 20_000;
+  const now = deps.now ?? Date.now;
 
   async function hostnamesOf(namespace: string, ingress: string): Promise<string[]> {
     const ing = await deps.getIngress(namespace, ingress);
@@ -114,6 +118,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
 
   async function check(req: WeightRequest, signal: AbortSignal): Promise<{ ingresses: IngressWeightReport[]; errors: string[] }> {
     const ns = req.rollout.metadata.namespace ?? 'default';
+    const started = now();
     const expected = expectedWeights(req);
     const errors: string[] = [];
     const reports: IngressWeightReport[] = [];
@@ -163,6 +168,8 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
     const cached = new Map(work.map((w) => [w, inventory.cachedRules(w.key)]));
     const warm = work.filter((w) => cached.get(w));
     const cold = work.filter((w) => !cached.get(w));
+    // Rules that went away or stopped carrying the action: the listeners may have changed too.
+    const invalidated = new Set<LbWork>();
     if (warm.length > 0) {
       const arns = warm.flatMap((w) => cached.get(w)!.ruleArns);
       try {
@@ -182,6 +189,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
           // A cached rule that no longer forwards to the action (LBC recreated it): look again.
           if (w.report.rules.length < d.ruleArns.length) {
             inventory.forget(w.key);
+            invalidated.add(w);
             cold.push(w);
           }
         }
@@ -190,21 +198,36 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
         // RuleNotFound: a rule was deleted or recreated; rediscover those load balancers.
         for (const w of warm) {
           inventory.forget(w.key);
+          invalidated.add(w);
           cold.push(w);
         }
       }
     }
 
-    // 3. Cold: discover the rules of the action on each load balancer.
-    for (const w of cold) {
+    // 3. Cold: discover the rules of the action on each load balancer. `fresh`: judged on listeners and
+    // rules read during this verification; `failed`: no judgement at all.
+    const fresh = new Set<LbWork>();
+    const failed = new Set<LbWork>();
+    async function discoverAndJudge(w: LbWork, readListeners: boolean): Promise<void> {
       try {
-        const { rules, listenerOf } = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, o);
-        judge(w, rules, listenerOf, req.maxWeight);
+        const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, o, readListeners ? started : undefined);
+        judge(w, d.rules, d.listenerOf, req.maxWeight);
+        if (d.listenersAt >= started) fresh.add(w);
       } catch (err) {
         if (isNotFound(err)) inventory.forgetLoadBalancer(w.hostname, w.lb.arn);
+        failed.add(w);
         errors.push(`Ingress ${ns}/${w.ingress.ingress}, load balancer ${w.lb.name}: ${errorText(err)}`);
         w.report.reasons.push(errorText(err));
       }
+    }
+    for (const w of cold) await discoverAndJudge(w, invalidated.has(w));
+
+    // 4. "Not verified" from cached rule ARNs or a cached listener list: read the listeners and their
+    // rules once more before saying so (rules moved to a new listener, a host or path was added).
+    for (const w of work) {
+      if (w.report.verified || fresh.has(w) || failed.has(w)) continue;
+      inventory.forget(w.key);
+      await discoverAndJudge(w, true);
     }
 
     for (const r of reports) {

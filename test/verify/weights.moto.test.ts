@@ -2,13 +2,13 @@
 // fault-injecting proxy that counts ELBv2 calls. Ports of argo-alb-spec.md §9.1 cases 26, 27, 30, 31 are
 // marked; where §11 says Argo is wrong, the expectation is corrected and the comment says so.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DeleteRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeleteRuleCommand, ModifyListenerCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import { createWeightVerifier, type IngressStatusView, type WeightVerifierApi } from '../../src/verify/weights.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
 import {
-  createForwardRule, createLbcTargetGroup, createLoadBalancer, createNetwork, seedIngress, setRuleWeights,
+  createForwardRule, createLbcTargetGroup, createListener, createLoadBalancer, createNetwork, seedIngress, setRuleWeights,
   type Network, type SeededIngress,
 } from '../support/lbc-seed.js';
 import { CallLog, instantClock, request, rollout, testElbv2 } from './fixtures.js';
@@ -319,11 +319,13 @@ describe('several Ingresses, listeners and load balancers (ports of §9.1 case 2
     const pp = { stable: 'pong', canary: 'ping', action: 'root', pingPong: true };
     const v = verifier();
     expect((await v.report(request({ rollout: rollout({ namespace: n }), desired: 25, services: pp }))).verified).toBe(true);
-    // Roles the other way round (ping stable) do not match this rule.
-    const swapped = await v.report(request({ rollout: rollout({ namespace: n }), desired: 25, services: { ...pp, stable: 'ping', canary: 'pong' } }));
-    expect(swapped.verified).toBe(false);
-    // The same rule serves both role assignments, so the swap needs no new discovery.
+    // After a swap (ping stable, pong canary at 75) the same rule serves the new roles: no new discovery.
+    const swappedRoles = { ...pp, stable: 'ping', canary: 'pong' };
+    expect((await v.report(request({ rollout: rollout({ namespace: n }), desired: 75, services: swappedRoles }))).verified).toBe(true);
     expect(log.ops().filter((o) => o === 'DescribeListeners')).toHaveLength(1);
+    // Roles the other way round at 25 do not match this rule (and "not verified" reads the listeners once more).
+    const swapped = await v.report(request({ rollout: rollout({ namespace: n }), desired: 25, services: swappedRoles }));
+    expect(swapped.verified).toBe(false);
   });
 });
 
@@ -413,5 +415,99 @@ describe('caches, gating and faults', () => {
       verified: RpcVerified.NotVerified,
       err: 'weight verification failed: no complete answer from ELBv2 within 300 ms (slow or throttled)',
     });
+  });
+});
+
+// Issue #12 item 2: the listener list was cached for the life of the process, so rules that moved to a new
+// listener (HTTPS added, ssl-redirect) left every later verification of that load balancer "not verified"
+// until a restart. Discoveries now have a bounded age, and an answer that would be "not verified" is given
+// only after the listeners and rules were read again.
+describe('listener, host and path changes after the first verification (issue #12 item 2)', () => {
+  const steps = [{ setWeight: 10 }, { setWeight: 20 }];
+  const at = (namespace: string, uid: string, stepIndex: number, desired: number) =>
+    request({ rollout: rollout({ namespace, uid, steps, stepIndex }), desired });
+
+  it('HTTPS added with ssl-redirect: the rule moves from :80 to :443 and the next step verifies there', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    expect(await v.verifyWeight(at(n, 'moved', 0, 10))).toEqual({ verified: RpcVerified.Verified });
+
+    // What the LBC does: a new HTTPS listener carrying the action (already at the new weights), the HTTP
+    // listener's default action becomes the redirect, and its forward rule is deleted.
+    const https = await createListener(aws, s.lb.arn, 'https', net.certificateArn);
+    await createForwardRule(aws, https, { priority: 1, tuples: tuples(s, { 'canary-svc': 20, 'stable-svc': 80 }) });
+    await aws.send(new ModifyListenerCommand({
+      ListenerArn: s.listeners[0]!,
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    }));
+    await aws.send(new DeleteRuleCommand({ RuleArn: s.rules[0]! }));
+
+    log.clear();
+    expect(await v.verifyWeight(at(n, 'moved', 1, 20))).toEqual({ verified: RpcVerified.Verified });
+    // RuleNotFound on the warm call, then the listeners and their rules again (the tags are known).
+    expect(log.calls).toEqual([
+      ['DescribeRules', 'not_found'], ['DescribeListeners', 'success'], ['DescribeRules', 'success'], ['DescribeRules', 'success'],
+    ]);
+    const report = await v.report(at(n, 'moved', 1, 20));
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules.map((r) => [r.listenerArn, r.verified])).toEqual([[https, true]]);
+  });
+
+  it('the cached rule still exists but no longer carries the action: re-read before answering not verified', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    expect(await v.verifyWeight(at(n, 'rewritten', 0, 10))).toEqual({ verified: RpcVerified.Verified });
+
+    // The action moves to a new HTTPS listener; the HTTP rule stays, now a plain forward to the stable
+    // target group (what the LBC writes for a path whose backend is the stable Service's real port).
+    const https = await createListener(aws, s.lb.arn, 'https', net.certificateArn);
+    await createForwardRule(aws, https, { priority: 1, tuples: tuples(s, { 'canary-svc': 20, 'stable-svc': 80 }) });
+    await aws.send(new ModifyRuleCommand({ RuleArn: s.rules[0]!, Actions: [{ Type: 'forward', Order: 1, TargetGroupArn: s.tgs['stable-svc']!.arn }] }));
+
+    log.clear();
+    expect(await v.verifyWeight(at(n, 'rewritten', 1, 20))).toEqual({ verified: RpcVerified.Verified });
+    // The warm call reads "canary 0" on the old rule; the answer waits for one fresh read of listeners and rules.
+    expect(log.calls).toEqual([
+      ['DescribeRules', 'success'], ['DescribeListeners', 'success'], ['DescribeRules', 'success'], ['DescribeRules', 'success'],
+    ]);
+  });
+
+  it('a listener and a host added later are noticed once the discovery is older than its max age', async () => {
+    const n = ns();
+    const s = await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    let t = Date.now();
+    const v = verifier({ now: () => t });
+    expect(await v.verifyWeight(at(n, 'aged', 0, 10))).toEqual({ verified: RpcVerified.Verified });
+
+    // HTTPS and a second host appear, and the LBC is moving to the next step: the HTTP rule already has the
+    // new weights, the two new rules still have the old ones.
+    const https = await createListener(aws, s.lb.arn, 'https', net.certificateArn);
+    const r443 = await createForwardRule(aws, https, { priority: 1, tuples: tuples(s, { 'canary-svc': 10, 'stable-svc': 90 }) });
+    const hostRule = await createForwardRule(aws, s.listeners[0]!, { priority: 2, host: 'b.example.com', tuples: tuples(s, { 'canary-svc': 10, 'stable-svc': 90 }) });
+    await setRuleWeights(aws, s.rules[0]!, tuples(s, { 'canary-svc': 20, 'stable-svc': 80 }));
+
+    // Within the max age (30 s by default) the warm call alone answers, from the rules already known.
+    t += 5_000;
+    log.clear();
+    expect((await v.report(at(n, 'aged', 1, 20))).verified).toBe(true);
+    expect(log.calls).toEqual([['DescribeRules', 'success']]);
+
+    // Past it, the listeners and rules are read again: the two lagging rules are found.
+    t += 30_000;
+    log.clear();
+    const res = await v.verifyWeight(at(n, 'aged', 1, 20));
+    expect(res).toEqual({ verified: RpcVerified.NotVerified });
+    expect(log.ops()).toEqual(['DescribeListeners', 'DescribeRules', 'DescribeRules']);
+    expect(events.at(-1)?.message).toMatch(/canary weight \(Service canary-svc\) 20 not yet set \(current: 10\)/);
+
+    await setRuleWeights(aws, r443, tuples(s, { 'canary-svc': 20, 'stable-svc': 80 }));
+    await setRuleWeights(aws, hostRule, tuples(s, { 'canary-svc': 20, 'stable-svc': 80 }));
+    log.clear();
+    expect(await v.verifyWeight(at(n, 'aged', 1, 20))).toEqual({ verified: RpcVerified.Verified });
+    // Warm again: one call for the three rules now known.
+    expect(log.calls).toEqual([['DescribeRules', 'success']]);
+    const report = await v.report(at(n, 'aged', 1, 20));
+    expect(report.ingresses[0]!.loadBalancers[0]!.rules.map((r) => r.ruleArn).sort()).toEqual([s.rules[0]!, r443, hostRule].sort());
   });
 });
