@@ -10,7 +10,7 @@ import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from 
 import { RpcVerified, type TrafficRouter } from '../trafficrouter/router.js';
 import { GobInterface, isGobStruct, type GobStruct, type GobValue } from './gob/values.js';
 import type { Reply } from './netrpc/reply.js';
-import type { MethodTable, RpcMethod } from './netrpc/server.js';
+import type { MethodTable, RpcCall, RpcMethod } from './netrpc/server.js';
 
 /** Go tree → JSON shape conversions of the argument fields (src/goplugin/rollout-json.ts in production). */
 export interface ArgConverters {
@@ -67,11 +67,11 @@ function message(err: unknown): string {
 const ok: Reply = { kind: 'rpcError', errorString: '' };
 
 /** A method answering RpcError: "" on success, the router's message on failure or timeout. */
-function rpcErrorMethod(run: (body: GobValue) => Promise<void>): RpcMethod {
+function rpcErrorMethod(run: (body: GobValue, call: RpcCall | undefined) => Promise<void>): RpcMethod {
   return {
-    handle: async (body) => {
+    handle: async (body, call) => {
       try {
-        await run(body);
+        await run(body, call);
         return ok;
       } catch (err) {
         // Arguments of the wrong type stay net/rpc errors, as with Argo's Go stub.
@@ -86,35 +86,35 @@ function rpcErrorMethod(run: (body: GobValue) => Promise<void>): RpcMethod {
 export function pluginMethods(router: TrafficRouter, conv: ArgConverters): MethodTable {
   const methods = new Map<string, RpcMethod>();
 
-  methods.set('Plugin.InitPlugin', rpcErrorMethod(() => router.initPlugin()));
+  methods.set('Plugin.InitPlugin', rpcErrorMethod((_body, call) => router.initPlugin(call)));
 
   methods.set('Plugin.Type', { handle: () => ({ kind: 'string', value: router.type() }) });
 
   methods.set(
     'Plugin.UpdateHash',
-    rpcErrorMethod(async (body) => {
+    rpcErrorMethod(async (body, call) => {
       const a = args(body, ArgNames.updateHash);
       const rollout = conv.rollout(a.Rollout ?? null);
-      await router.updateHash(rollout, str(a.CanaryHash), str(a.StableHash), conv.weightDestinations(a.AdditionalDestinations));
+      await router.updateHash(rollout, str(a.CanaryHash), str(a.StableHash), conv.weightDestinations(a.AdditionalDestinations), call);
     }),
   );
 
   methods.set(
     'Plugin.SetWeight',
-    rpcErrorMethod(async (body) => {
+    rpcErrorMethod(async (body, call) => {
       const a = args(body, ArgNames.setWeight);
       const rollout = conv.rollout(a.Rollout ?? null);
-      await router.setWeight(rollout, int32(a.DesiredWeight), conv.weightDestinations(a.AdditionalDestinations));
+      await router.setWeight(rollout, int32(a.DesiredWeight), conv.weightDestinations(a.AdditionalDestinations), call);
     }),
   );
 
   methods.set('Plugin.VerifyWeight', {
-    handle: async (body) => {
+    handle: async (body, call) => {
       const a = args(body, ArgNames.setWeight);
       const rollout = conv.rollout(a.Rollout ?? null);
       const destinations = conv.weightDestinations(a.AdditionalDestinations);
       try {
-        const res = await router.verifyWeight(rollout, int32(a.DesiredWeight), destinations);
+        const res = await router.verifyWeight(rollout, int32(a.DesiredWeight), destinations, call);
         return { kind: 'verifyWeight', verified: res.verified, errorString: res.err ?? '' };
       } catch (err) {
         return { kind: 'verifyWeight', verified: RpcVerified.NotVerified, errorString: message(err) };
@@ -125,25 +125,25 @@ export function pluginMethods(router: TrafficRouter, conv: ArgConverters): Metho
 
   methods.set(
     'Plugin.SetHeaderRoute',
-    rpcErrorMethod(async (body) => {
+    rpcErrorMethod(async (body, call) => {
       const a = args(body, ArgNames.setHeader);
-      await router.setHeaderRoute(conv.rollout(a.Rollout ?? null), conv.setHeaderRoute(a.SetHeaderRoute));
+      await router.setHeaderRoute(conv.rollout(a.Rollout ?? null), conv.setHeaderRoute(a.SetHeaderRoute), call);
     }),
   );
 
   methods.set(
     'Plugin.SetMirrorRoute',
-    rpcErrorMethod(async (body) => {
+    rpcErrorMethod(async (body, call) => {
       const a = args(body, ArgNames.setMirror);
-      await router.setMirrorRoute(conv.rollout(a.Rollout ?? null), conv.setMirrorRoute(a.SetMirrorRoute));
+      await router.setMirrorRoute(conv.rollout(a.Rollout ?? null), conv.setMirrorRoute(a.SetMirrorRoute), call);
     }),
   );
 
   methods.set(
     'Plugin.RemoveManagedRoutes',
-    rpcErrorMethod(async (body) => {
+    rpcErrorMethod(async (body, call) => {
       const a = args(body, ArgNames.removeManagedRoutes);
-      await router.removeManagedRoutes(conv.rollout(a.Rollout ?? null));
+      await router.removeManagedRoutes(conv.rollout(a.Rollout ?? null), call);
     }),
   );
 

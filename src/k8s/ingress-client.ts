@@ -14,13 +14,21 @@ import {
 } from '@kubernetes/client-node';
 import type { Ingress, IngressEdit } from './ingress.js';
 
+/** Per request: the caller's signal (an RPC call's deadline) and a tighter timeout than the client's own. */
+export interface RequestOptions {
+  /** Ends the request at once; it then fails with RequestCancelledError. */
+  signal?: AbortSignal;
+  /** At most this long (never more than the client's own timeout); 0 or less fails without sending. */
+  timeoutMs?: number;
+}
+
 export interface IngressClient {
-  get(namespace: string, name: string): Promise<Ingress>;
+  get(namespace: string, name: string, opts?: RequestOptions): Promise<Ingress>;
   /**
    * Applies `edit` only if the Ingress is still at `resourceVersion`; throws IngressConflictError otherwise.
    * Returns the Ingress as stored after the patch.
    */
-  patch(namespace: string, name: string, resourceVersion: string, edit: IngressEdit): Promise<Ingress>;
+  patch(namespace: string, name: string, resourceVersion: string, edit: IngressEdit, opts?: RequestOptions): Promise<Ingress>;
 }
 
 export class KubernetesApiError extends Error {
@@ -39,6 +47,11 @@ export class IngressNotFoundError extends KubernetesApiError {
 
 export class IngressConflictError extends KubernetesApiError {
   override name = 'IngressConflictError';
+}
+
+/** The caller's signal fired: the request was not sent, or its answer is unknown and ignored. */
+export class RequestCancelledError extends Error {
+  override name = 'RequestCancelledError';
 }
 
 /** The merge-patch body for an edit: only the listed annotations, `null` deleting; rules replaced whole. */
@@ -60,7 +73,13 @@ function statusMessage(err: ApiException<unknown>): string | undefined {
   }
 }
 
-function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number): Error {
+function reasonText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled by the caller';
+}
+
+function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
+  if (signal?.aborted) return new RequestCancelledError(`${verb} ingress ${namespace}/${name} cancelled: ${reasonText(signal)}`);
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
     return new Error(`${verb} ingress ${namespace}/${name}: no answer from the Kubernetes API within ${timeoutMs} ms`);
   }
@@ -80,16 +99,24 @@ function plain(obj: unknown): Ingress {
   return JSON.parse(JSON.stringify(obj)) as Ingress;
 }
 
-/** Below the default RPC deadline (25 s), so a hung API server fails the call instead of outliving it. */
+/**
+ * Below the default RPC deadline (25 s), so a hung API server fails the call instead of outliving it. Inside
+ * an RPC call the router passes a tighter `timeoutMs`: what is left of the call's budget (see CallContext in
+ * src/trafficrouter/router.ts).
+ */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
-/** Aborts each request after `ms`; the generated client has no timeout of its own. */
-function timeoutOptions(ms: number): ConfigurationOptions<ObservableMiddleware> {
+/**
+ * Aborts each request after `ms`, or when `signal` fires; the generated client has no timeout of its own.
+ * Shared by every Kubernetes client of the sidecar that must not outlive a plugin call.
+ */
+export function timeoutOptions(ms: number, signal?: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
   return {
     middleware: [
       {
         pre: (request) => {
-          request.setSignal(AbortSignal.timeout(ms));
+          const timeout = AbortSignal.timeout(ms);
+          request.setSignal(signal ? AbortSignal.any([timeout, signal]) : timeout);
           return new Observable(Promise.resolve(request));
         },
         post: (response) => new Observable(Promise.resolve(response)),
@@ -107,23 +134,36 @@ export interface IngressClientOptions {
 
 export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions = {}): IngressClient {
   const api = kc.makeApiClient(NetworkingV1Api);
-  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const timeout = timeoutOptions(timeoutMs);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch, timeout);
+  const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+
+  /** The request's timeout and options, or an error when it must not be sent at all. */
+  function prepare(verb: string, namespace: string, name: string, req: RequestOptions | undefined) {
+    const signal = req?.signal;
+    if (signal?.aborted) throw new RequestCancelledError(`${verb} ingress ${namespace}/${name} cancelled: ${reasonText(signal)}`);
+    const ms = Math.min(clientTimeoutMs, req?.timeoutMs ?? clientTimeoutMs);
+    if (ms <= 0) {
+      throw new Error(`${verb} ingress ${namespace}/${name}: no time left before the plugin call's deadline (--rpc-timeout-seconds)`);
+    }
+    return { ms, signal, options: timeoutOptions(ms, signal) };
+  }
+
   return {
-    async get(namespace, name) {
+    async get(namespace, name, req) {
+      const { ms, signal, options } = prepare('reading', namespace, name, req);
       try {
-        return plain(await api.readNamespacedIngress({ name, namespace }, timeout));
+        return plain(await api.readNamespacedIngress({ name, namespace }, options));
       } catch (err) {
-        throw translate(err, 'reading', namespace, name, timeoutMs);
+        throw translate(err, 'reading', namespace, name, ms, signal);
       }
     },
-    async patch(namespace, name, resourceVersion, edit) {
+    async patch(namespace, name, resourceVersion, edit, req) {
+      const verb = 'error patching alb';
+      const { ms, signal, options } = prepare(verb, namespace, name, req);
       try {
         const body = mergePatchBody(resourceVersion, edit);
-        return plain(await api.patchNamespacedIngress({ name, namespace, body }, mergePatch));
+        return plain(await api.patchNamespacedIngress({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options)));
       } catch (err) {
-        const out = translate(err, 'error patching alb', namespace, name, timeoutMs);
+        const out = translate(err, verb, namespace, name, ms, signal);
         if (out instanceof IngressConflictError) opts.onConflict?.();
         throw out;
       }

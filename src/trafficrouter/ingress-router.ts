@@ -1,6 +1,7 @@
 // The traffic router for Ingress mode: one method per Argo verb. Each verb reads the Rollout once
 // (view.ts), refuses bad input before touching anything, then visits EVERY Ingress (Argo returns early on
-// the first unchanged one, spec §2.3) and reports all failures together.
+// the first unchanged one, spec §2.3) and reports all failures together. One Rollout's calls to one Ingress
+// apply in order (a later call waits for the earlier), and a call past its RPC deadline writes nothing more.
 
 import type { Ingress, IngressEdit } from '../k8s/ingress.js';
 import { REASON_INGRESS_PATCHED } from '../events/reasons.js';
@@ -11,8 +12,16 @@ import { checkIngressClass } from './ingress-checks.js';
 import { updateIngress } from './ingress-update.js';
 import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight, type RolloutContext } from './plans.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute } from './rollout.js';
-import { ROUTER_TYPE, RpcVerified, type TrafficRouter, type VerifyWeightResult } from './router.js';
-import type { EventSink, IngressTarget, SetWeightGuard, WeightVerifier } from './types.js';
+import {
+  ROUTER_TYPE,
+  RpcVerified,
+  SerialQueue,
+  throwIfCancelled,
+  type CallContext,
+  type TrafficRouter,
+  type VerifyWeightResult,
+} from './router.js';
+import type { EventSink, GuardDecision, IngressTarget, WeightRequest, WeightVerifier } from './types.js';
 import { rolloutContext, weightRequestFrom } from './view.js';
 import { desiredForwardAction } from './weights.js';
 
@@ -26,7 +35,8 @@ export interface IngressRouterDeps {
   /** Ingress classes treated as ALB; '' stands for "no class". */
   albIngressClasses: string[];
   verifier?: WeightVerifier;
-  guard?: SetWeightGuard;
+  /** The final-switch guard (src/verify/guard.ts); it gets the call so it stays within the call's budget. */
+  guard?: { beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision> };
   events?: EventSink;
   /** Attempts per Ingress when the API server answers 409 Conflict (default 5). */
   maxConflictAttempts?: number;
@@ -59,6 +69,9 @@ function namespaceOf(rollout: Rollout): string {
 
 export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
   const { ingresses: client, pluginName, albIngressClasses, events } = deps;
+  // Keyed by Rollout and Ingress: a call that timed out is cancelled before it can write, and the next one
+  // starts only after it has stopped, so an old weight never lands after a newer one.
+  const queue = new SerialQueue();
 
   /** Runs `plan` on every Ingress, patching those that need it; one failure does not stop the others. */
   async function eachIngress(
@@ -66,20 +79,28 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
     ctx: RolloutContext,
     plan: (ingress: Ingress, target: IngressTarget) => IngressEdit,
     message: (name: string) => string,
+    call: CallContext | undefined,
   ): Promise<void> {
     const namespace = namespaceOf(rollout);
     const errors: Array<{ ingress: string; error: Error }> = [];
     for (const target of ctx.config.ingresses) {
       try {
-        const result = await updateIngress(
-          client,
-          namespace,
-          target.name,
-          (ingress) => {
-            checkIngressClass(ingress, albIngressClasses);
-            return plan(ingress, target);
-          },
-          deps.maxConflictAttempts,
+        const key = JSON.stringify([namespace, rollout.metadata.name, target.name]);
+        const result = await queue.run(
+          key,
+          () =>
+            updateIngress(
+              client,
+              namespace,
+              target.name,
+              (ingress) => {
+                checkIngressClass(ingress, albIngressClasses);
+                return plan(ingress, target);
+              },
+              deps.maxConflictAttempts,
+              call,
+            ),
+          call?.signal,
         );
         if (result.changed) events?.emit(rollout, { type: 'Normal', reason: REASON_INGRESS_PATCHED, message: message(target.name) });
       } catch (err) {
@@ -98,20 +119,22 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
 
     async updateHash() {},
 
-    async setWeight(rollout, desiredWeight, additionalDestinations) {
+    async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const ctx = rolloutContext(rollout, pluginName);
       const req = weightRequestFrom(ctx, rollout, desiredWeight, additionalDestinations ?? []);
       // Every Ingress's action is computed (and so validated) before the first write.
       const actions = new Map<string, ForwardAction>(ctx.config.ingresses.map((t) => [t.name, desiredForwardAction(req, t)]));
       if (deps.guard) {
-        const decision = await deps.guard.beforeSetWeight(req);
+        const decision = await deps.guard.beforeSetWeight(req, call);
         if (decision.hold) throw new Error(decision.reason);
+        throwIfCancelled(call, `SetWeight ${desiredWeight}`);
       }
       await eachIngress(
         rollout,
         ctx,
         (ingress, target) => planSetWeight(ingress, ctx, actions.get(target.name)!),
         (name) => `Updating Ingress \`${name}\` to desiredWeight '${desiredWeight}'`,
+        call,
       );
     },
 
@@ -121,7 +144,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
       return deps.verifier.verifyWeight(weightRequestFrom(ctx, rollout, desiredWeight, additionalDestinations ?? []));
     },
 
-    async setHeaderRoute(rollout, headerRoute: SetHeaderRoute) {
+    async setHeaderRoute(rollout, headerRoute: SetHeaderRoute, call) {
       const ctx = rolloutContext(rollout, pluginName);
       if (headerRoute.match && headerRoute.match.length > 0) headerConditions(headerRoute.match, `setHeaderRoute "${headerRoute.name}"`);
       await eachIngress(
@@ -129,6 +152,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
         ctx,
         (ingress, target) => planSetHeaderRoute(ingress, ctx, target, headerRoute),
         (name) => `Updating Ingress \`${name}\` to headerRoute '${headerRoute.name}'`,
+        call,
       );
     },
 
@@ -138,7 +162,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
       );
     },
 
-    async removeManagedRoutes(rollout) {
+    async removeManagedRoutes(rollout, call) {
       const ctx = rolloutContext(rollout, pluginName);
       if (ctx.managedRoutes.length === 0) return;
       await eachIngress(
@@ -146,6 +170,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
         ctx,
         (ingress) => planRemoveManagedRoutes(ingress, ctx),
         (name) => `Updating Ingress \`${name}\` removing managed routes`,
+        call,
       );
     },
   };

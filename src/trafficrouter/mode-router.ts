@@ -3,7 +3,7 @@
 // Rollout's own plugin block, so Rollouts of both kinds can share one sidecar.
 import { isListenerRuleConfig } from '../listenerrule/config.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
-import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from './router.js';
+import { RpcVerified, type CallContext, type TrafficRouter, type VerifyWeightResult } from './router.js';
 
 export interface ModeRouterDeps {
   pluginName: string;
@@ -26,26 +26,26 @@ export function createModeRouter(deps: ModeRouterDeps): TrafficRouter {
   };
 
   return {
-    async initPlugin(): Promise<void> {
-      await deps.ingress.initPlugin();
-      await deps.listenerRule?.initPlugin();
+    async initPlugin(call?: CallContext): Promise<void> {
+      await deps.ingress.initPlugin(call);
+      await deps.listenerRule?.initPlugin(call);
     },
     type: () => deps.ingress.type(),
-    updateHash: async (rollout: Rollout, canaryHash: string, stableHash: string, extra: WeightDestination[]) =>
-      pick(rollout).updateHash(rollout, canaryHash, stableHash, extra),
-    setWeight: async (rollout: Rollout, desiredWeight: number, extra: WeightDestination[]) =>
-      pick(rollout).setWeight(rollout, desiredWeight, extra),
-    async verifyWeight(rollout: Rollout, desiredWeight: number, extra: WeightDestination[]): Promise<VerifyWeightResult> {
+    updateHash: async (rollout: Rollout, canaryHash: string, stableHash: string, extra: WeightDestination[], call?: CallContext) =>
+      pick(rollout).updateHash(rollout, canaryHash, stableHash, extra, call),
+    setWeight: async (rollout: Rollout, desiredWeight: number, extra: WeightDestination[], call?: CallContext) =>
+      pick(rollout).setWeight(rollout, desiredWeight, extra, call),
+    async verifyWeight(rollout: Rollout, desiredWeight: number, extra: WeightDestination[], call?: CallContext): Promise<VerifyWeightResult> {
       let router: TrafficRouter;
       try {
         router = pick(rollout);
       } catch (err) {
         return { verified: RpcVerified.NotVerified, err: err instanceof Error ? err.message : String(err) };
       }
-      return router.verifyWeight(rollout, desiredWeight, extra);
+      return router.verifyWeight(rollout, desiredWeight, extra, call);
     },
-    setHeaderRoute: async (rollout: Rollout, route: SetHeaderRoute) => pick(rollout).setHeaderRoute(rollout, route),
-    setMirrorRoute: async (rollout: Rollout, route: SetMirrorRoute) => pick(rollout).setMirrorRoute(rollout, route),
-    removeManagedRoutes: async (rollout: Rollout) => pick(rollout).removeManagedRoutes(rollout),
+    setHeaderRoute: async (rollout: Rollout, route: SetHeaderRoute, call?: CallContext) => pick(rollout).setHeaderRoute(rollout, route, call),
+    setMirrorRoute: async (rollout: Rollout, route: SetMirrorRoute, call?: CallContext) => pick(rollout).setMirrorRoute(rollout, route, call),
+    removeManagedRoutes: async (rollout: Rollout, call?: CallContext) => pick(rollout).removeManagedRoutes(rollout, call),
   };
 }

@@ -5,6 +5,7 @@
 // `verifyTargets(stable)` holds; SetWeight then fails with the reason, so Argo retries and does not scale
 // the old ReplicaSet down in between.
 import type { Rollout } from '../trafficrouter/rollout.js';
+import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
 import type { GuardDecision, SetWeightGuard, WeightRequest } from '../trafficrouter/types.js';
 import { isFullyPromoted } from './gate.js';
 import type { TargetsReport } from './targets.js';
@@ -29,21 +30,55 @@ export function isFinalSwitch(req: WeightRequest): boolean {
   return r.status?.canary?.weights?.canary?.weight === req.maxWeight;
 }
 
-export function createSetWeightGuard(deps: SetWeightGuardDeps): SetWeightGuard {
+/** The guard as the routers call it: with the RPC call, whose budget it keeps to (src/trafficrouter/router.ts). */
+export interface CallAwareGuard extends SetWeightGuard {
+  beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision>;
+}
+
+/** The check's answer, or how long it was given when its share of the call's budget ran out first. */
+async function within<T>(work: Promise<T>, call: CallContext | undefined): Promise<{ value: T } | { outOfTimeMs: number }> {
+  if (!call) return { value: await work };
+  const ms = stepBudgetMs(call, call.timeoutMs * GUARD_SHARE);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      work.then((value) => ({ value })),
+      new Promise<{ outOfTimeMs: number }>((resolve) => {
+        timer = setTimeout(() => resolve({ outOfTimeMs: ms }), ms);
+        onAbort = () => resolve({ outOfTimeMs: ms });
+        call.signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) call.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export function createSetWeightGuard(deps: SetWeightGuardDeps): CallAwareGuard {
   return {
-    async beforeSetWeight(req: WeightRequest): Promise<GuardDecision> {
+    async beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision> {
       if (!deps.enabled || !isFinalSwitch(req)) return { hold: false };
       const ns = req.rollout.metadata.namespace ?? 'default';
       const stable = req.services.stable;
-      const report = await deps.verifyTargets(ns, stable);
-      if (report.verified) return { hold: false };
-      const why = report.error ?? (report.reasons.join('; ') || 'targets not verified');
-      return {
+      const hold = (why: string, mode?: string): GuardDecision => ({
         hold: true,
         reason:
           `holding traffic on the canary: waiting for the target groups of stable Service ${ns}/${stable} ` +
-          `to hold the new pods (${report.mode}) before switching back to stable: ${why}`,
-      };
+          `to hold the new pods${mode ? ` (${mode})` : ''} before switching back to stable: ${why}`,
+      });
+      const answer = await within(deps.verifyTargets(ns, stable), call);
+      throwIfCancelled(call, 'the final switch to stable');
+      if ('outOfTimeMs' in answer) {
+        const seconds = Math.round(answer.outOfTimeMs / 100) / 10;
+        return hold(
+          `the target check did not finish within ${seconds}s (its share of --rpc-timeout-seconds); the next reconcile checks again`,
+        );
+      }
+      const report = answer.value;
+      if (report.verified) return { hold: false };
+      return hold(report.error ?? (report.reasons.join('; ') || 'targets not verified'), report.mode);
     },
   };
 }

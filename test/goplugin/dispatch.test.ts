@@ -96,6 +96,25 @@ describe('Plugin dispatch', () => {
     expect(router.calls).toEqual([['verifyWeight', 'web', 30, [{ weight: 5, serviceName: 'exp' }]]]);
   });
 
+  // Issue #12 item 3: the router must see the call's deadline signal, or it cannot stop a stale write.
+  it.each(cases)('%s hands the RPC call (deadline and signal) to the router', async (method, body) => {
+    const seen: unknown[] = [];
+    const last = (...a: unknown[]) => (seen.push(a[a.length - 1]), Promise.resolve());
+    const router: TrafficRouter = {
+      initPlugin: last,
+      type: () => 'ALB',
+      updateHash: last,
+      setWeight: last,
+      verifyWeight: async (...a: unknown[]) => (seen.push(a[a.length - 1]), { verified: RpcVerified.Verified }),
+      setHeaderRoute: last,
+      setMirrorRoute: last,
+      removeManagedRoutes: last,
+    };
+    const call = { signal: new AbortController().signal, deadline: Date.now() + 25_000, timeoutMs: 25_000 };
+    await pluginMethods(router, converters).get(method)!.handle(body, call);
+    expect(seen).toEqual([call]);
+  });
+
   it('answers Type with the router type, and timeouts with an ErrorString of the right reply type', () => {
     const m = pluginMethods(new RecordingRouter(), converters);
     expect(m.get('Plugin.Type')!.handle(null)).toEqual({ kind: 'string', value: 'ALB' });

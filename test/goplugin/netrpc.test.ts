@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestHeaderError } from '../../src/goplugin/errors.js';
 import { GobError } from '../../src/goplugin/gob/errors.js';
 import { EMPTY_REPLY, type Reply } from '../../src/goplugin/netrpc/reply.js';
-import { serveNetRpc, type CallOutcome, type RpcMethod } from '../../src/goplugin/netrpc/server.js';
+import { serveNetRpc, type CallOutcome, type RpcCall, type RpcMethod } from '../../src/goplugin/netrpc/server.js';
 import { duplexPair, silentLogger, TestRpcClient } from './helpers.js';
 
 interface Harness {
   client: TestRpcClient;
+  /** Ends the controller's side of the stream (the session going away). */
+  hangUp(): void;
   stopped: Promise<Error | undefined>;
   calls: Array<[string, CallOutcome]>;
 }
@@ -23,7 +25,7 @@ function start(methods: Record<string, RpcMethod>, callTimeoutMs = 30_000): Harn
     onStop,
     onCall: (m, o) => calls.push([m, o]),
   });
-  return { client: new TestRpcClient(clientSide), stopped, calls };
+  return { client: new TestRpcClient(clientSide), hangUp: () => clientSide.end(), stopped, calls };
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
@@ -172,6 +174,52 @@ describe('net/rpc server', () => {
       ['Plugin.Slow', 'timeout'],
       ['Control.Ping', 'ok'],
     ]);
+  });
+
+  // Issue #12 item 3: the answer at the deadline must also stop the work behind it, or a stale SetWeight
+  // writes after the newer call Argo sends next.
+  it('fires the signal of a call at its deadline, after answering, with the timeout message as the reason', async () => {
+    const gate = deferred<Reply>();
+    const seen: RpcCall[] = [];
+    const h = start(
+      {
+        'Plugin.Slow': { handle: (_b, call) => (seen.push(call!), gate.promise), onTimeout: (msg) => ({ kind: 'rpcError', errorString: msg }) },
+        'Plugin.Fast': { handle: (_b, call) => (seen.push(call!), EMPTY_REPLY) },
+      },
+      50,
+    );
+    const before = Date.now();
+    h.client.send('Plugin.Fast', 1, { kind: 'nil' });
+    h.client.send('Plugin.Slow', 2, { kind: 'nil' });
+    await h.client.waitForReplies(1);
+    const [fast, slow] = seen;
+    expect(fast!.signal.aborted).toBe(false);
+    expect(slow!.signal.aborted).toBe(false);
+    expect(slow!.timeoutMs).toBe(50);
+    expect(slow!.deadline).toBeGreaterThanOrEqual(before + 50);
+    expect(slow!.deadline).toBeLessThanOrEqual(Date.now() + 50);
+
+    await h.client.waitForReplies(2);
+    expect(slow!.signal.aborted).toBe(true);
+    expect((slow!.signal.reason as Error).message).toMatch(/Plugin.Slow did not finish within 0.05s .*--rpc-timeout-seconds/);
+    // A call that finished in time is never cancelled afterwards.
+    await new Promise((r) => setTimeout(r, 80));
+    expect(fast!.signal.aborted).toBe(false);
+    gate.resolve(EMPTY_REPLY);
+  });
+
+  it('fires the signal of every running call when the stream stops (nobody is left to read the answer)', async () => {
+    const gate = deferred<Reply>();
+    const seen: RpcCall[] = [];
+    const h = start({ 'Plugin.Slow': { handle: (_b, call) => (seen.push(call!), gate.promise) } });
+    h.client.send('Plugin.Slow', 1, { kind: 'nil' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toHaveLength(1);
+    h.hangUp();
+    await h.stopped;
+    expect(seen[0]!.signal.aborted).toBe(true);
+    expect((seen[0]!.signal.reason as Error).message).toMatch(/session closed before the call finished/);
+    gate.resolve(EMPTY_REPLY);
   });
 
   it('answers Ping while a slow call on the same stream is still running', async () => {

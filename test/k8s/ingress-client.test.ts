@@ -5,6 +5,7 @@ import {
   IngressConflictError,
   IngressNotFoundError,
   KubernetesApiError,
+  RequestCancelledError,
 } from '../../src/k8s/ingress-client.js';
 import { makeIngress } from '../trafficrouter/fixtures.js';
 import { fakeKubeConfig, useNockedApiServer, ingressPath, jsonBody, MERGE_PATCH, TOKEN } from './fake-cluster.js';
@@ -90,6 +91,34 @@ describe('createIngressClient at the HTTP level', () => {
     nock(base).get(ingressPath('default', 'slow')).delay(30_000).reply(200, makeIngress({ name: 'slow' }), json);
     const client = createIngressClient(fakeKubeConfig(base), { requestTimeoutMs: 50 });
     await expect(client.get('default', 'slow')).rejects.toThrow('reading ingress default/slow: no answer from the Kubernetes API within 50 ms');
+  });
+
+  // Issue #12 item 3: inside a plugin call a request gets only what is left of the call's budget, and the
+  // call's signal ends it.
+  it('a request gets at most the time left in the call (timeoutMs), never more than the client\'s own timeout', async () => {
+    nock(base).get(ingressPath('default', 'slow')).delay(30_000).reply(200, makeIngress({ name: 'slow' }), json);
+    const client = createIngressClient(fakeKubeConfig(base), { requestTimeoutMs: 60_000 });
+    await expect(client.get('default', 'slow', { timeoutMs: 40 })).rejects.toThrow(
+      'reading ingress default/slow: no answer from the Kubernetes API within 40 ms',
+    );
+    await expect(client.patch('default', 'slow', '1', { annotations: {} }, { timeoutMs: 0 })).rejects.toThrow(
+      /no time left before the plugin call's deadline \(--rpc-timeout-seconds\)/,
+    );
+  });
+
+  it('the call\'s signal cancels a request in flight, and a request of a cancelled call is never sent', async () => {
+    nock(base).get(ingressPath('default', 'slow')).delay(30_000).reply(200, makeIngress({ name: 'slow' }), json);
+    const client = createIngressClient(fakeKubeConfig(base));
+    const ac = new AbortController();
+    const pending = client.get('default', 'slow', { signal: ac.signal }).catch((e: unknown) => e);
+    setTimeout(() => ac.abort(new Error('Plugin.SetWeight did not finish within 25s')), 20);
+    const err = await pending;
+    expect(err).toBeInstanceOf(RequestCancelledError);
+    expect((err as Error).message).toBe('reading ingress default/slow cancelled: Plugin.SetWeight did not finish within 25s');
+
+    // No interceptor: had the patch been sent, nock would refuse it with another error.
+    const sent = await client.patch('default', 'ingress', '1', { annotations: { a: 'b' } }, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(sent).toBeInstanceOf(RequestCancelledError);
   });
 
   it('GET and PATCH both carry the timeout without losing the merge-patch content type', async () => {

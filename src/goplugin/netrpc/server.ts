@@ -1,7 +1,9 @@
 // Go's net/rpc server loop on one stream: read Request header + body pairs, run each call concurrently, and
 // write each Response header + body as soon as that call finishes (Go's client matches replies by Seq, so
 // completion order is fine). Every call has a deadline, because Go's net/rpc has none and an unanswered call
-// hangs a controller worker for good.
+// hangs a controller worker for good. At the deadline the call is answered and its signal fires, so the work
+// behind it stops before writing anything more (Argo may already be sending a newer call); the signal fires
+// too when the stream stops, since nobody is left to read the answer.
 
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger.js';
@@ -15,9 +17,19 @@ export type CallOutcome = 'ok' | 'error' | 'timeout';
 /** What `onCall` reports for a method this server does not have. */
 export const UNKNOWN_METHOD = 'unknown';
 
+/** What a running call knows about its deadline (the routers' CallContext has the same shape). */
+export interface RpcCall {
+  /** Fires at the deadline (reason: the timeout message) or when the stream stops. */
+  signal: AbortSignal;
+  /** `Date.now()` at which the call is answered as timed out. */
+  deadline: number;
+  /** The call timeout in ms. */
+  timeoutMs: number;
+}
+
 export interface RpcMethod {
   /** Runs the call. A thrown error becomes a net/rpc error (Response.Error) with its message. */
-  handle(body: GobValue): Promise<Reply> | Reply;
+  handle(body: GobValue, call?: RpcCall): Promise<Reply> | Reply;
   /** The reply when the deadline passes first; absent: a net/rpc error carrying the timeout message. */
   onTimeout?(message: string): Reply;
   /** Runs once the reply has been handed to the stream (Control.Quit closes the session here). */
@@ -74,6 +86,8 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
   let stopped = false;
   /** Deadline timers of calls still running, cleared when the stream stops. */
   const timers = new Set<NodeJS.Timeout>();
+  /** Signals of calls still running; fired when the stream stops. */
+  const running = new Set<AbortController>();
 
   const stop = (error: Error | undefined): void => {
     if (stopped) return;
@@ -81,6 +95,9 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
     stream.off('data', onData);
     for (const t of timers) clearTimeout(t);
     timers.clear();
+    const gone = new Error('the plugin session closed before the call finished; nothing more is written for it');
+    for (const c of running) c.abort(gone);
+    running.clear();
     opts.onStop(error);
   };
 
@@ -110,10 +127,15 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
       return;
     }
     const started = performance.now();
+    const controller = new AbortController();
+    running.add(controller);
+    const call: RpcCall = { signal: controller.signal, deadline: Date.now() + opts.callTimeoutMs, timeoutMs: opts.callTimeoutMs };
     let settled = false;
     const finish = (outcome: CallOutcome, error: string, reply: Reply): void => {
       if (settled) {
-        logger.info({ method: req.serviceMethod, seq: String(req.seq), outcome }, 'result of a timed-out call dropped');
+        running.delete(controller);
+        const detail = error || ('errorString' in reply ? reply.errorString : '');
+        logger.info({ method: req.serviceMethod, seq: String(req.seq), outcome, error: detail || undefined }, 'result of a timed-out call dropped');
         return;
       }
       settled = true;
@@ -122,17 +144,21 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
       const seconds = (performance.now() - started) / 1000;
       send(req, error, reply, method.afterReply);
       opts.onCall?.(req.serviceMethod, outcome, seconds);
+      // A timed-out call keeps its controller until its work has ended, so a stopping stream still reaches it.
+      if (outcome !== 'timeout') running.delete(controller);
     };
     const timer = setTimeout(() => {
       const message = callTimeoutMessage(req.serviceMethod, opts.callTimeoutMs);
       logger.warn({ method: req.serviceMethod, seq: String(req.seq), timeoutMs: opts.callTimeoutMs }, 'plugin call timed out');
       if (method.onTimeout) finish('timeout', '', method.onTimeout(message));
       else finish('timeout', message, EMPTY_REPLY);
+      // Answered: whatever the work behind the call still does must not write any more.
+      controller.abort(new Error(message));
     }, opts.callTimeoutMs);
     timers.add(timer);
 
     Promise.resolve()
-      .then(() => method.handle(req.body))
+      .then(() => method.handle(req.body, call))
       .then(
         (reply) => finish(replyFailed(reply) ? 'error' : 'ok', '', reply),
         (err: unknown) => finish('error', errorText(err), EMPTY_REPLY),
