@@ -9,6 +9,5 @@ export default defineConfig({
     // Integration suites start real peers (moto_server, the handshake binary) on free ports;
     // two cores, so keep files parallel but bounded.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

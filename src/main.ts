@@ -3,9 +3,10 @@
 
 import { helpText, parseSettings, SettingsError, type ParsedArgs } from './settings.js';
 import { startSidecar } from './sidecar.js';
+import { PRODUCT, versionText } from './version.js';
 
 function fail(message: string): never {
-  process.stderr.write(`rollouts-plugin-trafficrouter-alb: ${message}\n`);
+  process.stderr.write(`${PRODUCT}: ${message}\n`);
   process.exit(1);
 }
 
@@ -19,6 +20,10 @@ async function main(): Promise<void> {
   }
   if (parsed.help) {
     process.stdout.write(helpText());
+    return;
+  }
+  if (parsed.version) {
+    process.stdout.write(versionText());
     return;
   }
 

@@ -37,6 +37,8 @@ interface Option {
   default?: string | boolean | number | string[];
   choices?: readonly string[];
   min?: number;
+  /** Accepted as usual but left out of `--help` (benchmark and test switches, not for production). */
+  hidden?: boolean;
 }
 
 export const ENV_PREFIX = 'ALB_PLUGIN_';
@@ -73,7 +75,7 @@ export const OPTIONS: readonly Option[] = [
     help: 'Deadline of one plugin call; a call that runs out answers with an error instead of hanging the controller' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], help: 'Log level' },
-  { key: 'benchNoopRouter', flag: 'bench-noop-router', kind: 'bool', default: false,
+  { key: 'benchNoopRouter', flag: 'bench-noop-router', kind: 'bool', default: false, hidden: true,
     help: 'Benchmarks only: answer every plugin call at once and touch nothing (times the protocol path alone)' },
   { key: 'cleanup', flag: 'cleanup', kind: 'bool', default: true,
     help: 'Watch Rollouts and release their Ingresses (action back to 100 % stable, header routes removed) when a Rollout is deleted or stops naming an Ingress' },
@@ -133,6 +135,8 @@ function checkListen(value: string, where: string): void {
 export interface ParsedArgs {
   settings: Settings;
   help: boolean;
+  /** `--version`: print the version and exit (settings are still parsed and checked first). */
+  version: boolean;
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -140,10 +144,15 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   const byFlag = new Map(OPTIONS.map((o) => [o.flag, o]));
   const fromFlags = new Map<Option, string[]>();
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      version = true;
       continue;
     }
     if (!arg.startsWith('--')) throw new SettingsError(`unexpected argument "${arg}"; see --help`);
@@ -186,12 +195,21 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   checkListen(settings.pluginListen, '--plugin-listen');
   checkListen(settings.httpListen, '--http-listen');
   if (settings.pluginName.trim() === '') throw new SettingsError('--plugin-name: must not be empty');
-  return { settings, help };
+  return { settings, help, version };
 }
 
 export function helpText(): string {
-  const lines = ['Usage: rollouts-plugin-trafficrouter-alb [flags]', '', 'Every flag can also be set by the environment variable shown.', ''];
+  const lines = [
+    'Usage: rollouts-plugin-trafficrouter-alb [flags]',
+    '',
+    'Every flag can also be set by the environment variable shown.',
+    '',
+    '  --help, -h   print this text and exit',
+    '  --version    print the version and exit',
+    '',
+  ];
   for (const o of OPTIONS) {
+    if (o.hidden) continue;
     const def = o.default === undefined ? '' : ` (default ${JSON.stringify(o.default)})`;
     lines.push(`  --${o.flag}${o.kind === 'bool' ? '' : ' VALUE'}   [${envName(o.flag)}]${def}`);
     lines.push(`      ${o.help}`);

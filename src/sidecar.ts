@@ -21,7 +21,7 @@ import { createEventSink, kubeEventWriter } from './events/sink.js';
 import { countingVerifier, createMetrics, elbv2CallHook, pluginServerHooks, type Metrics } from './metrics.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { listenerCheck } from './server/health.js';
-import { kubeRolloutGetter, kubernetesCheck, requireKubernetes } from './server/kube.js';
+import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import { createVerification } from './verify/wiring.js';
 
@@ -58,7 +58,7 @@ function loadKubeConfig(settings: Settings): KubeConfig {
   const kc = new KubeConfig();
   if (settings.kubeconfig) kc.loadFromFile(settings.kubeconfig);
   else kc.loadFromDefault();
-  return kc;
+  return withUserAgent(kc);
 }
 
 export async function startSidecar(settings: Settings, overrides: SidecarOverrides = {}): Promise<Sidecar> {

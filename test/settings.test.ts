@@ -21,7 +21,7 @@ const DEFAULTS: Settings = {
 
 describe('defaults', () => {
   it('gives every setting its default with no flags and no environment', () => {
-    expect(parseSettings([], {})).toEqual({ settings: DEFAULTS, help: false });
+    expect(parseSettings([], {})).toEqual({ settings: DEFAULTS, help: false, version: false });
   });
 
   it('ignores environment variables without the ALB_PLUGIN_ prefix', () => {
@@ -106,6 +106,21 @@ describe('specific forms', () => {
   it.each([['--help'], ['-h'], ['--log-level', 'debug', '--help']])('%j asks for help', (...argv) => {
     expect(parseSettings(argv, {}).help).toBe(true);
   });
+
+  it.each([['--version'], ['--log-level', 'debug', '--version']])('%j asks for the version', (...argv) => {
+    const parsed = parseSettings(argv, {});
+    expect(parsed.version).toBe(true);
+    expect(parsed.help).toBe(false);
+  });
+
+  it('checks the settings even with --version (a bad value still names itself)', () => {
+    expect(() => parseSettings(['--version'], { ALB_PLUGIN_LOG_LEVEL: 'loud' })).toThrow(/^ALB_PLUGIN_LOG_LEVEL: "loud" is not one of/);
+  });
+
+  it('accepts the benchmark-only flag although --help does not show it', () => {
+    expect(parseSettings(['--bench-noop-router'], {}).settings.benchNoopRouter).toBe(true);
+    expect(parseSettings([], { ALB_PLUGIN_BENCH_NOOP_ROUTER: 'true' }).settings.benchNoopRouter).toBe(true);
+  });
 });
 
 describe('bad values stop start-up with a message naming the setting', () => {
@@ -142,10 +157,27 @@ describe('bad values stop start-up with a message naming the setting', () => {
 
 describe('--help text', () => {
   const text = helpText();
+  const shown = OPTIONS.filter((o) => !o.hidden);
+  const hidden = OPTIONS.filter((o) => o.hidden);
 
-  it.each(OPTIONS.map((o) => [o.flag, envName(o.flag)]))('lists --%s and %s', (flag, env) => {
+  it.each(shown.map((o) => [o.flag, envName(o.flag)]))('lists --%s and %s', (flag, env) => {
     expect(text).toContain(`--${flag}`);
     expect(text).toContain(`[${env}]`);
+  });
+
+  it('hides the benchmark-only flags, and only those', () => {
+    expect(hidden.map((o) => o.flag)).toEqual(['bench-noop-router']);
+    for (const o of hidden) {
+      expect(text).not.toContain(o.flag);
+      expect(text).not.toContain(envName(o.flag));
+      expect(text).not.toContain(o.help);
+    }
+    expect(text).not.toMatch(/bench/i);
+  });
+
+  it('names --help and --version', () => {
+    expect(text).toMatch(/^ {2}--help, -h\b/m);
+    expect(text).toMatch(/^ {2}--version\b/m);
   });
 
   it('shows defaults', () => {

@@ -27,6 +27,7 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { USER_AGENT } from '../version.js';
 import { abortReason, realClock, TokenBucket, type Clock } from './token-bucket.js';
 
 export type { Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription };
@@ -141,6 +142,8 @@ export function createElbv2(opts: Elbv2Options): Elbv2 {
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       // Our own retry loop below is the only one, so call counts and the token bucket see every attempt.
       maxAttempts: 1,
+      // Appended to the SDK's own User-Agent, so CloudTrail and the account's request logs name the plugin.
+      customUserAgent: USER_AGENT,
     });
   const clock = opts.clock ?? realClock;
   const random = opts.random ?? Math.random;

@@ -3,6 +3,7 @@
 // do either would make every controller reconcile fail.
 
 import type { FastifyPluginAsync } from 'fastify';
+import { VERSION } from '../version.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -53,7 +54,8 @@ export function listenerCheck(name: string, listener: { ready(): boolean; addres
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // The version lets `kubectl port-forward` + curl (or a probe log) say which build the pod runs.
+  app.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
 
   app.get('/readyz', async (_req, reply) => {
     const checks = await runChecks(opts.checks, opts.checkTimeoutMs);

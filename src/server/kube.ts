@@ -4,7 +4,30 @@
 
 import { ApiException, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Rollout } from '../trafficrouter/rollout.js';
+import { USER_AGENT } from '../version.js';
 import type { ReadinessCheck } from './health.js';
+
+/**
+ * Makes every request built from `kc` carry `userAgent`: the generated API clients (which authenticate through
+ * `applySecurityAuthentication`) and the watch (`applyToFetchOptions`). Without it client-node sends
+ * node-fetch's agent string, and the API server records the plugin's Ingress patches under the field manager
+ * `node-fetch`; with it, under `rollouts-plugin-trafficrouter-alb` (the part before the first `/`).
+ */
+export function withUserAgent<T extends KubeConfig>(kc: T, userAgent: string = USER_AGENT): T {
+  const applyAuthentication = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await applyAuthentication(context);
+    context.setHeaderParam('User-Agent', userAgent);
+  };
+  const applyToFetchOptions = kc.applyToFetchOptions.bind(kc);
+  kc.applyToFetchOptions = async (opts) => {
+    const init = await applyToFetchOptions(opts);
+    const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+    headers.set('User-Agent', userAgent);
+    return { ...init, headers } as unknown as typeof init;
+  };
+  return kc;
+}
 
 /** client-node's last resort when it found no kubeconfig and no in-cluster service account. */
 const NO_CONFIG_SERVER = 'http://localhost:8080';

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, DEFAULT_LIMITS, listenHttp, type ServerDeps } from '../../src/server/app.js';
 import type { ReadinessCheck } from '../../src/server/health.js';
 import { createMetrics } from '../../src/metrics.js';
+import { VERSION } from '../../src/version.js';
 import { blueGreenRollout, canaryRollout, fakeSource, PLUGIN, type FakeSource } from './fixtures.js';
 
 const apps: FastifyInstance[] = [];
@@ -37,7 +38,7 @@ describe('health and readiness', () => {
     const { app } = build();
     const res = await app.inject('/healthz');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok' });
+    expect(res.json()).toEqual({ status: 'ok', version: VERSION });
   });
 
   it.each([
