@@ -132,11 +132,11 @@ kwok_manifests() {
   local dir f
   dir="$(moddir "sigs.k8s.io/kwok@$KWOK_VERSION")"
   : >"$work/stages.yaml"
-  for f in node-initialize.yaml node-heartbeat-with-lease.yaml pod-ready.yaml pod-complete.yaml pod-delete.yaml; do
-    local p
-    p="$(find "$dir/kustomize/stage" -name "$f" | head -1)"
-    [ -n "$p" ] || { echo "scripts/e2e/build.sh: kwok stage $f not found under $dir/kustomize/stage" >&2; exit 1; }
-    { echo "---"; cat "$p"; } >>"$work/stages.yaml"
+  # The "fast" sets: Nodes ready at once, Pods running and ready at once with an IP from the Node's podCIDR.
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [ -f "$dir/kustomize/stage/$f" ] || { echo "scripts/e2e/build.sh: kwok stage $f not found under $dir/kustomize/stage" >&2; exit 1; }
+    { echo "---"; cat "$dir/kustomize/stage/$f"; } >>"$work/stages.yaml"
   done
   install -m 0644 "$work/stages.yaml" "$out/manifests/kwok-stages.yaml"
 }

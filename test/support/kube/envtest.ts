@@ -2,9 +2,8 @@
 // (built by scripts/kube/build.sh) on free loopback ports, RBAC on, an admin token and ServiceAccount
 // tokens, with the CRDs the plugin touches installed. Nothing else runs: no controller-manager, so no
 // garbage collection and no namespace deletion; tests use a fresh namespace each instead.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { freePort } from '../moto.js';
+import { ExitedError, startProcess, stopProcess, waitFor, type Proc } from '../processes.js';
 import { kubeAssets, REPO_ROOT, type KubeAssets } from './assets.js';
 import { makeCertificates, type Certificates } from './certs.js';
 
@@ -52,92 +52,6 @@ export interface EnvtestOptions {
   tmpRoot?: string;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  logPath: string;
-  exited: Promise<void>;
-  hasExited(): boolean;
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A crashed or interrupted run must not leave an apiserver and etcd behind: kill whole process groups.
-  process.once('exit', () => {
-    for (const child of running) killGroup(child, 'SIGKILL');
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-function tail(path: string, chars = 3000): string {
-  try {
-    return readFileSync(path, 'utf8').slice(-chars);
-  } catch {
-    return '';
-  }
-}
-
-/**
- * The exit hook cannot run when the test process is killed or interrupted (Ctrl-C reaches only the
- * foreground group, and these processes lead their own). A tiny shell loop outlives that: once the test
- * process is gone it kills the group and removes the directory; once the group leader is gone it exits.
- */
-function startWatchdog(pgid: number, dir: string): void {
-  const script =
-    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
-    'kill -0 "$1" 2>/dev/null || { kill -KILL "-$2" 2>/dev/null; rm -rf "$3"; }';
-  const dog = spawn('sh', ['-c', script, 'envtest-watchdog', String(process.pid), String(pgid), dir], {
-    stdio: 'ignore',
-    detached: true,
-  });
-  dog.unref();
-}
-
-function startProcess(name: string, binary: string, args: string[], dir: string): Proc {
-  const logPath = join(dir, `${name}.log`);
-  // Output goes to a file, not a pipe: a chatty apiserver must never block on a full pipe nobody reads.
-  const fd = openSync(logPath, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  running.add(child);
-  if (child.pid !== undefined) startWatchdog(child.pid, dir);
-  let done = false;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      done = true;
-      running.delete(child);
-      resolve();
-    });
-    child.once('error', (err) => {
-      writeFileSync(logPath, `\nspawn failed: ${String(err)}\n`, { flag: 'a' });
-      done = true;
-      running.delete(child);
-      resolve();
-    });
-  });
-  return { name, child, logPath, exited, hasExited: () => done };
-}
-
-async function stopProcess(p: Proc): Promise<void> {
-  if (p.hasExited()) return;
-  killGroup(p.child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(p.child, 'SIGKILL'), 5000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
 interface HttpResult {
   status: number;
   body: string;
@@ -166,30 +80,7 @@ function httpGet(url: string): Promise<number> {
     .catch(() => 0);
 }
 
-/** A process died during start-up (typically a port taken since it was probed): worth another attempt. */
-class ExitedError extends Error {
-  override name = 'ExitedError';
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Polls `check` until it returns true. The deadline only bounds a broken start; it is generous because
- * the first start competes for 2 shared cores.
- */
-async function waitFor(what: string, check: () => Promise<boolean>, procs: Proc[], deadlineMs = 180_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    const dead = procs.find((p) => p.hasExited());
-    if (dead) throw new ExitedError(`${dead.name} exited while waiting for ${what}; its log ends with:\n${tail(dead.logPath)}`);
-    if (await check()) return;
-    await sleep(200);
-  }
-  const logs = procs.map((p) => `--- ${p.name}:\n${tail(p.logPath, 1500)}`).join('\n');
-  throw new Error(`timed out waiting for ${what}\n${logs}`);
-}
-
-function kubeconfigYaml(server: string, caPem: string, user: string, token: string): string {
+export function kubeconfigYaml(server: string, caPem: string, user: string, token: string): string {
   const ca = Buffer.from(caPem).toString('base64');
   return [
     'apiVersion: v1',
@@ -213,7 +104,7 @@ function kubeconfigYaml(server: string, caPem: string, user: string, token: stri
   ].join('\n');
 }
 
-function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
+export function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   return [
@@ -330,7 +221,6 @@ async function installCrds(env: Envtest, assets: KubeAssets, caPem: string, proc
 
 /** Starts etcd + kube-apiserver and installs the CRDs. Throws a message naming the fix if the binaries are missing. */
 export async function startEnvtest(options: EnvtestOptions = {}): Promise<Envtest> {
-  installExitHook();
   const assets = options.assets ?? kubeAssets();
   if (!assets.available) throw new Error(assets.missingReason);
   const dir = mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'envtest-'));

@@ -1,0 +1,339 @@
+// The end-to-end stack, all on loopback: etcd and kube-apiserver (envtest), kube-controller-manager (ReplicaSets,
+// EndpointSlices, garbage collection), kwok as the kubelet of one fake Node, moto_server for EC2 and ELBv2, the
+// real AWS Load Balancer Controller, the real Argo Rollouts controller with its default flags and the plugin
+// entry exactly as deploy/ writes it, and the sidecar with deploy/'s flags, env and ports. The controller and
+// the sidecar both run as the argo-rollouts ServiceAccount bound to the upstream roles and deploy/'s role.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  loadAllYaml,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { REPO_ROOT } from '../../support/kube/assets.js';
+import { startEnvtest, type Envtest } from '../../support/kube/envtest.js';
+import { elbv2Client, freePort, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../../support/moto.js';
+import { sleep, startProcess, stopProcess, tail, waitFor, type Proc } from '../../support/processes.js';
+import { CLUSTER_NAME, POD_CIDR, seedVpc } from './aws.js';
+import { missingPeers, peers, type Peers } from './peers.js';
+
+export const ARGO_NAMESPACE = 'argo-rollouts';
+export const KWOK_NODE = 'kwok-node-0';
+/** The sidecar's HTTP port as deploy/ sets it (the same port in the same network namespace as the controller). */
+export const SIDECAR_HTTP = 'http://127.0.0.1:8095';
+
+export interface StackOptions {
+  /** Sidecar flags appended to deploy/'s (for example --cleanup-sweep-seconds=5). */
+  sidecarArgs?: string[];
+  /** Print a line per boot step to stderr (the sandbox does). */
+  progress?: (line: string) => void;
+}
+
+export interface Stack {
+  dir: string;
+  env: Envtest;
+  moto: Moto;
+  elbv2: ElasticLoadBalancingV2Client;
+  vpcId: string;
+  subnetIds: string[];
+  /** Admin client configuration. */
+  admin: KubeConfig;
+  objects: KubernetesObjectApi;
+  /** Kubeconfig path of the argo-rollouts ServiceAccount (what the controller and the sidecar use). */
+  argoKubeconfig: string;
+  procs: Record<'kcm' | 'kwok' | 'lbc' | 'controller' | 'sidecar', Proc>;
+  /** Creates (or, for an existing object, server-side applies) every object of a YAML text or list. */
+  apply(objects: string | KubernetesObject[], namespace?: string): Promise<void>;
+  restartSidecar(signal?: NodeJS.Signals): Promise<void>;
+  restartController(signal?: NodeJS.Signals): Promise<void>;
+  logs(name: keyof Stack['procs'], chars?: number): string;
+  stop(): Promise<void>;
+}
+
+interface DeploySidecar {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The sidecar container of deploy/kustomize/deployment-patch.yaml: its args and env, as shipped. */
+export function deploySidecar(): DeploySidecar {
+  const docs = loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/deployment-patch.yaml'), 'utf8')) as Array<{
+    spec: { template: { spec: { containers: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }> } } };
+  }>;
+  const container = docs[0]!.spec.template.spec.containers.find((c) => c.name === 'alb-plugin');
+  if (!container) throw new Error('deploy/kustomize/deployment-patch.yaml has no alb-plugin container');
+  return {
+    args: container.args ?? [],
+    env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])),
+  };
+}
+
+/** deploy/'s plugin ConfigMap, with only `location` pointing at the locally built handshake binary. */
+export function deployPluginConfigMap(handshake: string): KubernetesObject {
+  const [cm] = loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/argo-rollouts-config.yaml'), 'utf8')) as Array<
+    KubernetesObject & { data: Record<string, string> }
+  >;
+  const entry = cm!.data.trafficRouterPlugins!;
+  if (!/location: "file:\/\/\/alb-plugin\/handshake"/.test(entry)) throw new Error(`unexpected plugin entry in deploy/: ${entry}`);
+  return {
+    ...cm!,
+    metadata: { ...cm!.metadata, namespace: ARGO_NAMESPACE },
+    data: { ...cm!.data, trafficRouterPlugins: entry.replace('file:///alb-plugin/handshake', `file://${handshake}`) },
+  } as KubernetesObject;
+}
+
+function webhookCerts(dir: string): string {
+  const certDir = join(dir, 'lbc-webhook');
+  mkdirSync(certDir, { recursive: true });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.crt',
+      '-days', '2', '-subj', '/CN=lbc-webhook', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { cwd: certDir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return certDir;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const awsEnv = (): Record<string, string> => ({
+  AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+  AWS_REGION: MOTO_REGION,
+  AWS_DEFAULT_REGION: MOTO_REGION,
+  // Never ask an instance metadata service: it is not on loopback.
+  AWS_EC2_METADATA_DISABLED: 'true',
+});
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const progress = options.progress ?? (() => undefined);
+  const p: Peers = peers();
+  const missing = missingPeers(p);
+  if (missing.length > 0) throw new Error(`end-to-end peers missing:\n  ${missing.join('\n  ')}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'alb-e2e-'));
+  const procs: Partial<Stack['procs']> = {};
+  let env: Envtest | undefined;
+  let moto: Moto | undefined;
+  const cleanup = async (): Promise<void> => {
+    for (const name of ['controller', 'sidecar', 'lbc', 'kwok', 'kcm'] as const) {
+      const proc = procs[name];
+      if (proc) await stopProcess(proc);
+    }
+    await moto?.stop();
+    await env?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    progress('etcd and kube-apiserver');
+    env = await startEnvtest({ crds: false });
+    const admin = env.adminConfig();
+    const objects = KubernetesObjectApi.makeApiClient(admin);
+    const core = admin.makeApiClient(CoreV1Api);
+
+    const apply = async (input: string | KubernetesObject[], namespace?: string): Promise<void> => {
+      const list = typeof input === 'string' ? (loadAllYaml(input) as KubernetesObject[]).filter(Boolean) : input;
+      for (const obj of list) {
+        if (namespace && !obj.metadata?.namespace && obj.kind !== 'Namespace') obj.metadata = { ...obj.metadata, namespace };
+        try {
+          await objects.create(obj);
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+          await objects.patch(obj, undefined, undefined, 'e2e', true, PatchStrategy.ServerSideApply);
+        }
+      }
+    };
+
+    progress('CRDs (Argo Rollouts, AWS Load Balancer Controller)');
+    const argoDocs = (loadAllYaml(readFileSync(p.argoInstall, 'utf8')) as KubernetesObject[]).filter(Boolean);
+    const crds = [...argoDocs.filter((d) => d.kind === 'CustomResourceDefinition'), ...(loadAllYaml(readFileSync(p.lbcCrds, 'utf8')) as KubernetesObject[]).filter(Boolean)];
+    await apply(crds);
+    for (const crd of crds as Array<KubernetesObject & { spec: { group: string; names: { plural: string; kind: string }; versions: Array<{ name: string; served: boolean }> } }>) {
+      const v = crd.spec.versions.find((x) => x.served)!;
+      await waitFor(`CRD ${crd.metadata?.name}`, async () => {
+        try {
+          await objects.list(`${crd.spec.group}/${v.name}`, crd.spec.names.kind);
+          return true;
+        } catch {
+          return false;
+        }
+      }, [], 60_000);
+    }
+
+    progress('Argo Rollouts install (upstream roles), deploy/ RBAC and plugin entry');
+    await core.createNamespace({ body: { metadata: { name: ARGO_NAMESPACE } } });
+    // Everything the upstream install has except the controller Deployment: the controller runs as a process.
+    const upstream = argoDocs.filter((d) => d.kind !== 'CustomResourceDefinition' && d.kind !== 'Deployment' && d.kind !== 'ConfigMap');
+    await apply(upstream, ARGO_NAMESPACE);
+    await apply(readFileSync(join(REPO_ROOT, 'deploy/kustomize/rbac.yaml'), 'utf8'), ARGO_NAMESPACE);
+    await apply([deployPluginConfigMap(p.handshake)]);
+    const tr = await core.createNamespacedServiceAccountToken({
+      name: 'argo-rollouts',
+      namespace: ARGO_NAMESPACE,
+      body: { spec: { audiences: [env.server], expirationSeconds: 86_400 } },
+    });
+    const argoKubeconfig = env.writeKubeconfig('argo-rollouts', tr.status!.token);
+
+    progress('IngressClass alb and the kwok Node');
+    await apply(`
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: alb}
+spec: {controller: ingress.k8s.aws/alb}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: ${KWOK_NODE}
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/hostname: ${KWOK_NODE}, kubernetes.io/os: linux, type: kwok, topology.kubernetes.io/zone: ${MOTO_REGION}a}
+spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
+`);
+
+    progress('kube-controller-manager and kwok');
+    const adminKubeconfig = env.kubeconfigPath;
+    procs.kcm = startProcess('kube-controller-manager', p.kubeControllerManager, [
+      `--kubeconfig=${adminKubeconfig}`,
+      `--authentication-kubeconfig=${adminKubeconfig}`,
+      `--authorization-kubeconfig=${adminKubeconfig}`,
+      '--controllers=replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller',
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--concurrent-replicaset-syncs=5',
+      '--v=1',
+    ], dir, { env: baseEnv(), cleanupDir: dir });
+    const kwokServerPort = await freePort();
+    procs.kwok = startProcess('kwok', p.kwok, [
+      `--kubeconfig=${adminKubeconfig}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--config=${p.kwokStages}`,
+      `--server-address=127.0.0.1:${kwokServerPort}`,
+      '--node-ip=127.0.0.1',
+    ], dir, { env: baseEnv(), cleanupDir: dir });
+    await waitFor('the kwok Node to be Ready', async () => {
+      const node = await core.readNode({ name: KWOK_NODE }).catch(() => undefined);
+      return (node?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    }, [procs.kcm, procs.kwok], 120_000);
+
+    progress('moto_server (EC2, ELBv2) with a VPC and tagged subnets');
+    moto = await startMoto();
+    const { vpcId, subnetIds } = await seedVpc(moto.endpoint);
+    const elbv2 = elbv2Client(moto.endpoint);
+
+    progress('AWS Load Balancer Controller');
+    const [lbcMetrics, lbcHealth, lbcWebhook] = [await freePort(), await freePort(), await freePort()];
+    procs.lbc = startProcess('aws-load-balancer-controller', p.lbc, [
+      `--kubeconfig=${adminKubeconfig}`,
+      `--cluster-name=${CLUSTER_NAME}`,
+      `--aws-region=${MOTO_REGION}`,
+      `--aws-vpc-id=${vpcId}`,
+      `--aws-api-endpoints=EC2=${moto.endpoint},Elastic Load Balancing v2=${moto.endpoint},STS=${moto.endpoint}`,
+      '--enable-shield=false',
+      '--enable-waf=false',
+      '--enable-wafv2=false',
+      '--enable-leader-election=false',
+      `--metrics-bind-addr=127.0.0.1:${lbcMetrics}`,
+      `--health-probe-bind-addr=127.0.0.1:${lbcHealth}`,
+      `--webhook-bind-port=${lbcWebhook}`,
+      `--webhook-cert-dir=${webhookCerts(dir)}`,
+      '--feature-gates=ALBGatewayAPI=false,NLBGatewayAPI=false',
+    ], dir, { env: { ...baseEnv(), ...awsEnv() }, cleanupDir: dir });
+    await waitFor('the LBC /readyz', () => httpOk(`http://127.0.0.1:${lbcHealth}/readyz`), [procs.lbc], 120_000);
+
+    const shipped = deploySidecar();
+    const sidecarArgs = [
+      ...shipped.args,
+      `--kubeconfig=${argoKubeconfig}`,
+      `--aws-endpoint=${moto.endpoint}`,
+      `--aws-region=${MOTO_REGION}`,
+      ...(options.sidecarArgs ?? []),
+    ];
+    const sidecarEnv = { ...baseEnv(), ...shipped.env, ...awsEnv() };
+    const startSidecar = async (): Promise<Proc> => {
+      const proc = startProcess('sidecar', process.execPath, [p.sidecarMain, ...sidecarArgs], dir, { env: sidecarEnv, cleanupDir: dir });
+      await waitFor('the sidecar /readyz', () => httpOk(`${SIDECAR_HTTP}/readyz`), [proc], 60_000);
+      return proc;
+    };
+    const controllerDir = join(dir, 'controller');
+    mkdirSync(controllerDir, { recursive: true });
+    const startController = async (): Promise<Proc> => {
+      // Default flags: only where to find the API server, which a pod gets from its ServiceAccount.
+      const proc = startProcess('rollouts-controller', p.argoController, [`--kubeconfig=${argoKubeconfig}`], dir, {
+        env: baseEnv(),
+        cwd: controllerDir,
+        cleanupDir: dir,
+      });
+      await waitFor('the Argo Rollouts controller /healthz', () => httpOk('http://127.0.0.1:8080/healthz'), [proc], 120_000);
+      return proc;
+    };
+
+    progress('the plugin sidecar (deploy/ flags and ports)');
+    procs.sidecar = await startSidecar();
+    progress('the Argo Rollouts controller (default flags)');
+    procs.controller = await startController();
+
+    const stack: Stack = {
+      dir,
+      env,
+      moto,
+      elbv2,
+      vpcId,
+      subnetIds,
+      admin,
+      objects,
+      argoKubeconfig,
+      procs: procs as Stack['procs'],
+      apply,
+      async restartSidecar(signal = 'SIGKILL') {
+        await stopProcess(stack.procs.sidecar, signal);
+        stack.procs.sidecar = await startSidecar();
+      },
+      async restartController(signal = 'SIGTERM') {
+        await stopProcess(stack.procs.controller, signal);
+        // Port 8080/8090 and the leader lease are released by a clean stop; give the OS a moment.
+        await sleep(500);
+        stack.procs.controller = await startController();
+      },
+      logs(name, chars = 4000) {
+        return tail(stack.procs[name].logPath, chars);
+      },
+      stop: cleanup,
+    };
+    return stack;
+  } catch (err) {
+    const logs = Object.values(procs)
+      .filter((x): x is Proc => x !== undefined)
+      .map((x) => `--- ${x.name}:\n${tail(x.logPath, 2500)}`)
+      .join('\n');
+    await cleanup();
+    if (err instanceof Error) err.message += logs ? `\n${logs}` : '';
+    throw err;
+  }
+}
+
+/** Writes a kubeconfig for the admin user next to the stack (the sandbox prints its path). */
+export function writeAdminKubeconfig(stack: Stack, path: string): void {
+  writeFileSync(path, readFileSync(stack.env.kubeconfigPath, 'utf8'), { mode: 0o600 });
+}
