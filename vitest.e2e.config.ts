@@ -8,7 +8,6 @@ export default defineConfig({
     environment: 'node',
     fileParallelism: false,
     maxWorkers: 1,
-    minWorkers: 1,
     testTimeout: 600_000,
     hookTimeout: 600_000,
   },

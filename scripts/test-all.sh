@@ -39,6 +39,9 @@ bash scripts/build-go.sh
 step "kube-apiserver and etcd for the Kubernetes integration tests (built once from the Go module proxy, then cached)"
 bash scripts/kube/build.sh
 
+step "end-to-end peers: Argo Rollouts controller, AWS Load Balancer Controller, kwok, kube-controller-manager (built once, then cached)"
+bash scripts/e2e/build.sh
+
 step "TypeScript tests"
 npx vitest run
 
@@ -46,3 +49,6 @@ if [ -d test/conformance ]; then
   step "Go conformance tests (Argo's own RPC client against the sidecar)"
   (cd test/conformance && go test -count=1 ./...)
 fi
+
+step "end-to-end suite (the real Argo Rollouts controller, the real LBC, moto; one stack per file)"
+npx vitest run -c vitest.e2e.config.ts
