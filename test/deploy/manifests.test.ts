@@ -268,15 +268,52 @@ describe('AnalysisTemplate example', () => {
 
 describe('Dockerfile', () => {
   const text = read('Dockerfile');
+  const froms = text.split('\n').filter((l) => /^FROM /.test(l));
+  const args = Object.fromEntries([...text.matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const image = (line: string) => line.replace(/^FROM (--platform=\S+ )?/, '').split(' ')[0]!.replace(/^\$\{(\w+)\}$/, (_m, a: string) => args[a] ?? '');
+  const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
 
   it('builds the handshake with Go and runs Node as a non-root user', () => {
-    const stages = text.split('\n').filter((l) => /^FROM /.test(l));
-    expect(stages.some((l) => /^FROM golang:/.test(l))).toBe(true);
-    expect(stages[stages.length - 1]).toMatch(/^FROM node:20/);
+    expect(froms.map(image)).toEqual([expect.stringMatching(/^golang:1\.26/), expect.stringMatching(/^node:/), expect.stringMatching(/^node:/)]);
     expect(text).toMatch(/COPY --from=handshake \S+ \/usr\/local\/bin\/handshake/);
     const user = /^USER (\S+)/m.exec(text)?.[1];
     expect(user).toBeDefined();
-    expect(user!.split(':')[0]).not.toMatch(/^(0|root)$/);
+    // Numeric, so the kubelet can check runAsNonRoot without reading /etc/passwd; the manifests pin the same uid.
+    expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     expect(text).toContain('ENTRYPOINT ["node", "dist/src/main.js"]');
+  });
+
+  it('runs the Node major package.json engines asks for', () => {
+    const major = /\d+/.exec(pkg.engines.node)![0];
+    expect(image(froms[froms.length - 1]!)).toBe(`node:${major}-alpine`);
+    expect(image(froms[1]!)).toBe(image(froms[froms.length - 1]!));
+  });
+
+  it('is multi-arch: build stages on the build platform, the Go binary cross-compiled for the target', () => {
+    expect(froms[0]).toMatch(/^FROM --platform=\$BUILDPLATFORM \S+ AS handshake$/);
+    expect(froms[1]).toMatch(/^FROM --platform=\$BUILDPLATFORM \S+ AS build$/);
+    // The runtime stage is per target platform.
+    expect(froms[2]).not.toContain('--platform');
+    expect(text).toMatch(/^ARG TARGETARCH$/m);
+    expect(text).toMatch(/GOOS=\$TARGETOS GOARCH=\$TARGETARCH/);
+    expect(text).toMatch(/CGO_ENABLED=0/);
+  });
+
+  it('copies node_modules built on the build platform only because they are platform-neutral', () => {
+    // Production dependencies with native code, per-platform variants or install scripts would have to be
+    // installed in the target-platform stage instead.
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean; os?: unknown; cpu?: unknown; libc?: unknown; hasInstallScript?: boolean; optional?: boolean }> };
+    const prod = Object.entries(lock.packages).filter(([k, v]) => k !== '' && !v.dev && !v.devOptional);
+    expect(prod.length).toBeGreaterThan(10);
+    const specific = prod.filter(([, v]) => v.os || v.cpu || v.libc || v.hasInstallScript).map(([k]) => k);
+    expect(specific).toEqual([]);
+  });
+
+  it('exposes the default HTTP port and sends only what the build needs', () => {
+    expect(/^EXPOSE (\d+)$/m.exec(text)?.[1]).toBe(defaults.httpListen.split(':').pop());
+    const ignore = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const copied = [...text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' ')).map((p) => p.replace(/\/$/, ''));
+    expect(copied.sort()).toEqual(ignore.slice(1).map((l) => l.replace(/^!/, '')).sort());
   });
 });
