@@ -36,7 +36,7 @@ export interface IngressRouterDeps {
   albIngressClasses: string[];
   verifier?: WeightVerifier;
   /** The final-switch guard (src/verify/guard.ts); it gets the call so it stays within the call's budget. */
-  guard?: { beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision> };
+  guard?: { beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision>; ingressChanged?(rollout: Rollout): void };
   events?: EventSink;
   /** Attempts per Ingress when the API server answers 409 Conflict (default 5). */
   maxConflictAttempts?: number;
@@ -103,6 +103,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
           call?.signal,
         );
         if (result.changed) events?.emit(rollout, { type: 'Normal', reason: REASON_INGRESS_PATCHED, message: message(target.name) });
+        if (result.changed) deps.guard?.ingressChanged?.(rollout); // the remembered weight verdict is stale (src/verify/wiring.ts)
       } catch (err) {
         errors.push({ ingress: target.name, error: namingIngress(err, target.name) });
       }

@@ -1,7 +1,8 @@
 // When VerifyWeight is worth an AWS call. Argo asks a plugin on every reconcile (argo-alb-spec.md §11.5),
 // so the plugin gates itself: at a setWeight step, at the end of the steps (desired = max weight), and
 // after a weight change until that change is verified. A positive answer is remembered per
-// (Rollout UID, Ingresses, weights) so a verified step is never re-checked.
+// (Rollout UID, Ingresses, weights) so a verified step is never re-checked, until a write changes one of
+// the Rollout's Ingresses (`invalidate`, called by the Ingress router): then the next call checks again.
 import type { Rollout } from '../trafficrouter/rollout.js';
 import type { WeightRequest } from '../trafficrouter/types.js';
 
@@ -24,6 +25,11 @@ export function stepMoment(rollout: Rollout, desiredWeight: number, maxWeight: n
   return undefined;
 }
 
+/** The key the gate keeps a Rollout under: its UID, or namespace/name without one. */
+export function rolloutUid(rollout: Rollout): string {
+  return rollout.metadata.uid ?? `${rollout.metadata.namespace ?? ''}/${rollout.metadata.name}`;
+}
+
 /** What a verification result is remembered under. */
 export function verificationKey(req: WeightRequest): string {
   return JSON.stringify([
@@ -42,6 +48,8 @@ export type SeenState = 'verified' | 'pending' | 'observed';
 interface Seen {
   key: string;
   state: SeenState;
+  /** Writes to the Rollout's Ingresses seen so far (see `invalidate`). */
+  writes: number;
 }
 
 export type GateDecision =
@@ -55,7 +63,7 @@ export class VerifyGate {
   constructor(private readonly maxEntries = 5000) {}
 
   decide(req: WeightRequest): GateDecision {
-    const uid = req.rollout.metadata.uid ?? `${req.rollout.metadata.namespace ?? ''}/${req.rollout.metadata.name}`;
+    const uid = this.uidOf(req);
     const key = verificationKey(req);
     const prev = this.seen.get(uid);
     if (prev?.key === key && prev.state === 'verified') return { kind: 'remembered' };
@@ -72,16 +80,40 @@ export class VerifyGate {
     return { kind: 'skip' };
   }
 
-  record(uid: string, key: string, state: SeenState): void {
+  /**
+   * Records the outcome of a check. `writesAtStart` (from `writesOf` before the check) makes a "verified"
+   * that raced a write count as pending: the load balancer was read before the write could reach it.
+   */
+  record(uid: string, key: string, state: SeenState, writesAtStart?: number): void {
+    const writes = this.writesOf(uid);
+    const raced = state === 'verified' && writesAtStart !== undefined && writesAtStart !== writes;
+    this.put(uid, { key, state: raced ? 'pending' : state, writes });
+  }
+
+  /**
+   * A write changed one of the Rollout's Ingresses: whatever was verified before may no longer hold on the
+   * load balancer, so the next call checks again (also for a Rollout not seen yet, and outside the step
+   * moments, as for any weight change).
+   */
+  invalidate(uid: string): void {
+    const prev = this.seen.get(uid);
+    this.put(uid, { key: prev?.key ?? '', state: 'pending', writes: this.writesOf(uid) + 1 });
+  }
+
+  writesOf(uid: string): number {
+    return this.seen.get(uid)?.writes ?? 0;
+  }
+
+  uidOf(req: WeightRequest): string {
+    return rolloutUid(req.rollout);
+  }
+
+  private put(uid: string, seen: Seen): void {
     if (this.seen.size >= this.maxEntries && !this.seen.has(uid)) {
       const oldest = this.seen.keys().next();
       if (!oldest.done) this.seen.delete(oldest.value);
     }
     this.seen.delete(uid);
-    this.seen.set(uid, { key, state });
-  }
-
-  uidOf(req: WeightRequest): string {
-    return req.rollout.metadata.uid ?? `${req.rollout.metadata.namespace ?? ''}/${req.rollout.metadata.name}`;
+    this.seen.set(uid, seen);
   }
 }

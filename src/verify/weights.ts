@@ -8,10 +8,11 @@ import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT
 import { awsErrorCode, isNotFound, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
+import type { Rollout } from '../trafficrouter/rollout.js';
 import type { EventSink, WeightRequest, WeightVerifier } from '../trafficrouter/types.js';
 import { compareRules, type RuleReport } from './compare.js';
 import { expectedWeights, type ExpectedIngress, type ExpectedTuple } from './expected.js';
-import { VerifyGate, type VerifyMoment } from './gate.js';
+import { rolloutUid, VerifyGate, type VerifyMoment } from './gate.js';
 import { Elbv2Inventory, type LoadBalancerRef } from './inventory.js';
 
 /** The part of an Ingress the verifier reads: the hostnames the LBC wrote into its status. */
@@ -72,6 +73,8 @@ export interface WeightReport {
 export interface WeightVerifierApi extends WeightVerifier {
   /** Runs the check now, ungated (HTTP API). */
   report(req: WeightRequest): Promise<WeightReport>;
+  /** A write changed one of the Rollout's Ingresses: the next VerifyWeight checks again (issue #12 item 5). */
+  ingressChanged(rollout: Rollout): void;
 }
 
 interface LbWork {
@@ -285,13 +288,19 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       const decision = gate.decide(req);
       if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
       if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
+      const uid = gate.uidOf(req);
+      const writes = gate.writesOf(uid);
       const report = await run(req, decision.moment);
-      gate.record(gate.uidOf(req), decision.key, report.verified ? 'verified' : 'pending');
+      gate.record(uid, decision.key, report.verified ? 'verified' : 'pending', writes);
       deps.log?.debug({ rollout: report.rollout, moment: report.moment, verified: report.verified, reasons: report.reasons, error: report.error }, 'weight verification');
       emit(req, report);
       if (report.verified) return { verified: RpcVerified.Verified };
       // "Not yet" answers carry no Err so Argo re-queues after 10 s; an Err is only for checks that failed.
       return report.error ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` } : { verified: RpcVerified.NotVerified };
+    },
+
+    ingressChanged(rollout: Rollout): void {
+      gate.invalidate(rolloutUid(rollout));
     },
 
     async report(req: WeightRequest): Promise<WeightReport> {

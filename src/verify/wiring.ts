@@ -4,8 +4,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
-import type { EventSink, SetWeightGuard } from '../trafficrouter/types.js';
-import { createSetWeightGuard } from './guard.js';
+import type { Rollout } from '../trafficrouter/rollout.js';
+import type { EventSink } from '../trafficrouter/types.js';
+import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';
 import { createTargetsK8s } from './k8s-targets.js';
 import { createTargetVerifier, type TargetVerifier } from './targets.js';
@@ -25,11 +26,21 @@ export interface VerificationDeps {
   elbv2?: Elbv2;
 }
 
+/**
+ * What the Ingress router is handed as its `guard`: the final-switch guard it asks before SetWeight, and the
+ * hook it calls after a write changed an Ingress, which drops the Rollout's remembered weight verdict. It
+ * travels on the guard because the sidecar hands the guard to the router as built here, while the weight
+ * verifier reaches the router wrapped (metrics), without its other methods.
+ */
+export interface SetWeightHooks extends CallAwareGuard {
+  ingressChanged(rollout: Rollout): void;
+}
+
 export interface Verification {
   elbv2: Elbv2;
   weights: WeightVerifierApi;
   targets: TargetVerifier;
-  guard: SetWeightGuard;
+  guard: SetWeightHooks;
 }
 
 /** Leaves the RPC deadline some room: a verification that runs out still answers in time. */
@@ -71,9 +82,13 @@ export function createVerification(settings: Settings, deps: VerificationDeps): 
           return { namespace, service, mode, verified: false, reasons: [], targetGroups: [], error: 'no Kubernetes access configured for target verification' };
         },
       };
-  const guard = createSetWeightGuard({
+  const finalSwitch = createSetWeightGuard({
     enabled: settings.awsVerifyTargetGroup && k8s !== undefined,
     verifyTargets: (ns, svc) => targets.verifyTargets(ns, svc),
   });
+  const guard: SetWeightHooks = {
+    beforeSetWeight: (req, call) => finalSwitch.beforeSetWeight(req, call),
+    ingressChanged: (rollout) => weights.ingressChanged(rollout),
+  };
   return { elbv2, weights, targets, guard };
 }

@@ -164,6 +164,35 @@ describe('gate', () => {
     expect(gate.decide(request({ rollout: promoted, desired: 0, destinations: [{ serviceName: 'x', weight: 1 }] }))).toMatchObject({ kind: 'verify' });
   });
 
+  // Issue #12 item 5: a write to the Ingress makes the remembered verdict stale.
+  it('a write invalidates the remembered verdict; a verdict reached while a write landed is not remembered', () => {
+    const gate = new VerifyGate();
+    const atStep = rollout({ steps, stepIndex: 0, uid: 'w' });
+    const d = gate.decide(request({ rollout: atStep }));
+    expect(d).toMatchObject({ kind: 'verify', moment: 'setWeight step' });
+    const key = (d as { key: string }).key;
+    gate.record('w', key, 'verified');
+    expect(gate.decide(request({ rollout: atStep }))).toEqual({ kind: 'remembered' });
+    gate.invalidate('w');
+    expect(gate.decide(request({ rollout: atStep }))).toMatchObject({ kind: 'verify', key });
+
+    // A check that started before a write and answered "verified" after it: checked again next time.
+    const writes = gate.writesOf('w');
+    gate.invalidate('w');
+    gate.record('w', key, 'verified', writes);
+    expect(gate.decide(request({ rollout: atStep }))).toMatchObject({ kind: 'verify' });
+    gate.record('w', key, 'verified', gate.writesOf('w'));
+    expect(gate.decide(request({ rollout: atStep }))).toEqual({ kind: 'remembered' });
+
+    // Outside any verify moment (a pause step), a written Rollout is still checked once, even one never seen.
+    const paused = rollout({ steps, stepIndex: 1, uid: 'fresh', stableRS: 'h', currentPodHash: 'h' });
+    expect(gate.decide(request({ rollout: paused }))).toEqual({ kind: 'skip' });
+    gate.invalidate('fresh');
+    expect(gate.decide(request({ rollout: paused }))).toMatchObject({ kind: 'verify', moment: 'weight change' });
+    gate.invalidate('never-seen');
+    expect(gate.decide(request({ rollout: rollout({ steps, stepIndex: 1, uid: 'never-seen', stableRS: 'h', currentPodHash: 'h' }) }))).toMatchObject({ kind: 'verify' });
+  });
+
   it('forgets the oldest Rollouts beyond its bound', () => {
     const gate = new VerifyGate(2);
     for (const uid of ['a', 'b', 'c']) gate.record(uid, 'k', 'verified');
