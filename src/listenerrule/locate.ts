@@ -1,27 +1,57 @@
 // Finding and reading the driven rule through ELBv2. The client is the shared wrapper from src/aws
 // (rate limit, retries, call counts); this mode only needs the reads below and four writes.
 
-import type {
+import {
   CreateRuleCommand,
-  DeleteRuleCommand,
-  Listener,
-  LoadBalancer,
   ModifyListenerCommand,
   ModifyRuleCommand,
-  Rule,
+  type DeleteRuleCommand,
+  type Listener,
+  type LoadBalancer,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CallOptions } from '../aws/elbv2.js';
+import { stepSignal, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
 import type { RuleSelector } from './config.js';
 
 /** The subset of the shared ELBv2 wrapper (`createElbv2` in src/aws/elbv2.ts) this mode calls. */
 export interface ListenerRuleElbv2 {
-  describeLoadBalancersByName(names: string[]): Promise<LoadBalancer[]>;
+  describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]>;
   /** Every listener of the load balancer (paginated). */
-  describeListeners(loadBalancerArn: string): Promise<Listener[]>;
+  describeListeners(loadBalancerArn: string, o?: CallOptions): Promise<Listener[]>;
   /** Every rule of one listener, or the given rules; one call for up to 400 rules. */
-  describeRules(selector: { listenerArn: string } | { ruleArns: string[] }): Promise<Rule[]>;
+  describeRules(selector: { listenerArn: string } | { ruleArns: string[] }, o?: CallOptions): Promise<Rule[]>;
   /** Tags per ARN (batches of 20). */
-  describeTags(arns: string[]): Promise<Map<string, Record<string, string>>>;
-  send(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand): Promise<unknown>;
+  describeTags(arns: string[], o?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  send(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand, o?: CallOptions): Promise<unknown>;
+}
+
+/** What a write does, for the message when it is not sent. */
+function operationOf(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand): string {
+  if (command instanceof ModifyListenerCommand) return `ModifyListener ${command.input.ListenerArn ?? ''}`;
+  if (command instanceof CreateRuleCommand) return `CreateRule on ${command.input.ListenerArn ?? ''}`;
+  if (command instanceof ModifyRuleCommand) return `ModifyRule ${command.input.RuleArn ?? ''}`;
+  return `DeleteRule ${command.input.RuleArn ?? ''}`;
+}
+
+/**
+ * The client as one RPC call sees it: every request carries the call's signal (it ends at the call's
+ * deadline, or within its budget), and no write is sent once the signal has fired: a call Argo has been
+ * answered for must not overwrite what a newer call wrote.
+ */
+export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undefined): ListenerRuleElbv2 {
+  if (!call) return elbv2;
+  const o: CallOptions = { signal: stepSignal(call) };
+  return {
+    describeLoadBalancersByName: (names) => elbv2.describeLoadBalancersByName(names, o),
+    describeListeners: (arn) => elbv2.describeListeners(arn, o),
+    describeRules: (selector) => elbv2.describeRules(selector, o),
+    describeTags: (arns) => elbv2.describeTags(arns, o),
+    send: async (command) => {
+      throwIfCancelled(call, operationOf(command));
+      return elbv2.send(command, o);
+    },
+  };
 }
 
 /** Where the driven forward lives: a rule, or (no `ruleArn`) the listener's default action. */

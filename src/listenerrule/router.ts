@@ -10,12 +10,21 @@ import { verificationKey, VerifyGate } from '../verify/gate.js';
 import { createSetWeightGuard, isFinalSwitch } from '../verify/guard.js';
 import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
-import { ROUTER_TYPE, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import { ROUTER_TYPE, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
 import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
 import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, type Owner } from './header-routes.js';
-import { GoneError, isNotFound, locateRule, readRule, ruleMatches, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
+import {
+  elbv2ForCall,
+  GoneError,
+  isNotFound,
+  locateRule,
+  readRule,
+  ruleMatches,
+  type ListenerRuleElbv2,
+  type RuleLocation,
+} from './locate.js';
 import { drivenTargets, reportDrivenTargets, roleService, type ListenerRuleTargetsReport } from './targets.js';
 import { weightRequestFor } from './weight-request.js';
 
@@ -94,18 +103,21 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   // behind our back: when it has to write, the remembered answer is dropped and the next VerifyWeight
   // reads the rule again.
   const gate = new VerifyGate();
+  // One Rollout's calls to its rule apply in order; with the per-call client (elbv2ForCall), a call past its
+  // RPC deadline sends no write, so the next call starts only after the stale one has stopped.
+  const queue = new SerialQueue();
 
   const owner = (config: ListenerRuleConfig): Owner => ({ tagKey, value: `${config.namespace}/${config.rolloutName}` });
   const cacheKey = (config: ListenerRuleConfig): string =>
     JSON.stringify([config.namespace, config.rolloutName, config.rule]);
 
-  async function driven(config: ListenerRuleConfig): Promise<{ location: RuleLocation; rule: Rule }> {
+  async function driven(config: ListenerRuleConfig, aws: ListenerRuleElbv2): Promise<{ location: RuleLocation; rule: Rule }> {
     const field = `${config.path}.listenerRule`;
     const key = cacheKey(config);
     const cached = locations.get(key);
     if (cached) {
       try {
-        const rule = await readRule(deps.elbv2, cached, field);
+        const rule = await readRule(aws, cached, field);
         // A rule found by its conditions stays ours only while it still has them.
         const selector = config.rule;
         if (selector.kind !== 'conditions' || ruleMatches(rule, selector.host, selector.path)) return { location: cached, rule };
@@ -115,7 +127,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
         locations.delete(key);
       }
     }
-    const found = await locateRule(deps.elbv2, config.rule, field);
+    const found = await locateRule(aws, config.rule, field);
     locations.set(key, found.location);
     return found;
   }
@@ -158,12 +170,13 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     return current;
   }
 
-  async function write(location: RuleLocation, actions: Action[]): Promise<void> {
-    if (location.ruleArn) await deps.elbv2.send(new ModifyRuleCommand({ RuleArn: location.ruleArn, Actions: actions }));
-    else await deps.elbv2.send(new ModifyListenerCommand({ ListenerArn: location.listenerArn, DefaultActions: actions }));
+  async function write(aws: ListenerRuleElbv2, location: RuleLocation, actions: Action[]): Promise<void> {
+    if (location.ruleArn) await aws.send(new ModifyRuleCommand({ RuleArn: location.ruleArn, Actions: actions }));
+    else await aws.send(new ModifyListenerCommand({ ListenerArn: location.listenerArn, DefaultActions: actions }));
   }
 
   async function converge(
+    aws: ListenerRuleElbv2,
     config: ListenerRuleConfig,
     { location, rule }: { location: RuleLocation; rule: Rule },
     desired: DesiredForward,
@@ -176,7 +189,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     if (reasons.length === 0) return { written: false };
     await beforeWrite?.();
     try {
-      await write(location, withForward(rule.Actions ?? [], current, desired));
+      await write(aws, location, withForward(rule.Actions ?? [], current, desired));
     } catch (err) {
       if (!isNotFound(err)) throw err;
       const message = err instanceof Error ? err.message : String(err);
@@ -196,6 +209,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     desiredWeight: number,
     additional: WeightDestination[],
     stableArn: string,
+    call: CallContext | undefined,
   ): Promise<void> {
     const verifier = deps.targets;
     if (!verifier || deps.guardFinalSwitch === false) return;
@@ -206,15 +220,20 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       enabled: true,
       verifyTargets: (namespace, svc) => drivenTargets(verifier, namespace, svc, stableArn),
     });
-    const decision = await guard.beforeSetWeight(weightRequestFor(rollout, config, desiredWeight, additional, service));
+    const decision = await guard.beforeSetWeight(weightRequestFor(rollout, config, desiredWeight, additional, service), call);
     if (!decision.hold) return;
     deps.logger?.info({ rollout: owner(config).value, stableTargetGroup: stableArn, reason: decision.reason }, 'final switch to stable held');
     throw new Error(`${decision.reason} (${config.stable.field} = ${stableArn})`);
   }
 
-  async function checkWeights(config: ListenerRuleConfig, desiredWeight: number, additional: WeightDestination[]): Promise<WeightCheck> {
+  async function checkWeights(
+    config: ListenerRuleConfig,
+    desiredWeight: number,
+    additional: WeightDestination[],
+    aws: ListenerRuleElbv2 = deps.elbv2,
+  ): Promise<WeightCheck> {
     const { desired } = await plan(config, desiredWeight, additional);
-    const { location, rule } = await driven(config);
+    const { location, rule } = await driven(config, aws);
     const current = currentForward(rule.Actions ?? []);
     const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
     if (reasons.length > 0) {
@@ -238,23 +257,31 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     // Target groups do not depend on pod hashes: nothing to do.
     async updateHash() {},
 
-    async setWeight(rollout, desiredWeight, additionalDestinations) {
+    async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const { desired, sources, stableArn } = await plan(config, desiredWeight, additionalDestinations);
-      const outcome = await converge(config, await driven(config), desired, desired.targetGroups.map((t) => t.arn), sources, () =>
-        holdFinalSwitch(rollout, config, desiredWeight, additionalDestinations, stableArn),
+      const aws = elbv2ForCall(deps.elbv2, call);
+      await queue.run(
+        cacheKey(config),
+        async () => {
+          const { desired, sources, stableArn } = await plan(config, desiredWeight, additionalDestinations);
+          const targets = desired.targetGroups.map((t) => t.arn);
+          const outcome = await converge(aws, config, await driven(config, aws), desired, targets, sources, () =>
+            holdFinalSwitch(rollout, config, desiredWeight, additionalDestinations, stableArn, call),
+          );
+          if (outcome.written) {
+            const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
+            gate.record(gate.uidOf(req), verificationKey(req), 'pending');
+            deps.logger?.info(
+              { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
+              'listener rule forward rewritten',
+            );
+          }
+        },
+        call?.signal,
       );
-      if (outcome.written) {
-        const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
-        gate.record(gate.uidOf(req), verificationKey(req), 'pending');
-        deps.logger?.info(
-          { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
-          'listener rule forward rewritten',
-        );
-      }
     },
 
-    async verifyWeight(rollout, desiredWeight, additionalDestinations): Promise<VerifyWeightResult> {
+    async verifyWeight(rollout, desiredWeight, additionalDestinations, call): Promise<VerifyWeightResult> {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
       const decision = gate.decide(req);
@@ -262,21 +289,28 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
       let verified = false;
       try {
-        verified = (await checkWeights(config, desiredWeight, additionalDestinations)).reasons.length === 0;
+        verified = (await checkWeights(config, desiredWeight, additionalDestinations, elbv2ForCall(deps.elbv2, call))).reasons.length === 0;
       } finally {
         gate.record(gate.uidOf(req), decision.key, verified ? 'verified' : 'pending');
       }
       return { verified: verified ? RpcVerified.Verified : RpcVerified.NotVerified };
     },
 
-    async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute) {
+    async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {
       if (!headerRoute) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const canaryArn = await resolveRole(config.canary, config.namespace, deps);
-      const { location, rule } = await driven(config);
-      swept.delete(cacheKey(config));
-      const input = { location, driven: rule, canaryArn, owner: owner(config) };
-      await applyHeaderRoute(deps.elbv2, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+      const aws = elbv2ForCall(deps.elbv2, call);
+      await queue.run(
+        cacheKey(config),
+        async () => {
+          const canaryArn = await resolveRole(config.canary, config.namespace, deps);
+          const { location, rule } = await driven(config, aws);
+          swept.delete(cacheKey(config));
+          const input = { location, driven: rule, canaryArn, owner: owner(config) };
+          await applyHeaderRoute(aws, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+        },
+        call?.signal,
+      );
     },
 
     async setMirrorRoute(_rollout: Rollout, _mirrorRoute: SetMirrorRoute) {
@@ -286,27 +320,36 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       );
     },
 
-    async removeManagedRoutes(rollout) {
+    async removeManagedRoutes(rollout, call) {
       // Header routes only exist for names listed in managedRoutes; without any there is nothing to look for.
       if (!rollout.spec.strategy.canary?.trafficRouting?.managedRoutes?.length) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const key = cacheKey(config);
-      if (swept.has(key)) return;
-      const listenerArn = locations.get(key)?.listenerArn ?? (await driven(config)).location.listenerArn;
-      await removeOwnedRules(deps.elbv2, listenerArn, owner(config));
-      swept.add(key);
+      const aws = elbv2ForCall(deps.elbv2, call);
+      await queue.run(
+        key,
+        async () => {
+          if (swept.has(key)) return;
+          const listenerArn = locations.get(key)?.listenerArn ?? (await driven(config, aws)).location.listenerArn;
+          await removeOwnedRules(aws, listenerArn, owner(config));
+          swept.add(key);
+        },
+        call?.signal,
+      );
     },
 
     async release(rollout) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const stableArn = await resolveRole(config.stable, config.namespace, deps);
-      const canaryArn = await resolveRole(config.canary, config.namespace, deps);
-      const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
-      const target = await driven(config);
-      await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config));
-      await converge(config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
-      locations.delete(cacheKey(config));
-      swept.delete(cacheKey(config));
+      await queue.run(cacheKey(config), async () => {
+        const stableArn = await resolveRole(config.stable, config.namespace, deps);
+        const canaryArn = await resolveRole(config.canary, config.namespace, deps);
+        const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
+        const target = await driven(config, deps.elbv2);
+        await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config));
+        await converge(deps.elbv2, config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
+        locations.delete(cacheKey(config));
+        swept.delete(cacheKey(config));
+      });
     },
 
     async weightReport(rollout, desiredWeight, additionalDestinations = []) {

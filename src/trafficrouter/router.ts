@@ -88,6 +88,27 @@ export function stepBudgetMs(call: CallContext | undefined, capMs: number, now =
   return Math.min(capMs, Math.max(0, call.deadline - answerReserveMs(call) - now));
 }
 
+/**
+ * A signal for the requests of one call: fires with the call's own signal, or when the call's budget is
+ * spent (its deadline minus the time to answer), with a reason that says so.
+ */
+export function stepSignal(call: CallContext, capMs = call.timeoutMs): AbortSignal {
+  const ms = stepBudgetMs(call, capMs);
+  const ac = new AbortController();
+  const timer = setTimeout(
+    () => ac.abort(new Error(`no answer within ${ms} ms, the time left before the plugin call's deadline (--rpc-timeout-seconds)`)),
+    ms,
+  );
+  timer.unref();
+  const onAbort = () => {
+    clearTimeout(timer);
+    ac.abort(call.signal.reason);
+  };
+  if (call.signal.aborted) onAbort();
+  else call.signal.addEventListener('abort', onAbort, { once: true });
+  return ac.signal;
+}
+
 /** The call ran past its deadline (or its session closed) before this point: nothing more is written. */
 export class CallCancelledError extends Error {
   override name = 'CallCancelledError';

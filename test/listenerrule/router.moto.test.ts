@@ -354,6 +354,53 @@ describe('header routes', () => {
   });
 });
 
+// Issue #12 item 3: Argo is answered at the RPC deadline and may send the next call at once; the old call
+// must not write after it.
+describe('calls past their RPC deadline', () => {
+  function deferred(): { promise: Promise<void>; resolve: () => void } {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  }
+  const callCtx = (ac: AbortController) => ({ signal: ac.signal, deadline: Date.now() + 25_000, timeoutMs: 25_000 });
+
+  it('SetWeight 20 whose deadline passed while reading its bindings writes nothing; the abort\'s SetWeight 0 stays', async () => {
+    // The Kubernetes API is slow for the first call's binding reads.
+    const slow = deferred();
+    let reads = 0;
+    const reader = bindingReader(fx.bindings);
+    const r = createListenerRuleRouter({
+      ...deps,
+      getTargetGroupBinding: async (ns, name) => {
+        if (++reads <= 2) await slow.promise;
+        return reader.getTargetGroupBinding(ns, name);
+      },
+    });
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    const first = new AbortController();
+    const stale = r.setWeight(ro, 20, [], callCtx(first)).catch((e: unknown) => e);
+    await new Promise((res) => setTimeout(res, 20));
+    first.abort(new Error('Plugin.SetWeight did not finish within 25s'));
+    const newer = r.setWeight(ro, 0, [], callCtx(new AbortController()));
+    await new Promise((res) => setTimeout(res, 50));
+    slow.resolve();
+    await newer;
+    expect(await stale).toBeInstanceOf(Error);
+    expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 0, [fx.tg['app-stable']]: 100 });
+    expect(proxy.count('ModifyRule')).toBe(1);
+  });
+
+  it('a header route of a call past its deadline is not created', async () => {
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
+    const ac = new AbortController();
+    ac.abort(new Error('Plugin.SetHeaderRoute did not finish within 25s'));
+    await expect(
+      router.setHeaderRoute(ro, { name: 'beta', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] }, callCtx(ac)),
+    ).rejects.toThrow(/did not finish within 25s/);
+    expect(proxy.count('CreateRule')).toBe(0);
+  });
+});
+
 describe('abort, promotion and deletion', () => {
   it('release leaves 100 % on the effective stable target group and deletes its header rules', async () => {
     const block = {
