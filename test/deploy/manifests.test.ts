@@ -1,127 +1,24 @@
 // The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policy, the AnalysisTemplate and the
 // Dockerfile, checked against each other and against the sidecar's own settings parser and defaults, so a
 // renamed flag, port or path cannot leave the manifests behind.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
-import { OPTIONS, parseSettings, type Settings } from '../../src/settings.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
 import { buildServer } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { canaryRollout, fakeSource } from '../server/fixtures.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const read = (p: string) => readFileSync(root + p, 'utf8');
-
-interface Container {
-  name: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  env?: Array<{ name: string; value?: string }>;
-  ports?: Array<{ name?: string; containerPort: number }>;
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean };
-}
-interface Volume {
-  name: string;
-  emptyDir?: object;
-}
-interface PolicyRule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-interface PluginEntry {
-  name: string;
-  location: string;
-  args?: string[];
-}
-
-const defaults = parseSettings([], {}).settings;
-
-/** The sidecar's settings as the container would start with them: the real parser, flags then env. */
-function sidecarSettings(c: Container): Settings {
-  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
-  return parseSettings(c.args ?? [], env).settings;
-}
-
-function flagValue(args: readonly string[] | undefined, flag: string): string | undefined {
-  return args?.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
-}
-
-const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: string]> = [
-  ['networking.k8s.io', 'ingresses', 'get'],
-  ['networking.k8s.io', 'ingresses', 'patch'],
-  ['networking.k8s.io', 'ingresses', 'list'],
-  ['', 'services', 'get'],
-  ['', 'endpoints', 'get'],
-  ['discovery.k8s.io', 'endpointslices', 'list'],
-  ['argoproj.io', 'rollouts', 'get'],
-  ['argoproj.io', 'rollouts', 'list'],
-  ['argoproj.io', 'rollouts', 'watch'],
-  ['', 'events', 'create'],
-  // Every apiVersion --aws-target-group-binding-api-version accepts.
-  ...OPTIONS.find((o) => o.key === 'awsTargetGroupBindingApiVersion')!.choices!.map(
-    (v) => [v.split('/')[0]!, 'targetgroupbindings', 'list'] as [string, string, string],
-  ),
-];
-
-function allows(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
-  return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
-}
-
-/** What must hold for any install flavour: init container, sidecar, volume, mounts and plugin entry agree. */
-function checkPodAndEntry(p: {
-  initContainers: Container[];
-  sidecar: Container;
-  controllerMounts: Container['volumeMounts'];
-  volumes: Volume[];
-  entries: PluginEntry[];
-}): void {
-  const entry = p.entries.find((e) => e.name === DEFAULT_PLUGIN_NAME);
-  expect(entry, `plugin entry ${DEFAULT_PLUGIN_NAME}`).toBeDefined();
-  // Argo's own check of plugin names (utils/plugin/types): <namespace>/<name>.
-  expect(entry!.name).toMatch(/^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/);
-  expect(entry!.location).toMatch(/^file:\/\/\//);
-  const binaryPath = entry!.location.slice('file://'.length);
-  const binaryDir = binaryPath.slice(0, binaryPath.lastIndexOf('/'));
-
-  const init = p.initContainers.find((c) => c.command?.includes(binaryPath));
-  expect(init, `an init container copying the handshake binary to ${binaryPath}`).toBeDefined();
-  expect(init!.command![0]).toBe('cp');
-  expect(init!.command![1]).toBe('/usr/local/bin/handshake');
-  const initMount = init!.volumeMounts?.find((m) => m.mountPath === binaryDir);
-  expect(initMount).toBeDefined();
-
-  const volume = p.volumes.find((v) => v.name === initMount!.name);
-  expect(volume?.emptyDir, `emptyDir volume ${initMount!.name}`).toBeDefined();
-  expect(p.controllerMounts).toContainEqual({ name: volume!.name, mountPath: binaryDir, readOnly: true });
-
-  const settings = sidecarSettings(p.sidecar);
-  expect(settings.pluginName).toBe(entry!.name);
-  expect(flagValue(entry!.args, 'sidecar')).toBe(settings.pluginListen);
-  expect(flagValue(entry!.args, 'plugin-name')).toBe(settings.pluginName);
-  // The go-plugin listener must stay on loopback: the controller reaches it through the handshake proxy.
-  expect(settings.pluginListen.startsWith('127.0.0.1:')).toBe(true);
-  expect(settings.pluginListen).toBe(defaults.pluginListen);
-
-  const httpPort = Number(settings.httpListen.split(':').pop());
-  expect(httpPort).toBe(Number(defaults.httpListen.split(':').pop()));
-  const port = p.sidecar.ports?.find((x) => x.containerPort === httpPort);
-  expect(port?.name).toBeDefined();
-  expect(p.sidecar.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: port!.name });
-  expect(p.sidecar.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: port!.name });
-  for (const c of [p.sidecar, init!]) {
-    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
-    expect(c.securityContext!.runAsUser).toBeGreaterThan(0);
-    expect(c.image).toBe(p.sidecar.image);
-  }
-}
-
+import {
+  allows,
+  checkPodAndEntry,
+  defaults,
+  read,
+  REQUIRED_ACCESS,
+  sidecarSettings,
+  type Container,
+  type PluginEntry,
+  type PolicyRule,
+  type Volume,
+} from './checks.js';
 describe('kustomize overlay', () => {
   const kustomization = loadYaml<{ resources: string[]; patches: Array<{ path: string }> }>(read('deploy/kustomize/kustomization.yaml'));
   const deployment = loadYaml<{
