@@ -5,7 +5,7 @@
 // that moved to another listener (HTTPS or ssl-redirect added) or a new host are found (issue #12 item 2).
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT_VERIFIED } from '../events/reasons.js';
-import { awsErrorCode, isNotFound, type Elbv2 } from '../aws/elbv2.js';
+import { awsErrorCode, isNotFound, isThrottling, ThrottledError, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
 import type { Rollout } from '../trafficrouter/rollout.js';
@@ -67,6 +67,11 @@ export interface WeightReport {
   reasons: string[];
   /** Set when the check could not finish (AWS error, throttling, deadline). */
   error?: string;
+  /**
+   * The check could not finish for a reason that passes by itself (throttled past the retries, deadline,
+   * 5xx, connection reset): VerifyWeight answers NotVerified without Err, so Argo asks again in 10 s.
+   */
+  transient?: boolean;
   ingresses: IngressWeightReport[];
 }
 
@@ -83,6 +88,42 @@ interface LbWork {
   lb: LoadBalancerRef;
   key: string;
   report: LoadBalancerWeightReport;
+}
+
+/** AWS error codes of server-side trouble that passes by itself (5xx answers carry them). */
+const TRANSIENT_CODES = new Set([
+  'InternalFailure',
+  'InternalError',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'PriorRequestNotComplete',
+  'TimeoutError',
+  'AbortError',
+]);
+/** Network errors that say nothing about the configuration (a wrong endpoint gives ENOTFOUND or ECONNREFUSED). */
+const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * Whether an ELBv2 failure passes by itself: throttled past the retries, a 5xx answer, a timeout or reset
+ * connection, or something that went away while we looked (NotFound: the next check looks it up again).
+ * Everything else (AccessDenied, ValidationError, bad credentials, a wrong endpoint) is a configuration
+ * error, and stays one until someone fixes it.
+ */
+export function isTransientElbv2Failure(err: unknown): boolean {
+  if (err instanceof ThrottledError || isThrottling(err) || isNotFound(err)) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { $metadata?: { httpStatusCode?: number }; $fault?: unknown; code?: unknown; name?: unknown };
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  const code = awsErrorCode(err);
+  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+  return typeof e.code === 'string' && TRANSIENT_NETWORK.has(e.code);
+}
+
+interface Failure {
+  text: string;
+  transient: boolean;
 }
 
 function errorText(err: unknown): string {
@@ -119,11 +160,13 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
     work.report.reasons = verdict.reasons.map((r) => `load balancer ${work.lb.name}: ${r}`);
   }
 
-  async function check(req: WeightRequest, signal: AbortSignal): Promise<{ ingresses: IngressWeightReport[]; errors: string[] }> {
+  async function check(req: WeightRequest, signal: AbortSignal): Promise<{ ingresses: IngressWeightReport[]; errors: Failure[] }> {
     const ns = req.rollout.metadata.namespace ?? 'default';
     const started = now();
     const expected = expectedWeights(req);
-    const errors: string[] = [];
+    const errors: Failure[] = [];
+    // ELBv2 failures may pass by themselves; an Ingress that cannot be read is reported as it is.
+    const elbv2Failure = (where: string, err: unknown): Failure => ({ text: `${where}: ${errorText(err)}`, transient: isTransientElbv2Failure(err) });
     const reports: IngressWeightReport[] = [];
     const work: LbWork[] = [];
     const o = { signal };
@@ -136,7 +179,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       try {
         hosts = await hostnamesOf(ns, ing.ingress);
       } catch (err) {
-        errors.push(`Ingress ${ns}/${ing.ingress}: ${errorText(err)}`);
+        errors.push({ text: `Ingress ${ns}/${ing.ingress}: ${errorText(err)}`, transient: false });
         continue;
       }
       if (hosts.length === 0) {
@@ -162,7 +205,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
           }
           work.push({ ingress: ing, hostname, lb, key: inventory.discoveryKey(lb.arn, ing.ingress, ing.tuples), report: lbReport });
         } catch (err) {
-          errors.push(`Ingress ${ns}/${ing.ingress}, hostname ${hostname}: ${errorText(err)}`);
+          errors.push(elbv2Failure(`Ingress ${ns}/${ing.ingress}, hostname ${hostname}`, err));
         }
       }
     }
@@ -173,6 +216,9 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
     const cold = work.filter((w) => !cached.get(w));
     // Rules that went away or stopped carrying the action: the listeners may have changed too.
     const invalidated = new Set<LbWork>();
+    // `fresh`: judged on listeners and rules read during this verification; `failed`: no judgement at all.
+    const fresh = new Set<LbWork>();
+    const failed = new Set<LbWork>();
     if (warm.length > 0) {
       const arns = warm.flatMap((w) => cached.get(w)!.ruleArns);
       try {
@@ -197,20 +243,24 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
           }
         }
       } catch (err) {
-        if (!isNotFound(err)) throw err;
-        // RuleNotFound: a rule was deleted or recreated; rediscover those load balancers.
-        for (const w of warm) {
-          inventory.forget(w.key);
-          invalidated.add(w);
-          cold.push(w);
+        if (isNotFound(err)) {
+          // RuleNotFound: a rule was deleted or recreated; rediscover those load balancers.
+          for (const w of warm) {
+            inventory.forget(w.key);
+            invalidated.add(w);
+            cold.push(w);
+          }
+        } else {
+          errors.push(elbv2Failure(`load balancers ${[...new Set(warm.map((w) => w.lb.name))].join(', ')}`, err));
+          for (const w of warm) {
+            failed.add(w);
+            w.report.reasons.push(errorText(err));
+          }
         }
       }
     }
 
-    // 3. Cold: discover the rules of the action on each load balancer. `fresh`: judged on listeners and
-    // rules read during this verification; `failed`: no judgement at all.
-    const fresh = new Set<LbWork>();
-    const failed = new Set<LbWork>();
+    // 3. Cold: discover the rules of the action on each load balancer.
     async function discoverAndJudge(w: LbWork, readListeners: boolean): Promise<void> {
       try {
         const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, o, readListeners ? started : undefined);
@@ -219,7 +269,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       } catch (err) {
         if (isNotFound(err)) inventory.forgetLoadBalancer(w.hostname, w.lb.arn);
         failed.add(w);
-        errors.push(`Ingress ${ns}/${w.ingress.ingress}, load balancer ${w.lb.name}: ${errorText(err)}`);
+        errors.push(elbv2Failure(`Ingress ${ns}/${w.ingress.ingress}, load balancer ${w.lb.name}`, err));
         w.report.reasons.push(errorText(err));
       }
     }
@@ -256,11 +306,14 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       const { ingresses, errors } = await check(req, signal);
       const reasons = ingresses.flatMap((i) => i.reasons);
       const verified = errors.length === 0 && ingresses.length > 0 && ingresses.every((i) => i.verified);
-      const error = signal.aborted && errors.length > 0 ? deadline : errors.join('; ');
-      return { ...base, verified, reasons, ingresses, ...(error ? { error } : {}) };
+      if (errors.length === 0) return { ...base, verified, reasons, ingresses };
+      if (signal.aborted) return { ...base, verified, reasons, ingresses, error: deadline, transient: true };
+      const transient = errors.every((e) => e.transient);
+      return { ...base, verified, reasons, ingresses, error: errors.map((e) => e.text).join('; '), ...(transient ? { transient } : {}) };
     } catch (err) {
       const text = signal.aborted ? deadline : errorText(err);
-      return { ...base, verified: false, reasons: [], ingresses: [], error: text };
+      const transient = signal.aborted || isTransientElbv2Failure(err);
+      return { ...base, verified: false, reasons: [], ingresses: [], error: text, ...(transient ? { transient } : {}) };
     }
   }
 
@@ -272,6 +325,8 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
         reason: REASON_WEIGHT_VERIFIED,
         message: `Weights verified on the load balancers: canary ${req.desiredWeight}, stable ${req.maxWeight - req.desiredWeight - req.additionalDestinations.reduce((s, d) => s + d.weight, 0)}`,
       });
+    } else if (report.error && report.transient) {
+      deps.events.emit(req.rollout, { type: 'Warning', reason: REASON_WEIGHT_UNVERIFIED, message: `${report.error}; checking again` });
     } else if (report.reasons.length > 0) {
       const lbMissing = report.reasons.find((r) => r.startsWith('no load balancer found'));
       deps.events.emit(req.rollout, {
@@ -295,8 +350,11 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       deps.log?.debug({ rollout: report.rollout, moment: report.moment, verified: report.verified, reasons: report.reasons, error: report.error }, 'weight verification');
       emit(req, report);
       if (report.verified) return { verified: RpcVerified.Verified };
-      // "Not yet" answers carry no Err so Argo re-queues after 10 s; an Err is only for checks that failed.
-      return report.error ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` } : { verified: RpcVerified.NotVerified };
+      // "Not yet" answers carry no Err so Argo re-queues after 10 s (argo-alb-spec.md §7.6: after an Err it
+      // waits for the next resync). So do failures that pass by themselves; an Err is for configuration errors.
+      return report.error && !report.transient
+        ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` }
+        : { verified: RpcVerified.NotVerified };
     },
 
     ingressChanged(rollout: Rollout): void {

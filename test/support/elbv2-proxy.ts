@@ -19,12 +19,24 @@ export interface Elbv2Proxy {
   resetCounts(): void;
   /** The next `times` calls of `action` (or of any Action with `'*'`) get `400 Throttling`. */
   throttle(action: string, times: number): void;
+  /**
+   * The next `times` calls of `action` (or `'*'`) fail: with an ELBv2 error response (`status`, `code`), or,
+   * with `reset`, by closing the connection without an answer. `times` 0 removes the fault.
+   */
+  fail(action: string, times: number, fault: Fault): void;
   /** Hold answers of `action` for `ms` before sending them (0 removes the delay). */
   delay(action: string, ms: number): void;
   /** DescribeTargetHealth answers report this state for target `ip` (any port, any target group). */
   setHealth(ip: string, override: HealthOverride | undefined): void;
   stop(): Promise<void>;
 }
+
+export type Fault = { status: number; code: string; message?: string; type?: 'Sender' | 'Receiver' } | { reset: true };
+
+const errorBody = (code: string, message: string, type: string): string =>
+  '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">' +
+  `<Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error>` +
+  '<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>';
 
 const THROTTLE_BODY =
   '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">' +
@@ -52,6 +64,7 @@ export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
   const target = new URL(upstream);
   const counts: Record<string, number> = {};
   const throttles = new Map<string, number>();
+  const faults = new Map<string, { times: number; fault: Fault }>();
   const delays = new Map<string, number>();
   const health = new Map<string, HealthOverride>();
   const pendingTimers = new Set<NodeJS.Timeout>();
@@ -76,6 +89,17 @@ export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
     return false;
   };
 
+  const takeFault = (action: string): Fault | undefined => {
+    for (const key of [action, '*']) {
+      const f = faults.get(key);
+      if (f && f.times > 0) {
+        f.times--;
+        return f.fault;
+      }
+    }
+    return undefined;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -86,6 +110,18 @@ export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
     const delay = delays.get(action) ?? delays.get('*') ?? 0;
     if (delay > 0) await wait(delay);
     if (res.destroyed) return;
+
+    const fault = takeFault(action);
+    if (fault) {
+      if ('reset' in fault) {
+        res.socket?.destroy();
+        return;
+      }
+      const xml = errorBody(fault.code, fault.message ?? fault.code, fault.type ?? (fault.status >= 500 ? 'Receiver' : 'Sender'));
+      res.writeHead(fault.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
 
     if (takeThrottle(action)) {
       res.writeHead(400, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(THROTTLE_BODY) });
@@ -138,6 +174,7 @@ export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
       for (const k of Object.keys(counts)) delete counts[k];
     },
     throttle: (action, times) => throttles.set(action, times),
+    fail: (action, times, fault) => (times > 0 ? faults.set(action, { times, fault }) : faults.delete(action)),
     delay: (action, ms) => (ms > 0 ? delays.set(action, ms) : delays.delete(action)),
     setHealth: (ip, o) => (o ? health.set(ip, o) : health.delete(ip)),
     stop: async () => {

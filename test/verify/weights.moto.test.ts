@@ -395,26 +395,86 @@ describe('caches, gating and faults', () => {
     expect(log.calls.filter(([op]) => op === 'DescribeRules').map(([, o]) => o)).toEqual(['throttled', 'throttled', 'success']);
   });
 
-  it('Throttling that does not stop: NotVerified with a clear Err, no exception', async () => {
+  // Issue #12 item 6: a transient failure answers NotVerified without Err, so Argo re-queues in 10 s (an Err
+  // waits for the next resync, spec §7.6); the reason goes into the event and the report.
+  it('Throttling that does not stop: NotVerified with the reason and no Err; checked again on the next call', async () => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }) });
     proxy.throttle('DescribeListeners', 100);
-    const res = await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    const res = await v.verifyWeight(req);
     proxy.throttle('DescribeListeners', 0);
-    expect(res.verified).toBe(RpcVerified.NotVerified);
-    expect(res.err).toMatch(/^weight verification failed: .*ELBv2 DescribeListeners was throttled 4 times in a row \(Rate exceeded\)/);
+    expect(res).toEqual({ verified: RpcVerified.NotVerified });
+    expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'ALBPluginWeightUnverified' });
+    expect(events.at(-1)?.message).toMatch(/ELBv2 DescribeListeners was throttled 4 times in a row \(Rate exceeded\)/);
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
   });
 
-  it('slow answers: the verification ends at its deadline with NotVerified and an Err', async () => {
+  it('slow answers: the verification ends at its deadline with NotVerified, the reason, and no Err', async () => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
     proxy.delay('DescribeListeners', 3_000);
-    const res = await verifier({ timeoutMs: 300 }).verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    const v = verifier({ timeoutMs: 300 });
+    const req = request({ rollout: rollout({ namespace: n }) });
+    const res = await v.verifyWeight(req);
+    expect(res).toEqual({ verified: RpcVerified.NotVerified });
+    expect(events.at(-1)?.message).toBe('no complete answer from ELBv2 within 300 ms (slow or throttled); checking again');
+    const report = await v.report(req);
     proxy.delay('DescribeListeners', 0);
-    expect(res).toEqual({
-      verified: RpcVerified.NotVerified,
-      err: 'weight verification failed: no complete answer from ELBv2 within 300 ms (slow or throttled)',
-    });
+    expect(report).toMatchObject({ verified: false, transient: true, error: 'no complete answer from ELBv2 within 300 ms (slow or throttled)' });
+  });
+
+  it.each([
+    ['503 ServiceUnavailable', 'DescribeRules', { status: 503, code: 'ServiceUnavailable', message: 'Service is unavailable' }, /ServiceUnavailable/],
+    ['500 InternalFailure', 'DescribeListeners', { status: 500, code: 'InternalFailure', message: 'internal error' }, /InternalFailure/],
+    ['connection reset', 'DescribeLoadBalancers', { reset: true as const }, /socket hang up|ECONNRESET|reset/i],
+  ])('transient ELBv2 failure (%s): NotVerified with the reason, no Err', async (_name, action, fault, text) => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }) });
+    proxy.fail(action, 100, fault);
+    const res = await v.verifyWeight(req);
+    proxy.fail(action, 0, fault);
+    expect(res).toEqual({ verified: RpcVerified.NotVerified });
+    expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'ALBPluginWeightUnverified' });
+    expect(events.at(-1)?.message).toMatch(text);
+    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
+  });
+
+  it('transient failure of the warm call: NotVerified without Err, the report still names the load balancer', async () => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    const v = verifier();
+    const req = request({ rollout: rollout({ namespace: n }) });
+    expect((await v.report(req)).verified).toBe(true);
+    log.clear();
+    proxy.fail('DescribeRules', 100, { status: 503, code: 'ServiceUnavailable', message: 'Service is unavailable' });
+    const res = await v.verifyWeight(req);
+    const report = await v.report(req);
+    proxy.fail('DescribeRules', 0, { reset: true });
+    expect(res).toEqual({ verified: RpcVerified.NotVerified });
+    // One failed warm call per verification; a failure is not a "not verified" that would read everything again.
+    expect(log.calls).toEqual([['DescribeRules', 'error'], ['DescribeRules', 'error']]);
+    expect(report).toMatchObject({ verified: false, transient: true });
+    expect(report.ingresses[0]!.loadBalancers[0]!.reasons).toEqual(['ServiceUnavailable: Service is unavailable']);
+  });
+
+  it.each([
+    ['AccessDenied (IAM policy without elasticloadbalancing:DescribeRules)', 'DescribeRules',
+      { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform: elasticloadbalancing:DescribeRules' }, /AccessDenied/],
+    ['ValidationError', 'DescribeListeners', { status: 400, code: 'ValidationError', message: "'arn' is not a valid load balancer ARN" }, /ValidationError/],
+    ['InvalidClientTokenId (bad credentials)', 'DescribeLoadBalancers', { status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' }, /InvalidClientTokenId/],
+  ])('configuration error (%s): NotVerified with an Err', async (_name, action, fault, text) => {
+    const n = ns();
+    await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
+    proxy.fail(action, 100, fault);
+    const res = await verifier().verifyWeight(request({ rollout: rollout({ namespace: n }) }));
+    proxy.fail(action, 0, fault);
+    expect(res.verified).toBe(RpcVerified.NotVerified);
+    expect(res.err).toMatch(/^weight verification failed: /);
+    expect(res.err).toMatch(text);
   });
 });
 
