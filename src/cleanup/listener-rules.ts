@@ -5,6 +5,9 @@
 // the release works from the Rollout as the watch last saw it, and one that failed is kept and tried again
 // at the next sweeps. Deleting an application often deletes its TargetGroupBindings together with the
 // Rollout, so the target groups the bindings point at are remembered while the Rollout lives.
+// The header-route rules to delete are found by their Rollout tag on the load balancer at each release (the
+// router's `release`), not from memory, so any sidecar (a new leader, a restarted one) releases the same
+// rules; this process only remembers binding ARNs and the releases waiting for a retry.
 
 import { ListenerRuleConfigError, type BindingReader } from '../listenerrule/index.js';
 import { GoneError } from '../listenerrule/locate.js';

@@ -1,12 +1,14 @@
 // Header routes in listener-rule mode: one extra rule per route, right in front of the driven rule,
 // tagged with the owning Rollout and the route name. Only rules carrying our owner tag are ever
-// modified or deleted.
+// modified or deleted. Which rules a Rollout owns is always read from the load balancer (the tags), never
+// remembered: another sidecar (a new leader) may have created or deleted them since.
 
 import {
   CreateRuleCommand,
   DeleteRuleCommand,
   ModifyRuleCommand,
   type Action,
+  type CreateRuleCommandOutput,
   type Rule,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -42,11 +44,60 @@ interface ListenerView {
   ours: ManagedRule[];
 }
 
-/** Every rule of the listener, plus the ones this Rollout owns (DescribeRules, then DescribeTags per 20). */
-async function viewListener(elbv2: ListenerRuleElbv2, listenerArn: string, owner: Owner): Promise<ListenerView> {
+/**
+ * Tags of listener rules by ARN. A rule's tags are set when it is created (CreateRule with Tags; the IAM
+ * policy allows AddTags only then) and an ARN is never reused, so a rule's tags are read once; which rules
+ * exist is read on every listing. Bounded: the least recently used entries go first.
+ */
+export class RuleTagCache {
+  private readonly tags = new Map<string, Record<string, string>>();
+  constructor(private readonly max = 5000) {}
+
+  /** Tags of every rule in `arns`, reading (DescribeTags, per 20) only those not seen before. */
+  async read(elbv2: ListenerRuleElbv2, arns: string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    const missing: string[] = [];
+    for (const arn of arns) {
+      const t = this.tags.get(arn);
+      if (t === undefined) missing.push(arn);
+      else {
+        out.set(arn, t);
+        this.remember(arn, t);
+      }
+    }
+    if (missing.length > 0) {
+      const read = await elbv2.describeTags(missing);
+      for (const arn of missing) {
+        // A rule deleted between the two calls has no tag description; it is not cached.
+        const t = read.get(arn);
+        if (!t) continue;
+        out.set(arn, t);
+        this.remember(arn, t);
+      }
+    }
+    return out;
+  }
+
+  remember(arn: string, tags: Record<string, string>): void {
+    this.tags.delete(arn);
+    this.tags.set(arn, tags);
+    while (this.tags.size > this.max) this.tags.delete(this.tags.keys().next().value as string);
+  }
+
+  forget(arn: string): void {
+    this.tags.delete(arn);
+  }
+}
+
+/**
+ * Every rule of the listener, plus the ones this Rollout owns: DescribeRules, then DescribeTags per 20 for
+ * rules whose tags `cache` has not seen yet (all of them without a cache).
+ */
+async function viewListener(elbv2: ListenerRuleElbv2, listenerArn: string, owner: Owner, cache?: RuleTagCache): Promise<ListenerView> {
   const rules = await elbv2.describeRules({ listenerArn });
   const arns = rules.filter((r) => !r.IsDefault && r.RuleArn).map((r) => r.RuleArn!);
-  const tags = arns.length ? await elbv2.describeTags(arns) : new Map<string, Record<string, string>>();
+  const tags =
+    arns.length === 0 ? new Map<string, Record<string, string>>() : cache ? await cache.read(elbv2, arns) : await elbv2.describeTags(arns);
   const ours: ManagedRule[] = [];
   for (const rule of rules) {
     const t = rule.RuleArn ? tags.get(rule.RuleArn) : undefined;
@@ -61,21 +112,29 @@ export interface HeaderRouteInput {
   canaryArn: string;
   stickiness?: StickinessConfig;
   owner: Owner;
+  /** Tags already read (RuleTagCache); without it every listing reads every rule's tags. */
+  tagCache?: RuleTagCache;
+}
+
+async function deleteRule(elbv2: ListenerRuleElbv2, ruleArn: string, cache: RuleTagCache | undefined): Promise<void> {
+  await elbv2.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+  cache?.forget(ruleArn);
 }
 
 /** Creates, updates or (empty match) deletes the rule of one header route. */
 export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: SetHeaderRoute, input: HeaderRouteInput): Promise<void> {
-  const view = await viewListener(elbv2, input.location.listenerArn, input.owner);
+  const cache = input.tagCache;
+  const view = await viewListener(elbv2, input.location.listenerArn, input.owner, cache);
   const existing = view.ours.filter((m) => m.route === route.name);
   if (!route.match || route.match.length === 0) {
-    for (const m of existing) await elbv2.send(new DeleteRuleCommand({ RuleArn: m.rule.RuleArn! }));
+    for (const m of existing) await deleteRule(elbv2, m.rule.RuleArn!, cache);
     return;
   }
   const conditions = headerRouteConditions(route.match, input.driven.Conditions ?? []);
   const actions = headerRouteActions(input.driven.Actions ?? [], input.canaryArn, input.stickiness);
   const [keep, ...extra] = existing;
   // A route has one rule; stray duplicates (e.g. from an interrupted call) are ours to remove.
-  for (const m of extra) await elbv2.send(new DeleteRuleCommand({ RuleArn: m.rule.RuleArn! }));
+  for (const m of extra) await deleteRule(elbv2, m.rule.RuleArn!, cache);
   if (keep) {
     if (sameConditions(keep.rule.Conditions ?? [], conditions) && sameActions(keep.rule.Actions ?? [], actions)) return;
     await elbv2.send(new ModifyRuleCommand({ RuleArn: keep.rule.RuleArn!, Conditions: conditions, Actions: actions }));
@@ -88,19 +147,19 @@ export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: SetHeade
     if (p !== undefined) candidates.push({ priority: p, ruleArn: r.RuleArn ?? '', ours: ourArns.has(r.RuleArn) });
   }
   const priority = headerRoutePriority(rulePriority(input.driven), candidates);
+  const tags = { [input.owner.tagKey]: input.owner.value, [ROUTE_TAG_KEY]: route.name };
   const create = new CreateRuleCommand({
     ListenerArn: input.location.listenerArn,
     Priority: priority,
     Conditions: conditions,
     Actions: actions,
-    Tags: [
-      { Key: input.owner.tagKey, Value: input.owner.value },
-      { Key: ROUTE_TAG_KEY, Value: route.name },
-    ],
+    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
   });
   if (input.driven.Transforms?.length) create.input.Transforms = input.driven.Transforms;
   try {
-    await elbv2.send(create);
+    const out = (await elbv2.send(create)) as CreateRuleCommandOutput | undefined;
+    const arn = out?.Rules?.[0]?.RuleArn;
+    if (arn) cache?.remember(arn, tags);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(
@@ -110,10 +169,14 @@ export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: SetHeade
   }
 }
 
-/** Deletes every rule on the listener that carries this Rollout's owner tag; returns how many. */
-export async function removeOwnedRules(elbv2: ListenerRuleElbv2, listenerArn: string, owner: Owner): Promise<number> {
-  const view = await viewListener(elbv2, listenerArn, owner);
-  for (const m of view.ours) await elbv2.send(new DeleteRuleCommand({ RuleArn: m.rule.RuleArn! }));
+/**
+ * Deletes every rule on the listener that carries this Rollout's owner tag; returns how many. The listing is
+ * read each time (one DescribeRules; DescribeTags only for rules `cache` has not seen), so any sidecar, a
+ * fresh one included, reaches the same answer for the same load balancer.
+ */
+export async function removeOwnedRules(elbv2: ListenerRuleElbv2, listenerArn: string, owner: Owner, cache?: RuleTagCache): Promise<number> {
+  const view = await viewListener(elbv2, listenerArn, owner, cache);
+  for (const m of view.ours) await deleteRule(elbv2, m.rule.RuleArn!, cache);
   return view.ours.length;
 }
 

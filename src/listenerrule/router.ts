@@ -14,11 +14,12 @@ import { ROUTER_TYPE, RpcVerified, SerialQueue, type CallContext, type TrafficRo
 import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
 import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
-import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, type Owner } from './header-routes.js';
+import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, RuleTagCache, type Owner } from './header-routes.js';
 import {
   elbv2ForCall,
   GoneError,
   isNotFound,
+  listenerArnOfRule,
   locateRule,
   readRule,
   ruleMatches,
@@ -94,10 +95,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   const tagKey = deps.tagKey ?? DEFAULT_OWNER_TAG_KEY;
   // Resolved rule locations per Rollout and selector; a rule that disappears is looked up again once.
   const locations = new Map<string, RuleLocation>();
-  // Rollouts known to have no header-route rules: this process is the only writer of rules with their
-  // tag, so after a clean sweep nothing needs listing until SetHeaderRoute runs again. Argo calls
-  // RemoveManagedRoutes on every reconcile of a promoted Rollout; this keeps those free of AWS calls.
-  const swept = new Set<string>();
+  // Whether a Rollout still has header-route rules is read from the load balancer every time (its tagged
+  // rules), never remembered: after a leader change another sidecar may have created some. Only the tags of
+  // rules already seen are kept (they never change), so RemoveManagedRoutes, which Argo calls on every
+  // reconcile of a promoted Rollout, costs one DescribeRules once warm.
+  const tagCache = new RuleTagCache();
   // VerifyWeight is asked on every reconcile; the gate lets it reach AWS only when the answer matters.
   // SetWeight reads the rule on every reconcile anyway, so it is the one that notices a rule changed
   // behind our back: when it has to write, the remembered answer is dropped and the next VerifyWeight
@@ -305,8 +307,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
         async () => {
           const canaryArn = await resolveRole(config.canary, config.namespace, deps);
           const { location, rule } = await driven(config, aws);
-          swept.delete(cacheKey(config));
-          const input = { location, driven: rule, canaryArn, owner: owner(config) };
+          const input = { location, driven: rule, canaryArn, owner: owner(config), tagCache };
           await applyHeaderRoute(aws, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
         },
         call?.signal,
@@ -329,10 +330,11 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       await queue.run(
         key,
         async () => {
-          if (swept.has(key)) return;
-          const listenerArn = locations.get(key)?.listenerArn ?? (await driven(config, aws)).location.listenerArn;
-          await removeOwnedRules(aws, listenerArn, owner(config));
-          swept.add(key);
+          const listenerArn =
+            config.rule.kind === 'arn'
+              ? listenerArnOfRule(config.rule.ruleArn)
+              : (locations.get(key)?.listenerArn ?? (await driven(config, aws)).location.listenerArn);
+          await removeOwnedRules(aws, listenerArn, owner(config), tagCache);
         },
         call?.signal,
       );
@@ -345,10 +347,9 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
         const canaryArn = await resolveRole(config.canary, config.namespace, deps);
         const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
         const target = await driven(config, deps.elbv2);
-        await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config));
+        await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config), tagCache);
         await converge(deps.elbv2, config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
         locations.delete(cacheKey(config));
-        swept.delete(cacheKey(config));
       });
     },
 

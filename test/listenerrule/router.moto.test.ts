@@ -283,7 +283,7 @@ describe('header routes', () => {
     expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 10, [fx.tg['app-stable']]: 90 });
   });
 
-  it('sweeps once: RemoveManagedRoutes on later reconciles costs no calls until a route is set again', async () => {
+  it('RemoveManagedRoutes reads the tagged rules every time: one DescribeRules once the tags are known', async () => {
     const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
     await router.setWeight(ro, 0, []);
     proxy.resetCounts();
@@ -291,11 +291,37 @@ describe('header routes', () => {
     expect(proxy.counts()).toEqual({ DescribeRules: 1, DescribeTags: 1 });
     proxy.resetCounts();
     await router.removeManagedRoutes(ro);
-    expect(proxy.total()).toBe(0);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
 
     await router.setHeaderRoute(ro, route);
+    proxy.resetCounts();
     await router.removeManagedRoutes(ro);
+    // The rule it created itself: its tags are known, so no DescribeTags.
+    expect(proxy.counts()).toEqual({ DescribeRules: 1, DeleteRule: 1 });
+    expect(await listenerRules(direct, fx.httpListener)).toHaveLength(4);
+  });
+
+  // Issue #12 item 7: Argo's leader can move to another controller pod, whose sidecar has its own memory.
+  it('survives a leader change: a sidecar that swept before still removes a header rule another sidecar created since', async () => {
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
+    const before = createListenerRuleRouter(deps); // the old leader's sidecar
+    const other = createListenerRuleRouter(deps); // the leader in between
+    await before.removeManagedRoutes(ro); // a clean sweep
+    await other.setHeaderRoute(ro, route);
+    expect(await listenerRules(direct, fx.httpListener)).toHaveLength(5);
+
+    await before.removeManagedRoutes(ro); // leader again
+    expect(await listenerRules(direct, fx.httpListener)).toHaveLength(4);
+
+    // A fresh sidecar (nothing in memory) given the same load balancer decides the same way, both ways.
+    await other.setHeaderRoute(ro, route);
+    proxy.resetCounts();
+    await createListenerRuleRouter(deps).removeManagedRoutes(ro);
     expect(proxy.count('DeleteRule')).toBe(1);
+    proxy.resetCounts();
+    await createListenerRuleRouter(deps).removeManagedRoutes(ro);
+    await before.removeManagedRoutes(ro);
+    expect(proxy.count('DeleteRule')).toBe(0);
     expect(await listenerRules(direct, fx.httpListener)).toHaveLength(4);
   });
 
