@@ -19,6 +19,7 @@ import {
   type PolicyRule,
   type Volume,
 } from './checks.js';
+
 describe('kustomize overlay', () => {
   const kustomization = loadYaml<{ resources: string[]; patches: Array<{ path: string }> }>(read('deploy/kustomize/kustomization.yaml'));
   const deployment = loadYaml<{
@@ -83,7 +84,7 @@ describe('Helm values snippet', () => {
       extraContainers: Container[];
       volumes: Volume[];
       volumeMounts: Container['volumeMounts'];
-      trafficRouterPlugins: { trafficRouterPlugins: string };
+      trafficRouterPlugins: PluginEntry[];
     };
     providerRBAC: { enabled: boolean; additionalRules: PolicyRule[] };
   }>(read('deploy/helm/values.yaml'));
@@ -95,7 +96,7 @@ describe('Helm values snippet', () => {
       sidecar: c.extraContainers.find((x) => x.name === 'alb-plugin')!,
       controllerMounts: c.volumeMounts,
       volumes: c.volumes,
-      entries: loadYaml<PluginEntry[]>(c.trafficRouterPlugins.trafficRouterPlugins),
+      entries: c.trafficRouterPlugins,
     });
   });
 
