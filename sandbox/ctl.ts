@@ -2,11 +2,11 @@
 // kubectl: they send the same patches to the sandbox's API server (.cache/sandbox/kubeconfig).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { REPO_ROOT } from '../test/support/kube/assets.js';
 import { DEMO, DEMO_NS } from './demo.js';
 
-const MERGE = { headers: { 'Content-Type': 'application/merge-patch+json' } } as never;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 async function main(): Promise<void> {
   const [cmd, arg] = process.argv.slice(2);

@@ -1,10 +1,13 @@
 // What the end-to-end scenarios look at, the way a user would: the Rollout's status, the Ingress and every
 // revision of it, the listener rules the LBC wrote into the load balancer (weights per Service, through the
 // TargetGroupBindings the LBC made), registered targets, Events, and the sidecar's API and metrics.
-import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, Watch, type V1Ingress } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Ingress } from '@kubernetes/client-node';
 import { forwardRules, loadBalancerByHostname, registeredTargets, type ForwardRule } from './aws.js';
 import { SIDECAR_HTTP, type Stack } from './stack.js';
 import { sleep } from '../../support/processes.js';
+
+/** `kubectl patch --type merge` */
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface RolloutStatus {
   phase?: string;
@@ -47,7 +50,7 @@ export class Observer {
     await this.custom.patchNamespacedCustomObject(
       { group: 'argoproj.io', version: 'v1alpha1', namespace: ns, plural: 'rollouts', name, body: patch },
       // A merge patch, as `kubectl patch --type merge` sends it.
-      { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+      MERGE,
     );
   }
 
@@ -55,7 +58,7 @@ export class Observer {
   async abort(ns: string, name: string): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
       { group: 'argoproj.io', version: 'v1alpha1', namespace: ns, plural: 'rollouts', name, body: { status: { abort: true } } },
-      { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+      MERGE,
     );
   }
 
@@ -65,7 +68,7 @@ export class Observer {
     if (ro.spec.paused) await this.patchRollout(ns, name, { spec: { paused: false } });
     await this.custom.patchNamespacedCustomObjectStatus(
       { group: 'argoproj.io', version: 'v1alpha1', namespace: ns, plural: 'rollouts', name, body: { status: { pauseConditions: null } } },
-      { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+      MERGE,
     );
   }
 
