@@ -2,8 +2,8 @@
 # Builds the real peers of the end-to-end suite from the Go module proxy and caches them, so that only the
 # first run pays: the Argo Rollouts controller, the AWS Load Balancer Controller, kwok (the fake kubelet)
 # and kube-controller-manager. kube-apiserver and etcd come from scripts/kube/build.sh. Also copies the
-# manifests the suite installs out of the same module zips (Argo's install.yaml, the LBC's CRDs, kwok's
-# stage definitions), so a test never fetches anything.
+# manifests the suite installs out of the same module zips (Argo's install.yaml, the LBC's CRDs, the Gateway
+# API CRDs, kwok's stage definitions), so a test never fetches anything.
 #
 #   bash scripts/e2e/build.sh          # build what is missing, then print the cache directory
 #   bash scripts/e2e/build.sh --print  # print the cache directory only (no build)
@@ -25,7 +25,8 @@ if [ "${1:-}" = "--print" ]; then
 fi
 
 want=(rollouts-controller aws-load-balancer-controller kwok kube-controller-manager
-  manifests/argo-install.yaml manifests/lbc-crds.yaml manifests/kwok-stages.yaml)
+  manifests/argo-install.yaml manifests/lbc-crds.yaml manifests/kwok-stages.yaml
+  manifests/gateway-api-crds.yaml manifests/lbc-gateway-crds.yaml)
 missing=0
 for f in "${want[@]}"; do [ -e "$out/$f" ] || missing=1; done
 if [ "$missing" = 0 ]; then
@@ -121,10 +122,25 @@ lbc_manifests() {
   local dir
   dir="$(moddir "sigs.k8s.io/aws-load-balancer-controller/v3@$LBC_VERSION")"
   install -m 0644 "$dir/helm/aws-load-balancer-controller/crds/crds.yaml" "$out/manifests/lbc-crds.yaml"
-  # Gateway API CRDs for the LBC's gateway mode, if the chart ships them.
-  if [ -d "$dir/config/crd/gateway" ]; then
-    cat "$dir"/config/crd/gateway/*.yaml >"$out/manifests/lbc-gateway-crds.yaml" 2>/dev/null || true
-  fi
+}
+
+# The CRDs the LBC's ALBGatewayAPI feature needs (without every one of them it turns the gate off at start,
+# pkg/gateway/crddetect): the Gateway API standard channel of sigs.k8s.io/gateway-api at the version the
+# LBC's go.mod requires, one file, and the LBC's own gateway.k8s.aws CRDs as its Helm chart ships them.
+gateway_manifests() {
+  # Both names are checked: an older run of this script wrote a different lbc-gateway-crds.yaml.
+  [ -f "$out/manifests/gateway-api-crds.yaml" ] && [ -f "$out/manifests/lbc-gateway-crds.yaml" ] && return 0
+  local lbc version gw f
+  lbc="$(moddir "sigs.k8s.io/aws-load-balancer-controller/v3@$LBC_VERSION")"
+  version="$(sed -n 's#^[[:space:]]*sigs\.k8s\.io/gateway-api \(v[^ ]*\).*$#\1#p' "$lbc/go.mod" | head -n 1)"
+  [ -n "$version" ] || { echo "scripts/e2e/build.sh: no sigs.k8s.io/gateway-api in $lbc/go.mod" >&2; exit 1; }
+  gw="$(moddir "sigs.k8s.io/gateway-api@$version")"
+  : >"$work/gateway-api-crds.yaml"
+  for f in "$gw"/config/crd/standard/*.yaml; do
+    { echo "---"; cat "$f"; } >>"$work/gateway-api-crds.yaml"
+  done
+  install -m 0644 "$work/gateway-api-crds.yaml" "$out/manifests/gateway-api-crds.yaml"
+  install -m 0644 "$lbc/helm/aws-load-balancer-controller/crds/gateway-crds.yaml" "$out/manifests/lbc-gateway-crds.yaml"
 }
 
 kwok_manifests() {
@@ -173,6 +189,7 @@ build_kcm() {
 
 argo_manifests
 lbc_manifests
+gateway_manifests
 kwok_manifests
 build_kcm
 build_plain kwok "sigs.k8s.io/kwok@$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok "2 min"
