@@ -21,6 +21,7 @@ import { startEnvtest, type Envtest } from '../../support/kube/envtest.js';
 import { elbv2Client, freePort, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../../support/moto.js';
 import { sleep, startProcess, stopProcess, tail, waitFor, type Proc } from '../../support/processes.js';
 import { CLUSTER_NAME, POD_CIDR, seedVpc } from './aws.js';
+import { gatewayApiCrds } from './gateway.js';
 import { missingPeers, peers, type Peers } from './peers.js';
 
 export const ARGO_NAMESPACE = 'argo-rollouts';
@@ -33,6 +34,8 @@ export interface StackOptions {
   sidecarArgs?: string[];
   /** Start the AWS Load Balancer Controller (default true); without it nothing builds load balancers. */
   lbc?: boolean;
+  /** Install the Gateway API CRDs and start the LBC with its ALBGatewayAPI feature on (support/gateway.ts). */
+  gatewayApi?: boolean;
   /** Print a line per boot step to stderr (the sandbox does). */
   progress?: (line: string) => void;
 }
@@ -170,6 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     progress('CRDs (Argo Rollouts, AWS Load Balancer Controller)');
     const argoDocs = (loadAllYaml(readFileSync(p.argoInstall, 'utf8')) as KubernetesObject[]).filter(Boolean);
     const crds = [...argoDocs.filter((d) => d.kind === 'CustomResourceDefinition'), ...(loadAllYaml(readFileSync(p.lbcCrds, 'utf8')) as KubernetesObject[]).filter(Boolean)];
+    if (options.gatewayApi) crds.push(...gatewayApiCrds(p.dir));
     await apply(crds);
     for (const crd of crds as Array<KubernetesObject & { spec: { group: string; names: { plural: string; kind: string }; versions: Array<{ name: string; served: boolean }> } }>) {
       const v = crd.spec.versions.find((x) => x.served)!;
@@ -261,7 +265,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       `--health-probe-bind-addr=127.0.0.1:${lbcHealth}`,
       `--webhook-bind-port=${lbcWebhook}`,
       `--webhook-cert-dir=${webhookCerts(dir)}`,
-      '--feature-gates=ALBGatewayAPI=false,NLBGatewayAPI=false',
+      `--feature-gates=ALBGatewayAPI=${options.gatewayApi === true},NLBGatewayAPI=false`,
     ], dir, { env: { ...baseEnv(), ...awsEnv() }, cleanupDir: dir });
     await waitFor('the LBC /readyz', () => httpOk(`http://127.0.0.1:${lbcHealth}/readyz`), [procs.lbc], 120_000);
     }
