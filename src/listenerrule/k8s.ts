@@ -1,7 +1,10 @@
 // TargetGroupBinding reads through @kubernetes/client-node (custom objects). The apiVersion is a setting
-// (`elbv2.k8s.aws/v1beta1`, or `eks.amazonaws.com/v1` on EKS Auto Mode); the fields read are the same.
+// (`elbv2.k8s.aws/v1beta1`, or `eks.amazonaws.com/v1` on EKS Auto Mode); the fields read are the same. An
+// API the cluster does not serve is a configuration error naming the setting, never "no such binding".
 
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../k8s/ingress-client.js';
+import { isResourceTypeMissing, TargetGroupBindingApiMissingError } from '../verify/k8s-targets.js';
 import type { BindingReader, TargetGroupBinding } from './bindings.js';
 
 const PLURAL = 'targetgroupbindings';
@@ -13,12 +16,14 @@ export function createBindingReader(kc: KubeConfig, apiVersion = 'elbv2.k8s.aws/
     throw new Error(`TargetGroupBinding apiVersion "${apiVersion}" must be <group>/<version>, e.g. elbv2.k8s.aws/v1beta1`);
   }
   const api = kc.makeApiClient(CustomObjectsApi);
+  const timeout = timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS);
   return {
     async getTargetGroupBinding(namespace, name) {
       try {
-        const obj: unknown = await api.getNamespacedCustomObject({ group, version, namespace, plural: PLURAL, name });
+        const obj: unknown = await api.getNamespacedCustomObject({ group, version, namespace, plural: PLURAL, name }, timeout);
         return toBinding(obj, namespace);
       } catch (err) {
+        if (isResourceTypeMissing(err, name)) throw new TargetGroupBindingApiMissingError(apiVersion);
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw new Error(`reading TargetGroupBinding ${namespace}/${name} (${apiVersion}): ${describe(err)}`, { cause: err });
       }
@@ -29,15 +34,19 @@ export function createBindingReader(kc: KubeConfig, apiVersion = 'elbv2.k8s.aws/
       do {
         let page: unknown;
         try {
-          page = await api.listNamespacedCustomObject({
-            group,
-            version,
-            namespace,
-            plural: PLURAL,
-            limit: LIST_PAGE,
-            ...(token ? { _continue: token } : {}),
-          });
+          page = await api.listNamespacedCustomObject(
+            {
+              group,
+              version,
+              namespace,
+              plural: PLURAL,
+              limit: LIST_PAGE,
+              ...(token ? { _continue: token } : {}),
+            },
+            timeout,
+          );
         } catch (err) {
+          if (err instanceof ApiException && err.code === 404) throw new TargetGroupBindingApiMissingError(apiVersion);
           throw new Error(`listing TargetGroupBindings in ${namespace} (${apiVersion}): ${describe(err)}`, { cause: err });
         }
         const list = page as { items?: unknown[]; metadata?: { continue?: string } };

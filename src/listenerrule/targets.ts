@@ -72,6 +72,7 @@ export async function drivenTargets(
     namespace,
     service,
     mode: full.mode,
+    ...(full.podTemplateHash !== undefined ? { podTemplateHash: full.podTemplateHash } : {}),
     verified: mine.every((t) => t.verified),
     reasons: full.reasons.filter(ownReason),
     targetGroups: mine,

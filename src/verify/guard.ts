@@ -2,13 +2,16 @@
 // ping-pong, Argo switches the stable Service's selector to the new pods and, in the same reconcile, sets
 // the weight back to stable 100. If the LBC has not yet registered the new pods in the stable target group,
 // traffic goes to an empty (or draining) target group. The guard holds the action at canary 100 until
-// `verifyTargets(stable)` holds; SetWeight then fails with the reason, so Argo retries and does not scale
-// the old ReplicaSet down in between.
+// `verifyTargets(stable)` holds for the pods of the ReplicaSet becoming stable (status.stableRS: the Service's
+// `rollouts-pod-template-hash` selector, read from the pods API, since EndpointSlices may still list the old
+// pods right after the switch); SetWeight then fails with the reason, so Argo retries and does not scale
+// the old ReplicaSet down in between. A check that cannot run (the TargetGroupBinding API is not served, an
+// API error) holds too, with that error: the guard never fails open.
 import type { Rollout } from '../trafficrouter/rollout.js';
 import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
 import type { GuardDecision, SetWeightGuard, WeightRequest } from '../trafficrouter/types.js';
 import { isFullyPromoted } from './gate.js';
-import type { TargetsReport } from './targets.js';
+import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './targets.js';
 
 export interface SetWeightGuardDeps {
   /** `--aws-verify-target-group`: without AWS access there is nothing to wait for. */
@@ -77,6 +80,16 @@ export function createSetWeightGuard(deps: SetWeightGuardDeps): CallAwareGuard {
         );
       }
       const report = answer.value;
+      // The pods compared must be those of the ReplicaSet becoming stable: a stable Service that still
+      // selects another hash has not been switched yet, whatever its target group holds.
+      const becoming = req.rollout.status?.stableRS;
+      if (!report.error && report.podTemplateHash !== undefined && becoming && report.podTemplateHash !== becoming) {
+        return hold(
+          `Service ${ns}/${stable} still selects ${POD_TEMPLATE_HASH_LABEL}=${report.podTemplateHash}, not the ` +
+            `ReplicaSet becoming stable (${becoming}, status.stableRS); Argo switches the selector first`,
+          report.mode,
+        );
+      }
       if (report.verified) return { hold: false };
       return hold(report.error ?? (report.reasons.join('; ') || 'targets not verified'), report.mode);
     },

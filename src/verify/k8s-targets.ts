@@ -1,6 +1,10 @@
 // TargetsK8s over @kubernetes/client-node: live reads of the Service, its EndpointSlices (Endpoints when
-// discovery.k8s.io is not served) and the namespace's TargetGroupBindings at the configured apiVersion.
-import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+// discovery.k8s.io is not served), the pods its selector picks and the namespace's TargetGroupBindings at the
+// configured apiVersion. Every request has a timeout, so a hung API server fails a check instead of
+// outliving the plugin call it serves.
+import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../k8s/ingress-client.js';
+import type { ReadinessCheck } from '../server/health.js';
 import {
   targetGroupBindingResource,
   type EndpointSliceView,
@@ -9,6 +13,7 @@ import {
   type TargetGroupBindingView,
   type TargetsK8s,
 } from './k8s.js';
+import type { PodReader, PodView } from './targets.js';
 
 function status(err: unknown): number | undefined {
   return err instanceof ApiException ? (err.code as number) : undefined;
@@ -21,20 +26,83 @@ function fail(err: unknown, what: string, rbac: string): Error {
   return new Error(`reading ${what}: ${detail}`);
 }
 
+/**
+ * The TargetGroupBinding resource of `--aws-target-group-binding-api-version` is not served: the CRD is not
+ * installed, or the flag names another group or version. Never "nothing to verify": the final-switch guard
+ * would then let traffic go to a target group nobody checked.
+ */
+export class TargetGroupBindingApiMissingError extends Error {
+  override name = 'TargetGroupBindingApiMissingError';
+  constructor(readonly apiVersion: string) {
+    const { group, version, plural } = targetGroupBindingResource(apiVersion);
+    super(
+      `the cluster does not serve ${plural}.${group} at ${group}/${version} (--aws-target-group-binding-api-version=${apiVersion}): ` +
+        'install the AWS Load Balancer Controller and its CRDs, or set --aws-target-group-binding-api-version to the ' +
+        'TargetGroupBinding API the cluster serves (elbv2.k8s.aws/v1beta1 with the AWS Load Balancer Controller, ' +
+        'eks.amazonaws.com/v1 on EKS Auto Mode)',
+    );
+  }
+}
+
+/**
+ * A 404 that means the resource type is not served, not that one object is missing: the server then answers
+ * "the server could not find the requested resource" (or plain text for an unknown group), where a missing
+ * object's Status names it (`details.name`, `"<name>" not found`).
+ */
+export function isResourceTypeMissing(err: unknown, objectName?: string): boolean {
+  if (status(err) !== 404) return false;
+  const raw = (err as ApiException<unknown>).body;
+  let body: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return true;
+    }
+  }
+  const st = body as { details?: { name?: unknown }; message?: unknown } | null | undefined;
+  if (typeof st?.details?.name === 'string' && st.details.name !== '') return false;
+  if (objectName !== undefined && typeof st?.message === 'string' && st.message.includes(`"${objectName}"`)) return false;
+  return true;
+}
+
 interface RawTgb {
   metadata?: { name?: string };
   spec?: { targetGroupARN?: string; targetType?: string; serviceRef?: { name?: string; port?: number | string } };
 }
 
-export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
+function podView(p: V1Pod): PodView {
+  const ready = (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const ports = (p.spec?.containers ?? []).flatMap((c) =>
+    (c.ports ?? []).map((port) => ({ ...(port.name ? { name: port.name } : {}), containerPort: port.containerPort })),
+  );
+  return {
+    name: p.metadata?.name ?? '',
+    ...(p.status?.podIP ? { ip: p.status.podIP } : {}),
+    ready,
+    terminating: p.metadata?.deletionTimestamp !== undefined && p.metadata.deletionTimestamp !== null,
+    ...(p.metadata?.labels ? { labels: { ...p.metadata.labels } } : {}),
+    ports,
+  };
+}
+
+/** `k=v,k2=v2` for a Service selector. */
+export function labelSelector(selector: Record<string, string>): string {
+  return Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): TargetsK8s & PodReader {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const timeout = timeoutOptions(requestTimeoutMs);
 
   return {
-    async getService(namespace, name): Promise<ServiceView | undefined> {
+    async getService(namespace, name): Promise<(ServiceView & { selector?: Record<string, string> }) | undefined> {
       try {
-        const svc = await core.readNamespacedService({ namespace, name });
+        const svc = await core.readNamespacedService({ namespace, name }, timeout);
         return {
           name,
           ports: (svc.spec?.ports ?? []).map((p) => ({
@@ -42,6 +110,7 @@ export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
             port: p.port,
             ...(p.targetPort !== undefined ? { targetPort: p.targetPort as number | string } : {}),
           })),
+          ...(svc.spec?.selector && Object.keys(svc.spec.selector).length > 0 ? { selector: { ...svc.spec.selector } } : {}),
         };
       } catch (err) {
         if (status(err) === 404) return undefined;
@@ -52,7 +121,7 @@ export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
     async listTargetGroupBindings(namespace, apiVersion): Promise<TargetGroupBindingView[]> {
       const { group, version, plural } = targetGroupBindingResource(apiVersion);
       try {
-        const list = (await custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items?: RawTgb[] };
+        const list = (await custom.listNamespacedCustomObject({ group, version, namespace, plural }, timeout)) as { items?: RawTgb[] };
         return (list.items ?? []).flatMap((t) => {
           const ref = t.spec?.serviceRef;
           if (!t.spec?.targetGroupARN || !ref?.name || ref.port === undefined) return [];
@@ -64,18 +133,19 @@ export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
           }];
         });
       } catch (err) {
-        // The CRD not being installed means there is nothing bound; anything else is a real failure.
-        if (status(err) === 404) return [];
+        // A 404 on the list means the API is not served (the CRD is missing or the flag is wrong), which is
+        // a configuration error to report, never "nothing is bound".
+        if (status(err) === 404) throw new TargetGroupBindingApiMissingError(apiVersion);
         throw fail(err, `${plural}.${group} in ${namespace}`, `list on ${plural} in ${group}`);
       }
     },
 
     async listEndpointSlices(namespace, service): Promise<EndpointSliceView[] | undefined> {
       try {
-        const list = await discovery.listNamespacedEndpointSlice({
-          namespace,
-          labelSelector: `kubernetes.io/service-name=${service}`,
-        });
+        const list = await discovery.listNamespacedEndpointSlice(
+          { namespace, labelSelector: `kubernetes.io/service-name=${service}` },
+          timeout,
+        );
         return list.items.map((s) => ({
           ports: (s.ports ?? []).map((p) => ({
             ...(p.name !== undefined ? { name: p.name } : {}),
@@ -96,7 +166,7 @@ export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
 
     async getEndpoints(namespace, name): Promise<EndpointsView | undefined> {
       try {
-        const ep = await core.readNamespacedEndpoints({ namespace, name });
+        const ep = await core.readNamespacedEndpoints({ namespace, name }, timeout);
         return {
           subsets: (ep.subsets ?? []).map((s) => ({
             addresses: (s.addresses ?? []).map((a) => ({ ip: a.ip })),
@@ -107,6 +177,38 @@ export function createTargetsK8s(kc: KubeConfig): TargetsK8s {
         if (status(err) === 404) return undefined;
         throw fail(err, `Endpoints ${namespace}/${name}`, 'get on endpoints');
       }
+    },
+
+    async listPods(namespace, selector): Promise<PodView[]> {
+      try {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) }, timeout);
+        return list.items.map(podView);
+      } catch (err) {
+        throw fail(err, `pods ${labelSelector(selector)} in ${namespace}`, 'list on pods (the argo-rollouts controller role has it)');
+      }
+    },
+  };
+}
+
+/**
+ * Readiness: the TargetGroupBinding API of `--aws-target-group-binding-api-version` is served (API discovery,
+ * which every authenticated client may read). Without it target verification and the final-switch guard
+ * cannot work, so the sidecar says so on /readyz instead of at the first final switch.
+ */
+export function targetGroupBindingApiCheck(kc: KubeConfig, apiVersion: string): ReadinessCheck {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  return {
+    name: 'target-group-binding-api',
+    check: async (signal) => {
+      const { group, version, plural } = targetGroupBindingResource(apiVersion);
+      let resources: Array<{ name: string }>;
+      try {
+        resources = (await custom.getAPIResources({ group, version }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal))).resources;
+      } catch (err) {
+        if (status(err) === 404) throw new TargetGroupBindingApiMissingError(apiVersion);
+        throw fail(err, `API discovery of ${group}/${version}`, 'the default discovery access (system:discovery)');
+      }
+      if (!resources.some((r) => r.name === plural)) throw new TargetGroupBindingApiMissingError(apiVersion);
     },
   };
 }

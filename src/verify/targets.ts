@@ -1,12 +1,41 @@
 // TargetGroup IP verification (argo-alb-spec.md §8): does every target group bound to a Service hold the
-// Service's ready endpoints? Argo counts any registered target; the default here counts only `healthy`
+// Service's ready pods? Argo counts any registered target; the default here counts only `healthy`
 // ones, because `initial`, `unhealthy` and `draining` targets receive no traffic (§11.7).
+//
+// Which pods: when the Service selects by `rollouts-pod-template-hash` (Argo puts it on the stable and canary
+// Services), the pods its selector picks now, read from the pods API. EndpointSlices lag behind a selector
+// switch and may still list the old ReplicaSet's pods (already in the target group) right after Argo
+// re-points the stable Service, which would verify the wrong pods. Otherwise the ready EndpointSlice
+// endpoints, as Argo does.
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CallOptions, Elbv2 } from '../aws/elbv2.js';
 import type { VerifyMode } from '../settings.js';
 import type { EndpointSliceView, EndpointsView, ServicePortView, ServiceView, TargetGroupBindingView, TargetsK8s } from './k8s.js';
 
 export type { VerifyMode };
+
+/** A pod as target verification reads it. */
+export interface PodView {
+  name: string;
+  /** `status.podIP`; absent until the pod has one. */
+  ip?: string;
+  /** Condition Ready is True. */
+  ready: boolean;
+  /** Has a deletionTimestamp. */
+  terminating: boolean;
+  labels?: Record<string, string>;
+  /** Container ports, for a named targetPort. */
+  ports: Array<{ name?: string; containerPort: number }>;
+}
+
+/** The pods read target verification needs beyond TargetsK8s (src/verify/k8s-targets.ts implements both). */
+export interface PodReader {
+  /** Pods matching every label of `selector` (a Service's `spec.selector`). */
+  listPods(namespace: string, selector: Record<string, string>): Promise<PodView[]>;
+}
+
+/** The label Argo Rollouts puts on every pod and on the stable/canary Service selectors. */
+export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 
 export interface TargetGroupTargetsReport {
   targetGroupBinding: string;
@@ -30,6 +59,11 @@ export interface TargetsReport {
   namespace: string;
   service: string;
   mode: VerifyMode;
+  /**
+   * The `rollouts-pod-template-hash` the Service selects: the ReplicaSet whose pods were compared (read from
+   * the pods API). Absent when its selector has no such label (then the ready EndpointSlice endpoints were).
+   */
+  podTemplateHash?: string;
   verified: boolean;
   reasons: string[];
   error?: string;
@@ -63,6 +97,22 @@ export function expectedTargets(servicePort: ServicePortView, slices: EndpointSl
     if (ready.length === 0) continue;
     if (port === undefined) return undefined;
     for (const e of ready) for (const a of e.addresses) out.add(`${a}:${port}`);
+  }
+  return out;
+}
+
+/**
+ * The `ip:port` targets for a Service port from the pods its selector picks: ready, not terminating, with an
+ * IP; a named targetPort resolves per pod through its container ports (a pod without that port is left out,
+ * as the endpoints controller does).
+ */
+export function expectedTargetsFromPods(servicePort: ServicePortView, pods: PodView[]): Set<string> {
+  const out = new Set<string>();
+  const tp = servicePort.targetPort ?? servicePort.port;
+  for (const pod of pods) {
+    if (!pod.ready || pod.terminating || !pod.ip) continue;
+    const port = typeof tp === 'number' ? tp : pod.ports.find((p) => p.name === tp)?.containerPort;
+    if (port !== undefined) out.add(`${pod.ip}:${port}`);
   }
   return out;
 }
@@ -111,7 +161,8 @@ export function evaluateTargets(
 
 export interface TargetVerifierDeps {
   elbv2: Elbv2;
-  k8s: TargetsK8s;
+  /** With `listPods` (createTargetsK8s has it), Services selecting by pod template hash are checked against their pods. */
+  k8s: TargetsK8s & Partial<PodReader>;
   /** `--aws-target-group-binding-api-version`. */
   targetGroupBindingApiVersion: string;
   /** `--verify-mode`. */
@@ -135,10 +186,24 @@ export function createTargetVerifier(deps: TargetVerifierDeps): TargetVerifier {
     return ep ? slicesFromEndpoints(ep) : [];
   }
 
+  /** The Service's ready targets per Service port: from its pods (hash selector) or its endpoints. */
+  async function targetSource(
+    namespace: string,
+    svc: ServiceView & { selector?: Record<string, string> },
+  ): Promise<{ podTemplateHash?: string; expected: (sp: ServicePortView) => Set<string> | undefined }> {
+    const hash = svc.selector?.[POD_TEMPLATE_HASH_LABEL];
+    if (hash && deps.k8s.listPods) {
+      const pods = await deps.k8s.listPods(namespace, svc.selector!);
+      return { podTemplateHash: hash, expected: (sp) => expectedTargetsFromPods(sp, pods) };
+    }
+    const slices = await endpoints(namespace, svc.name);
+    return { expected: (sp) => expectedTargets(sp, slices) };
+  }
+
   async function one(
     tgb: TargetGroupBindingView,
     svc: ServiceView,
-    slices: EndpointSliceView[],
+    expectedFor: (sp: ServicePortView) => Set<string> | undefined,
     mode: VerifyMode,
     o: CallOptions,
   ): Promise<TargetGroupTargetsReport> {
@@ -156,7 +221,7 @@ export function createTargetVerifier(deps: TargetVerifierDeps): TargetVerifier {
       return { ...base, verified: true, skipped: 'instance-mode target group: targets are nodes, not pod IPs' };
     }
     const sp = matchServicePort(svc, tgb.serviceRef.port)!;
-    const expected = expectedTargets(sp, slices);
+    const expected = expectedFor(sp);
     if (!expected) {
       return {
         ...base,
@@ -190,8 +255,9 @@ export function createTargetVerifier(deps: TargetVerifierDeps): TargetVerifier {
           report.reasons.push(`no TargetGroupBinding (${deps.targetGroupBindingApiVersion}) refers to Service ${namespace}/${service}; nothing to verify`);
           return report;
         }
-        const slices = await endpoints(namespace, service);
-        for (const tgb of tgbs) report.targetGroups.push(await one(tgb, svc, slices, mode, o));
+        const source = await targetSource(namespace, svc);
+        if (source.podTemplateHash) report.podTemplateHash = source.podTemplateHash;
+        for (const tgb of tgbs) report.targetGroups.push(await one(tgb, svc, source.expected, mode, o));
       } catch (err) {
         report.error = message(err);
         return report;
@@ -200,10 +266,16 @@ export function createTargetVerifier(deps: TargetVerifierDeps): TargetVerifier {
         if (tg.error) report.reasons.push(`target group ${tg.targetGroupArn}: ${tg.error}`);
         else if (!tg.verified) {
           const counted = mode === 'healthy' ? tg.healthy : tg.registered;
+          const where = `target group ${tg.targetGroupArn} (TargetGroupBinding ${tg.targetGroupBinding})`;
+          const hash = report.podTemplateHash;
           report.reasons.push(
-            tg.expected === 0
-              ? `target group ${tg.targetGroupArn} (TargetGroupBinding ${tg.targetGroupBinding}): Service ${service} has no ready endpoints`
-              : `target group ${tg.targetGroupArn} (TargetGroupBinding ${tg.targetGroupBinding}): ${counted}/${tg.expected} endpoints ${mode}`,
+            hash
+              ? tg.expected === 0
+                ? `${where}: Service ${service} selects no ready pod of ReplicaSet ${POD_TEMPLATE_HASH_LABEL}=${hash}`
+                : `${where}: ${counted}/${tg.expected} pods of ReplicaSet ${POD_TEMPLATE_HASH_LABEL}=${hash} ${mode}`
+              : tg.expected === 0
+                ? `${where}: Service ${service} has no ready endpoints`
+                : `${where}: ${counted}/${tg.expected} endpoints ${mode}`,
           );
         }
       }

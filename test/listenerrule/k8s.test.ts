@@ -40,6 +40,16 @@ describe('createBindingReader', () => {
     await expect(createBindingReader(fakeKubeConfig(base)).getTargetGroupBinding('shop', 'gone')).resolves.toBeUndefined();
   });
 
+  // Issue #12 item 8: the API not being served is not "no such binding".
+  it('says the TargetGroupBinding API is not served, naming the setting, instead of "no such binding"', async () => {
+    const missingType = { kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} };
+    nock(base).get('/apis/elbv2.k8s.aws/v1beta1/namespaces/shop/targetgroupbindings/app-tgb').reply(404, missingType, json);
+    nock(base).get('/apis/elbv2.k8s.aws/v1beta1/namespaces/shop/targetgroupbindings').query(true).reply(404, missingType, json);
+    const reader = createBindingReader(fakeKubeConfig(base));
+    await expect(reader.getTargetGroupBinding('shop', 'app-tgb')).rejects.toThrow(/--aws-target-group-binding-api-version=elbv2\.k8s\.aws\/v1beta1/);
+    await expect(reader.listTargetGroupBindings('shop')).rejects.toThrow(/does not serve targetgroupbindings\.elbv2\.k8s\.aws/);
+  });
+
   it('names the binding and the status on other failures', async () => {
     nock(base)
       .get('/apis/eks.amazonaws.com/v1/namespaces/shop/targetgroupbindings/app-tgb')

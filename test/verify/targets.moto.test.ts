@@ -228,11 +228,16 @@ describe('verifyTargets', () => {
     expect(report).toMatchObject({ verified: false, error: message.replace('NS', ns) });
   });
 
-  it('the TargetGroupBinding CRD not installed (404) means nothing is bound', async () => {
+  // Issue #12 item 8: a 404 used to read as "nothing is bound", so the final-switch guard failed open.
+  it('the TargetGroupBinding API not served (404) is an error naming the setting and the fix, never "nothing to verify"', async () => {
     const ns = `v${++seq}`;
     new Kube(ns).service('svc', [{ port: 80 }]);
-    nock(base).get(`/apis/elbv2.k8s.aws/v1beta1/namespaces/${ns}/targetgroupbindings`).reply(404, { kind: 'Status', code: 404 }, json);
-    expect(await targets().verifyTargets(ns, 'svc')).toMatchObject({ verified: true, targetGroups: [] });
+    nock(base)
+      .get(`/apis/elbv2.k8s.aws/v1beta1/namespaces/${ns}/targetgroupbindings`)
+      .reply(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} }, json);
+    const report = await targets().verifyTargets(ns, 'svc');
+    expect(report).toMatchObject({ verified: false, targetGroups: [] });
+    expect(report.error).toMatch(/does not serve targetgroupbindings\.elbv2\.k8s\.aws at elbv2\.k8s\.aws\/v1beta1 \(--aws-target-group-binding-api-version=elbv2\.k8s\.aws\/v1beta1\): install the AWS Load Balancer Controller/);
   });
 
   it('healthy mode refuses an empty target group (no ready endpoints); registered mode accepts it like Argo', async () => {
