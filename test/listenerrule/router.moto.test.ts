@@ -416,6 +416,30 @@ describe('calls past their RPC deadline', () => {
     expect(proxy.count('ModifyRule')).toBe(1);
   });
 
+  it('one Rollout\'s calls to its rule apply in order: a later SetWeight waits for the earlier one', async () => {
+    const slow = deferred();
+    let reads = 0;
+    const reader = bindingReader(fx.bindings);
+    const r = createListenerRuleRouter({
+      ...deps,
+      getTargetGroupBinding: async (ns, name) => {
+        if (++reads <= 2) await slow.promise;
+        return reader.getTargetGroupBinding(ns, name);
+      },
+    });
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    const earlier = r.setWeight(ro, 20, []);
+    await new Promise((res) => setTimeout(res, 20));
+    const later = r.setWeight(ro, 0, []);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(reads).toBe(2);
+    expect(proxy.count('ModifyRule')).toBe(0);
+    slow.resolve();
+    await Promise.all([earlier, later]);
+    expect(proxy.count('ModifyRule')).toBe(2);
+    expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 0, [fx.tg['app-stable']]: 100 });
+  });
+
   it('a header route of a call past its deadline is not created', async () => {
     const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
     const ac = new AbortController();
