@@ -62,8 +62,26 @@ export class Observer {
     );
   }
 
-  /** What `kubectl argo rollouts promote` does: unpause, and clear the pause conditions of the current step. */
+  /** Paused at an indefinite pause step (what `kubectl argo rollouts promote` then moves on). */
+  async untilPaused(ns: string, name: string, timeoutMs = 180_000): Promise<RolloutObject> {
+    return this.until(
+      `Rollout ${ns}/${name} paused at a step`,
+      async () => {
+        const ro = await this.rollout(ns, name);
+        const conditions = (ro.status as { pauseConditions?: unknown[] } | undefined)?.pauseConditions ?? [];
+        return conditions.length > 0 ? ro : undefined;
+      },
+      timeoutMs,
+      () => this.diagnose(ns, name),
+    );
+  }
+
+  /**
+   * What `kubectl argo rollouts promote` does: unpause, and clear the pause conditions of the current step.
+   * Waits for the pause first: promoting a Rollout that has not paused yet does nothing.
+   */
   async promote(ns: string, name: string): Promise<void> {
+    await this.untilPaused(ns, name);
     const ro = (await this.rollout(ns, name)) as unknown as { spec: { paused?: boolean } };
     if (ro.spec.paused) await this.patchRollout(ns, name, { spec: { paused: false } });
     await this.custom.patchNamespacedCustomObjectStatus(
@@ -267,23 +285,29 @@ export class Timeline {
   start(): void {
     this.loop = (async () => {
       while (this.running) {
-        try {
-          const ro = await this.obs.rollout(this.ns, this.rollout);
-          const alb = await this.obs.albWeights(this.ns, this.ingress, this.stable);
-          this.samples.push({
-            at: Date.now(),
-            ...(ro.status?.currentStepIndex !== undefined ? { step: ro.status.currentStepIndex } : {}),
-            ...(ro.status?.phase ? { phase: ro.status.phase } : {}),
-            ...(ro.status?.abort ? { abort: true } : {}),
-            ...(ro.status?.canary?.weights ? { statusCanaryWeight: ro.status.canary.weights.canary.weight } : {}),
-            ...(alb ? { alb } : {}),
-          });
-        } catch {
-          // A read can fail while a peer restarts; the next sample tries again.
-        }
+        await this.sample();
         await sleep(200);
       }
+      // One more after the caller's last wait, so the final state is in the record.
+      await this.sample();
     })();
+  }
+
+  private async sample(): Promise<void> {
+    try {
+      const ro = await this.obs.rollout(this.ns, this.rollout);
+      const alb = await this.obs.albWeights(this.ns, this.ingress, this.stable);
+      this.samples.push({
+        at: Date.now(),
+        ...(ro.status?.currentStepIndex !== undefined ? { step: ro.status.currentStepIndex } : {}),
+        ...(ro.status?.phase ? { phase: ro.status.phase } : {}),
+        ...(ro.status?.abort ? { abort: true } : {}),
+        ...(ro.status?.canary?.weights ? { statusCanaryWeight: ro.status.canary.weights.canary.weight } : {}),
+        ...(alb ? { alb } : {}),
+      });
+    } catch {
+      // A read can fail while a peer restarts; the next sample tries again.
+    }
   }
 
   async stop(): Promise<Sample[]> {
