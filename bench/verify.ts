@@ -5,8 +5,8 @@
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../src/aws/elbv2.js';
 import { RpcVerified } from '../src/trafficrouter/router.js';
-import type { Rollout } from '../src/trafficrouter/rollout.js';
-import type { WeightRequest } from '../src/trafficrouter/types.js';
+import type { Rollout } from '../src/core/rollout.js';
+import { ingressesTarget, type WeightRequest } from '../src/trafficrouter/view.js';
 import { createWeightVerifier } from '../src/verify/weights.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../test/support/elbv2-proxy.js';
 import {
@@ -67,9 +67,11 @@ function rolloutFor(name: string, ingress: string, uid: string): Rollout {
 }
 
 function requestFor(name: string, ingress: string, desiredWeight: number, uid = `uid-${name}`): WeightRequest {
+  const config = { ingresses: [{ name: ingress, servicePort: PORT }], singleIngress: true, servicePort: PORT, annotationPrefix: 'alb.ingress.kubernetes.io' };
   return {
     rollout: rolloutFor(name, ingress, uid),
-    config: { ingresses: [{ name: ingress, servicePort: PORT }], singleIngress: true, servicePort: PORT, annotationPrefix: 'alb.ingress.kubernetes.io' },
+    target: ingressesTarget(config),
+    config,
     services: { stable: `${name}-stable`, canary: `${name}-canary`, action: `${name}-stable`, pingPong: false },
     desiredWeight,
     additionalDestinations: [],

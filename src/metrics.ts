@@ -4,7 +4,8 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RpcVerified } from './trafficrouter/router.js';
-import type { WeightRequest, WeightVerifier } from './trafficrouter/types.js';
+import type { WeightVerifier } from './trafficrouter/types.js';
+import type { WeightRequest } from './trafficrouter/view.js';
 
 export const METRIC_PREFIX = 'alb_plugin_';
 

@@ -11,7 +11,7 @@ import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter 
 import { createIngressRouter } from './trafficrouter/ingress-router.js';
 import { createModeRouter } from './trafficrouter/mode-router.js';
 import { createNoopRouter } from './trafficrouter/noop-router.js';
-import type { Rollout } from './trafficrouter/rollout.js';
+import type { Rollout } from './core/rollout.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
 import { CleanupController } from './cleanup/controller.js';
 import { ListenerRuleCleanup } from './cleanup/listener-rules.js';
@@ -23,6 +23,7 @@ import { buildServer, listenHttp } from './server/app.js';
 import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
+import { targetGroupBindingApiCheck } from './verify/k8s-targets.js';
 import { createVerification } from './verify/wiring.js';
 
 export interface Sidecar {
@@ -165,7 +166,12 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       registry: metrics.registry,
       pluginName: settings.pluginName,
       logger: deps.logger,
-      readiness: [listenerCheck('plugin-listener', plugin), kubernetesCheck(deps.kubeConfig)],
+      // With verification on, a missing TargetGroupBinding API would make every target check fail: not ready.
+      readiness: [
+        listenerCheck('plugin-listener', plugin),
+        kubernetesCheck(deps.kubeConfig),
+        ...(settings.awsVerifyTargetGroup ? [targetGroupBindingApiCheck(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion)] : []),
+      ],
       reports: createRolloutReportSource({
         pluginName: settings.pluginName,
         // The watch's copy once it has listed everything; a direct read before that, or when the watch has

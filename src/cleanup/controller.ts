@@ -8,11 +8,12 @@ import type { Logger } from '../logger.js';
 import type { Ingress } from '../k8s/ingress.js';
 import { ingressClass } from '../trafficrouter/ingress-checks.js';
 import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
 import type { ListenerRuleCleanup } from './listener-rules.js';
 import type { Releaser, ReleaseOutcome } from './releaser.js';
-import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, inListenerRuleMode, rolloutId, type Hold } from './targets.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf, inListenerRuleMode, rolloutId, type Hold } from './holds.js';
+import { inferTarget } from './ingress-release.js';
 
 export interface CleanupControllerOptions {
   pluginName: string;

@@ -9,12 +9,13 @@
 // router's `release`), not from memory, so any sidecar (a new leader, a restarted one) releases the same
 // rules; this process only remembers binding ARNs and the releases waiting for a retry.
 
-import { ListenerRuleConfigError, type BindingReader } from '../listenerrule/index.js';
+import { ConfigError } from '../core/fields.js';
+import type { BindingReader } from '../listenerrule/index.js';
 import { GoneError } from '../listenerrule/locate.js';
 import type { Logger } from '../logger.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import type { ReleaseOutcome } from './releaser.js';
-import { inListenerRuleMode, rolloutId } from './targets.js';
+import { inListenerRuleMode, rolloutId } from './holds.js';
 
 /** Plugin-block fields that may name a TargetGroupBinding. */
 const ROLE_FIELDS = ['stableTargetGroup', 'canaryTargetGroup', 'pingTargetGroup', 'pongTargetGroup'] as const;
@@ -118,7 +119,8 @@ export class ListenerRuleCleanup {
         this.opts.logger?.info({ rollout: id, reason: message(err) }, 'listener rule to release is gone; nothing to do');
         return 'rule_gone';
       }
-      if (err instanceof ListenerRuleConfigError) {
+      // The listener-rule block or a rule every mode shares (src/core): reading again will not help.
+      if (err instanceof ConfigError) {
         this.opts.logger?.warn({ rollout: id, err: message(err) }, 'unreadable listenerRule block; the rule is left as it is');
         return 'error';
       }

@@ -5,7 +5,7 @@
 import type { Logger } from '../logger.js';
 import { isEmptyEdit, type Ingress } from '../k8s/ingress.js';
 import { IngressConflictError, IngressNotFoundError, type IngressClient } from '../k8s/ingress-client.js';
-import { releaseRollout, type ReleaseTarget } from '../trafficrouter/release.js';
+import { releaseRollout, type ReleaseTarget } from './ingress-release.js';
 
 /** `rule_gone`: listener-rule mode only, the driven rule (or its load balancer) no longer exists. */
 export type ReleaseOutcome = 'released' | 'unchanged' | 'ingress_gone' | 'rule_gone' | 'error';

@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import type { Ingress } from '../k8s/ingress.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import type { CleanupController } from './controller.js';
 
 export const ROLLOUT_GROUP = 'argoproj.io';

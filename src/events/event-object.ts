@@ -2,7 +2,7 @@
 // for the Argo controller (name `<rollout>.<hex nanoseconds>`, involvedObject pointing at the Rollout), so
 // `kubectl describe rollout` and `kubectl argo rollouts get` show them next to Argo's own.
 
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import type { RolloutEvent } from '../trafficrouter/types.js';
 
 export const EVENT_COMPONENT = 'rollouts-plugin-trafficrouter-alb';

@@ -6,7 +6,7 @@
 // the message (Argo shows it as "failed to set weight via plugin: <message>"). Only malformed arguments get
 // a net/rpc error, as Argo's Go server stub does ("invalid args ...").
 
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../trafficrouter/router.js';
 import { GobInterface, isGobStruct, type GobStruct, type GobValue } from './gob/values.js';
 import type { Reply } from './netrpc/reply.js';

@@ -20,7 +20,7 @@ import {
   type GobStruct,
   type GobValue,
 } from './gob/index.js';
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 
 /** JSON value after conversion. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

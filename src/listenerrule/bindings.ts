@@ -2,7 +2,7 @@
 // TargetGroupBinding whose `serviceRef` names the role's Service. Experiments are resolved the same way,
 // by looking for the binding of their Service. Only Kubernetes reads happen here (injected).
 
-import type { WeightDestination } from '../trafficrouter/rollout.js';
+import type { WeightDestination } from '../core/rollout.js';
 import type { RoleTarget } from './config.js';
 
 /** The parts of an `elbv2.k8s.aws` TargetGroupBinding this mode reads. */

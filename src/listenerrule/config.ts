@@ -1,9 +1,15 @@
 // Listener-rule mode configuration: the plugin block names one ALB listener rule (or a listener's default
 // action) and the target groups to weight, instead of Ingresses. Parsing is pure: it reads the Rollout as
-// Argo sent it and returns a normalised config or throws an error naming the field path and the fix.
+// Argo sent it and returns a normalised config or throws an error naming the field path and the fix. The
+// rules every mode shares (Services, ping-pong roles, maxTrafficWeight, stickiness, header routes) come
+// from src/core; the rule selector and the target groups are this mode's own.
 
-import type { Rollout } from '../trafficrouter/rollout.js';
-import type { StickinessConfig } from '../trafficrouter/types.js';
+import { ConfigError, isObject, pluginPath } from '../core/fields.js';
+import { checkHeaderRouteSteps, managedRoutes } from '../core/header-routes.js';
+import type { Rollout } from '../core/rollout.js';
+import { checkServices, serviceRoles } from '../core/services.js';
+import { parseStickiness, type StickinessConfig } from '../core/stickiness.js';
+import { maxTrafficWeight } from '../core/weights.js';
 
 export type LoadBalancerRef = { name: string } | { arn: string };
 
@@ -45,10 +51,16 @@ export interface ListenerRuleConfig {
   stickiness?: StickinessConfig;
   /** `maxTrafficWeight`, 100 when absent; stable gets what the canary and experiments leave of it. */
   maxWeight: number;
+  /** `trafficRouting.managedRoutes` names, in order. */
+  managedRoutes: string[];
 }
 
-export class ListenerRuleConfigError extends Error {
+/** A refusal of this mode's own fields; its sentence starts with the field's path. */
+export class ListenerRuleConfigError extends ConfigError {
   override name = 'ListenerRuleConfigError';
+  constructor(message: string) {
+    super(message.split(' ', 1)[0]!, '', message);
+  }
 }
 
 const MODE_KEYS = [
@@ -61,18 +73,12 @@ const MODE_KEYS = [
 ];
 const INGRESS_ONLY_KEYS = ['ingress', 'ingresses', 'servicePort', 'rootService', 'annotationPrefix'];
 const RULE_KEYS = ['ruleArn', 'loadBalancerName', 'loadBalancerArn', 'listenerPort', 'conditions', 'defaultAction'];
-const MAX_STICKINESS_SECONDS = 604_800;
-
-/** True when a plugin block asks for listener-rule mode (it has a `listenerRule` field). */
-export function isListenerRuleConfig(pluginConfig: unknown): boolean {
-  return isObject(pluginConfig) && pluginConfig.listenerRule !== undefined;
-}
 
 export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): ListenerRuleConfig {
   const canary = rollout.spec.strategy.canary;
-  const base = `spec.strategy.canary.trafficRouting.plugins["${pluginName}"]`;
+  const base = pluginPath(pluginName);
   const raw = canary?.trafficRouting?.plugins?.[pluginName];
-  if (!isObject(raw)) {
+  if (!canary || !isObject(raw)) {
     throw new ListenerRuleConfigError(`${base} is missing or not an object; add the plugin block with a listenerRule`);
   }
   for (const key of Object.keys(raw)) {
@@ -88,7 +94,9 @@ export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): L
   }
 
   const rule = parseRuleSelector(raw.listenerRule, `${base}.listenerRule`);
-  const pingPong = canary?.pingPong ?? undefined;
+  checkServices(canary, false);
+  const roles = serviceRoles(rollout);
+  const pingPong = canary.pingPong;
   let stable: RoleTarget;
   let canaryRole: RoleTarget;
   if (pingPong) {
@@ -110,10 +118,8 @@ export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): L
       service: pingPong.pongService,
       field: `${base}.pongTargetGroup`,
     };
-    // Argo's rule: only "ping" makes ping stable; "pong" or empty (before the first promotion) makes pong stable.
-    const pingIsStable = rollout.status?.canary?.stablePingPong === 'ping';
-    stable = pingIsStable ? ping : pong;
-    canaryRole = pingIsStable ? pong : ping;
+    stable = roles.stableRole === 'ping' ? ping : pong;
+    canaryRole = roles.stableRole === 'ping' ? pong : ping;
   } else {
     for (const key of ['pingTargetGroup', 'pongTargetGroup']) {
       if (raw[key] !== undefined) {
@@ -124,12 +130,12 @@ export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): L
     }
     stable = {
       ref: parseTargetGroupRef(raw.stableTargetGroup, `${base}.stableTargetGroup`, 'the stable Service'),
-      service: canary?.stableService || undefined,
+      service: roles.stable || undefined,
       field: `${base}.stableTargetGroup`,
     };
     canaryRole = {
       ref: parseTargetGroupRef(raw.canaryTargetGroup, `${base}.canaryTargetGroup`, 'the canary Service'),
-      service: canary?.canaryService || undefined,
+      service: roles.canary || undefined,
       field: `${base}.canaryTargetGroup`,
     };
   }
@@ -139,12 +145,9 @@ export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): L
     );
   }
 
-  const maxWeight = canary?.trafficRouting?.maxTrafficWeight ?? 100;
-  if (!Number.isInteger(maxWeight) || maxWeight < 1 || maxWeight > 999) {
-    throw new ListenerRuleConfigError(
-      `spec.strategy.canary.trafficRouting.maxTrafficWeight is ${String(maxWeight)}; ALB weights go from 0 to 999, use 1..999`,
-    );
-  }
+  const stickiness = parseStickiness(raw.stickinessConfig, `${base}.stickinessConfig`);
+  const maxWeight = maxTrafficWeight(rollout);
+  checkHeaderRouteSteps(canary);
 
   const config: ListenerRuleConfig = {
     pluginName,
@@ -154,10 +157,10 @@ export function parseListenerRuleConfig(rollout: Rollout, pluginName: string): L
     rule,
     stable,
     canary: canaryRole,
-    pingPong: Boolean(pingPong),
+    pingPong: roles.pingPong,
     maxWeight,
+    managedRoutes: managedRoutes(rollout),
   };
-  const stickiness = parseStickiness(raw.stickinessConfig, `${base}.stickinessConfig`);
   if (stickiness) config.stickiness = stickiness;
   return config;
 }
@@ -280,22 +283,6 @@ function parseTargetGroupRef(raw: unknown, path: string, service: string): Targe
   return { targetGroupBinding: raw.targetGroupBinding };
 }
 
-function parseStickiness(raw: unknown, path: string): StickinessConfig | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (!isObject(raw) || typeof raw.enabled !== 'boolean') {
-    throw new ListenerRuleConfigError(`${path} must be {enabled: true|false, durationSeconds: 1..${MAX_STICKINESS_SECONDS}}`);
-  }
-  if (!raw.enabled) return { enabled: false, durationSeconds: 0 };
-  const d = raw.durationSeconds;
-  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_STICKINESS_SECONDS) {
-    throw new ListenerRuleConfigError(
-      `${path}.durationSeconds must be an integer from 1 to ${MAX_STICKINESS_SECONDS} (7 days) when stickiness is enabled; ` +
-        `got ${JSON.stringify(d)}`,
-    );
-  }
-  return { enabled: true, durationSeconds: d };
-}
-
 function stringList(raw: unknown, path: string): string[] {
   if (raw === undefined) return [];
   const list = typeof raw === 'string' ? [raw] : raw;
@@ -309,8 +296,4 @@ function sameRef(a: TargetGroupRef, b: TargetGroupRef): boolean {
   if ('arn' in a && 'arn' in b) return a.arn === b.arn;
   if ('targetGroupBinding' in a && 'targetGroupBinding' in b) return a.targetGroupBinding === b.targetGroupBinding;
   return false;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,16 +1,15 @@
-// Pure planning for listener-rule mode: the weighted forward a rule should carry, how it compares with
-// what DescribeRules returned, the rewritten action list (every non-forward action kept in place), and
-// the conditions and priority of a header-route rule. No I/O here.
+// Listener-rule mode's writer, pure: the Rollout's desired weights and header matches (src/core, validated
+// there) as the forward a rule should carry, how it compares with what DescribeRules returned, the
+// rewritten action list (every non-forward action kept in place), and the conditions and priority of a
+// header-route rule. No I/O here.
 
 import type { Action, Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { HeaderRoutingMatch } from '../trafficrouter/rollout.js';
-import type { StickinessConfig } from '../trafficrouter/types.js';
-
-/** ELBv2 limits (TargetGroupTuple): 0..999 per target group, at most 5 target groups per forward action. */
-export const MAX_TG_WEIGHT = 999;
-export const MAX_TARGET_GROUPS_PER_ACTION = 5;
-/** Highest non-default rule priority ELBv2 accepts. */
-export const MAX_RULE_PRIORITY = 50_000;
+import { albHeaderValue, type HeaderMatch } from '../core/header-routes.js';
+import { MAX_RULE_PRIORITY } from '../core/limits.js';
+import type { WeightDestination } from '../core/rollout.js';
+import type { StickinessConfig } from '../core/stickiness.js';
+import { desiredWeights, type DesiredWeight } from '../core/weights.js';
+import type { ListenerRuleConfig } from './config.js';
 
 export interface WeightedTargetGroup {
   arn: string;
@@ -24,35 +23,30 @@ export interface DesiredForward {
   stickiness?: StickinessConfig;
 }
 
-export interface ForwardInput {
-  canaryArn: string;
-  stableArn: string;
-  desiredWeight: number;
-  /** Experiment destinations, already resolved to target groups. */
-  additional: Array<{ arn: string; weight: number; serviceName: string }>;
-  maxWeight: number;
-  stickiness?: StickinessConfig;
+/** The desired weights of one step (src/core/weights.ts): validated before any target group is looked up. */
+export function stepWeights(config: ListenerRuleConfig, desiredWeight: number, additional: WeightDestination[]): DesiredWeight[] {
+  return desiredWeights({
+    services: { stable: config.stable.service ?? '', canary: config.canary.service ?? '' },
+    desiredWeight,
+    additionalDestinations: additional,
+    maxWeight: config.maxWeight,
+  });
 }
 
-/** canary = desiredWeight, each experiment its weight, stable = maxWeight minus the rest (Argo §2.4). */
-export function desiredForward(input: ForwardInput): DesiredForward {
-  const { canaryArn, stableArn, desiredWeight, additional, maxWeight } = input;
-  checkWeight(desiredWeight, 'the canary weight', maxWeight);
-  for (const d of additional) checkWeight(d.weight, `the weight of experiment Service "${d.serviceName}"`, maxWeight);
-  const stableWeight = maxWeight - desiredWeight - additional.reduce((sum, d) => sum + d.weight, 0);
-  if (stableWeight < 0) {
-    throw new Error(
-      `canary weight ${desiredWeight} plus experiment weights ${additional.map((d) => d.weight).join('+') || '0'} exceed ` +
-        `maxTrafficWeight ${maxWeight}; lower the experiment or setWeight values`,
-    );
-  }
-  const targetGroups = [{ arn: canaryArn, weight: desiredWeight }, ...additional.map((d) => ({ arn: d.arn, weight: d.weight })), { arn: stableArn, weight: stableWeight }];
-  if (targetGroups.length > MAX_TARGET_GROUPS_PER_ACTION) {
-    throw new Error(
-      `a forward action takes at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups (canary, stable and up to 3 experiments); ` +
-        `got ${targetGroups.length}: reduce the weighted experiment templates`,
-    );
-  }
+/** The target groups the weights go to: the roles' and, in order, each experiment Service's. */
+export interface ResolvedTargetGroups {
+  canary: string;
+  stable: string;
+  experiments: string[];
+}
+
+/** The weights on their target groups, in the same order (canary, experiments, stable). */
+export function desiredForward(weights: DesiredWeight[], arns: ResolvedTargetGroups, stickiness?: StickinessConfig): DesiredForward {
+  let experiment = 0;
+  const targetGroups = weights.map((w) => ({
+    arn: w.role === 'canary' ? arns.canary : w.role === 'stable' ? arns.stable : arns.experiments[experiment++]!,
+    weight: w.weight,
+  }));
   const seen = new Set<string>();
   for (const tg of targetGroups) {
     if (seen.has(tg.arn)) {
@@ -61,14 +55,8 @@ export function desiredForward(input: ForwardInput): DesiredForward {
     seen.add(tg.arn);
   }
   const desired: DesiredForward = { targetGroups };
-  if (input.stickiness) desired.stickiness = input.stickiness;
+  if (stickiness) desired.stickiness = stickiness;
   return desired;
-}
-
-function checkWeight(weight: number, what: string, maxWeight: number): void {
-  if (!Number.isInteger(weight) || weight < 0 || weight > Math.min(maxWeight, MAX_TG_WEIGHT)) {
-    throw new Error(`${what} is ${weight}; it must be an integer from 0 to ${Math.min(maxWeight, MAX_TG_WEIGHT)}`);
-  }
 }
 
 export interface CurrentForward {
@@ -195,29 +183,14 @@ export function headerRouteActions(driven: Action[], canaryArn: string, stickine
 }
 
 /**
- * Conditions for a header route: one http-header condition per header name (values ORed, conditions
- * ANDed), then the driven rule's own conditions so the route only catches the traffic that rule catches.
- * ALB header values are patterns (`*`, `?`, case-insensitive): `exact` is used as written, `prefix` becomes
- * `<prefix>*`; ALB has no regex for headers.
+ * Conditions for a header route: the route's header matches (src/core/header-routes.ts) as http-header
+ * conditions, ALB patterns without repeats, then the driven rule's own conditions so the route only catches
+ * the traffic that rule catches.
  */
-export function headerRouteConditions(match: HeaderRoutingMatch[], driven: RuleCondition[]): RuleCondition[] {
-  const byName = new Map<string, string[]>();
-  for (const [i, m] of match.entries()) {
-    const where = `setHeaderRoute.match[${i}]`;
-    if (!m.headerName) throw new Error(`${where}.headerName is empty; name the HTTP header to match`);
-    const v = m.headerValue;
-    let value: string;
-    if (v?.exact !== undefined && v.exact !== '') value = v.exact;
-    else if (v?.prefix !== undefined && v.prefix !== '') value = `${v.prefix}*`;
-    else if (v?.regex !== undefined) throw new Error(`${where}.headerValue.regex is not supported by ALB; use exact (ALB wildcards * and ? allowed) or prefix`);
-    else throw new Error(`${where}.headerValue needs exact or prefix`);
-    const values = byName.get(m.headerName) ?? [];
-    if (!values.includes(value)) values.push(value);
-    byName.set(m.headerName, values);
-  }
-  const headers: RuleCondition[] = [...byName].map(([name, values]) => ({
+export function headerRouteConditions(matches: HeaderMatch[], driven: RuleCondition[]): RuleCondition[] {
+  const headers: RuleCondition[] = matches.map((m) => ({
     Field: 'http-header',
-    HttpHeaderConfig: { HttpHeaderName: name, Values: values },
+    HttpHeaderConfig: { HttpHeaderName: m.headerName, Values: [...new Set(m.values.map(albHeaderValue))] },
   }));
   return [...headers, ...driven.map(writableCondition)];
 }

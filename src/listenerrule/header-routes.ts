@@ -12,8 +12,8 @@ import {
   type Rule,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { SetHeaderRoute } from '../trafficrouter/rollout.js';
-import type { StickinessConfig } from '../trafficrouter/types.js';
+import type { HeaderMatch } from '../core/header-routes.js';
+import type { StickinessConfig } from '../core/stickiness.js';
 import {
   headerRouteActions,
   headerRouteConditions,
@@ -121,16 +121,22 @@ async function deleteRule(elbv2: ListenerRuleElbv2, ruleArn: string, cache: Rule
   cache?.forget(ruleArn);
 }
 
-/** Creates, updates or (empty match) deletes the rule of one header route. */
-export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: SetHeaderRoute, input: HeaderRouteInput): Promise<void> {
+/** A header route to apply: its conditions (src/core/header-routes.ts), none meaning the route is removed. */
+export interface HeaderRoute {
+  name: string;
+  matches: HeaderMatch[];
+}
+
+/** Creates, updates or (no matches) deletes the rule of one header route. */
+export async function applyHeaderRoute(elbv2: ListenerRuleElbv2, route: HeaderRoute, input: HeaderRouteInput): Promise<void> {
   const cache = input.tagCache;
   const view = await viewListener(elbv2, input.location.listenerArn, input.owner, cache);
   const existing = view.ours.filter((m) => m.route === route.name);
-  if (!route.match || route.match.length === 0) {
+  if (route.matches.length === 0) {
     for (const m of existing) await deleteRule(elbv2, m.rule.RuleArn!, cache);
     return;
   }
-  const conditions = headerRouteConditions(route.match, input.driven.Conditions ?? []);
+  const conditions = headerRouteConditions(route.matches, input.driven.Conditions ?? []);
   const actions = headerRouteActions(input.driven.Actions ?? [], input.canaryArn, input.stickiness);
   const [keep, ...extra] = existing;
   // A route has one rule; stray duplicates (e.g. from an interrupted call) are ours to remove.

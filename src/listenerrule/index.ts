@@ -1,6 +1,6 @@
 // Listener-rule mode's public surface, for the dispatch (Ingress mode vs listener-rule mode by config),
 // the Rollout deletion watch and the HTTP API's reports.
-export { isListenerRuleConfig, parseListenerRuleConfig, ListenerRuleConfigError, type ListenerRuleConfig } from './config.js';
+export { parseListenerRuleConfig, ListenerRuleConfigError, type ListenerRuleConfig } from './config.js';
 export {
   createListenerRuleRouter,
   releaseListenerRule,

@@ -9,11 +9,20 @@ import type { Logger } from '../logger.js';
 import { verificationKey, VerifyGate } from '../verify/gate.js';
 import { createSetWeightGuard, isFinalSwitch } from '../verify/guard.js';
 import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../trafficrouter/rollout.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 import { ROUTER_TYPE, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
-import { currentForward, desiredForward, forwardDifferences, withForward, type CurrentForward, type DesiredForward } from './forward.js';
+import { headerRouteMatches } from '../core/header-routes.js';
+import {
+  currentForward,
+  desiredForward,
+  forwardDifferences,
+  stepWeights,
+  withForward,
+  type CurrentForward,
+  type DesiredForward,
+} from './forward.js';
 import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, RuleTagCache, type Owner } from './header-routes.js';
 import {
   elbv2ForCall,
@@ -27,7 +36,7 @@ import {
   type RuleLocation,
 } from './locate.js';
 import { drivenTargets, reportDrivenTargets, roleService, type ListenerRuleTargetsReport } from './targets.js';
-import { weightRequestFor } from './weight-request.js';
+import { ruleWeightStep } from './weight-step.js';
 
 export interface ListenerRuleRouterDeps extends BindingReader {
   elbv2: ListenerRuleElbv2;
@@ -139,13 +148,14 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     desiredWeight: number,
     additional: WeightDestination[],
   ): Promise<{ canaryArn: string; desired: DesiredForward; stableArn: string; sources: string }> {
+    // Refused before any lookup when an ALB could not take the weights.
+    const weights = stepWeights(config, desiredWeight, additional);
     const [stableArn, canaryArn, extra] = await Promise.all([
       resolveRole(config.stable, config.namespace, deps),
       resolveRole(config.canary, config.namespace, deps),
       resolveDestinations(additional, config.namespace, deps),
     ]);
-    const input = { canaryArn, stableArn, desiredWeight, additional: extra, maxWeight: config.maxWeight };
-    const desired = desiredForward(config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+    const desired = desiredForward(weights, { canary: canaryArn, stable: stableArn, experiments: extra.map((d) => d.arn) }, config.stickiness);
     const sources = [
       `${config.canary.field} = ${canaryArn}`,
       ...extra.map((d) => `experiment Service ${d.serviceName} = ${d.arn}`),
@@ -215,14 +225,14 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   ): Promise<void> {
     const verifier = deps.targets;
     if (!verifier || deps.guardFinalSwitch === false) return;
-    if (!isFinalSwitch(weightRequestFor(rollout, config, desiredWeight, additional))) return;
+    if (!isFinalSwitch(ruleWeightStep(rollout, config, desiredWeight, additional))) return;
     const service = await roleService(config.stable, config.namespace, stableArn, deps);
     if (!service) return;
     const guard = createSetWeightGuard({
       enabled: true,
       verifyTargets: (namespace, svc) => drivenTargets(verifier, namespace, svc, stableArn),
     });
-    const decision = await guard.beforeSetWeight(weightRequestFor(rollout, config, desiredWeight, additional, service), call);
+    const decision = await guard.beforeSetWeight(ruleWeightStep(rollout, config, desiredWeight, additional, service), call);
     if (!decision.hold) return;
     deps.logger?.info({ rollout: owner(config).value, stableTargetGroup: stableArn, reason: decision.reason }, 'final switch to stable held');
     throw new Error(`${decision.reason} (${config.stable.field} = ${stableArn})`);
@@ -271,8 +281,8 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
             holdFinalSwitch(rollout, config, desiredWeight, additionalDestinations, stableArn, call),
           );
           if (outcome.written) {
-            const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
-            gate.record(gate.uidOf(req), verificationKey(req), 'pending');
+            const step = ruleWeightStep(rollout, config, desiredWeight, additionalDestinations);
+            gate.record(gate.uidOf(step), verificationKey(step), 'pending');
             deps.logger?.info(
               { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
               'listener rule forward rewritten',
@@ -285,15 +295,15 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
 
     async verifyWeight(rollout, desiredWeight, additionalDestinations, call): Promise<VerifyWeightResult> {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const req = weightRequestFor(rollout, config, desiredWeight, additionalDestinations);
-      const decision = gate.decide(req);
+      const step = ruleWeightStep(rollout, config, desiredWeight, additionalDestinations);
+      const decision = gate.decide(step);
       if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
       if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
       let verified = false;
       try {
         verified = (await checkWeights(config, desiredWeight, additionalDestinations, elbv2ForCall(deps.elbv2, call))).reasons.length === 0;
       } finally {
-        gate.record(gate.uidOf(req), decision.key, verified ? 'verified' : 'pending');
+        gate.record(gate.uidOf(step), decision.key, verified ? 'verified' : 'pending');
       }
       return { verified: verified ? RpcVerified.Verified : RpcVerified.NotVerified };
     },
@@ -301,6 +311,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {
       if (!headerRoute) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      const route = { name: headerRoute.name, matches: headerRouteMatches(headerRoute, config.managedRoutes) };
       const aws = elbv2ForCall(deps.elbv2, call);
       await queue.run(
         cacheKey(config),
@@ -308,7 +319,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
           const canaryArn = await resolveRole(config.canary, config.namespace, deps);
           const { location, rule } = await driven(config, aws);
           const input = { location, driven: rule, canaryArn, owner: owner(config), tagCache };
-          await applyHeaderRoute(aws, headerRoute, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
+          await applyHeaderRoute(aws, route, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
         },
         call?.signal,
       );

@@ -3,7 +3,7 @@
 // /readyz body tell the operator what to fix.
 
 import { ApiException, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import { USER_AGENT } from '../version.js';
 import type { ReadinessCheck } from './health.js';
 

@@ -2,7 +2,7 @@
 // `web` metric: `successCondition: result.verified == true` gates promotion on it, and the rest tells a
 // human why a check failed. The verifier (src/verify) fills it; the server only serves it.
 
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 
 export interface LoadBalancerReport {
   /** Hostname the LBC wrote to the Ingress status; null while the LB is being created. */

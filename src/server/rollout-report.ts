@@ -4,15 +4,14 @@
 // Ingresses in the request and get the target check of their active and preview Services. Rollouts in
 // listener-rule mode get the same two checks from the listener-rule router, on their one driven rule.
 
-import { isListenerRuleConfig, type ListenerRuleTargetsReport, type ListenerRuleWeightReport, type RoleTargetsReport } from '../listenerrule/index.js';
-import type { Rollout, WeightDestination } from '../trafficrouter/rollout.js';
-import { weightRequest } from '../trafficrouter/view.js';
-import type { WeightRequest } from '../trafficrouter/types.js';
-import type { TargetsReport } from '../verify/targets.js';
+import { routingMode } from '../core/plugin-block.js';
+import type { Rollout, WeightDestination } from '../core/rollout.js';
+import { stableWeight } from '../core/weights.js';
+import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from '../listenerrule/index.js';
+import { weightRequest, type WeightRequest } from '../trafficrouter/view.js';
+import type { TargetsReport, VerifyMode } from '../verify/targets.js';
 import type { IngressWeightReport, WeightReport } from '../verify/weights.js';
-import type { VerifyMode } from '../verify/targets.js';
 import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
-import { usesPlugin } from '../cleanup/targets.js';
 
 /** The verifier functions the report is made of (src/verify). */
 export interface ReportChecks {
@@ -150,9 +149,8 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
   async function canaryReport(rollout: Rollout, ns: string): Promise<RolloutReport> {
     const { desired, additional } = currentWeights(rollout);
     const req = weightRequest(rollout, deps.pluginName, desired, additional);
-    const stableWeight = req.maxWeight - desired - additional.reduce((s, d) => s + d.weight, 0);
     // Only Services that should carry traffic need their targets in place.
-    const services = [...new Set([...(stableWeight > 0 ? [req.services.stable] : []), ...(desired > 0 ? [req.services.canary] : [])])];
+    const services = [...new Set([...(stableWeight(req) > 0 ? [req.services.stable] : []), ...(desired > 0 ? [req.services.canary] : [])])];
     const [weights, ...targets] = await Promise.all([deps.weights.report(req), ...services.map((s) => deps.targets.verifyTargets(ns, s))]);
     const ingresses = weights.ingresses.map(ingressFromWeights);
     const reasons = [...weights.reasons, ...(weights.error ? [weights.error] : []), ...targets.flatMap(targetReasons)];
@@ -174,9 +172,9 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
       checks.weightReport(rollout, desired, additional),
       checks.targetsReport?.(rollout),
     ]);
-    const stableWeight = weights.maxWeight - desired - additional.reduce((s, d) => s + d.weight, 0);
+    const stable = stableWeight({ maxWeight: weights.maxWeight, desiredWeight: desired, additionalDestinations: additional });
     // As in Ingress mode, only target groups that should carry traffic need their targets in place.
-    const roles = (targets?.roles ?? []).filter((r) => (r.role === 'stable' ? stableWeight > 0 : desired > 0));
+    const roles = (targets?.roles ?? []).filter((r) => (r.role === 'stable' ? stable > 0 : desired > 0));
     const ruleReasons = [...weights.reasons, ...(weights.error ? [weights.error] : [])];
     const reasons = [...ruleReasons, ...roles.flatMap(roleReasons)];
     return {
@@ -237,12 +235,13 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
       const key = [ns, rollout.metadata.name, rollout.metadata.resourceVersion ?? '', ...opts.ingresses].join('|');
       const hit = cache.get(key);
       if (!opts.fresh && hit && now().getTime() - hit.at < ttl) return hit.report;
-      const ours = opts.ingresses.length === 0 && usesPlugin(rollout, deps.pluginName);
-      const report = !ours
-        ? await servicesReport(rollout, ns, opts.ingresses)
-        : isListenerRuleConfig(rollout.spec.strategy.canary?.trafficRouting?.plugins?.[deps.pluginName])
-          ? await listenerRuleReport(rollout, ns)
-          : await canaryReport(rollout, ns);
+      const mode = opts.ingresses.length === 0 ? routingMode(rollout, deps.pluginName) : undefined;
+      const report =
+        mode === undefined
+          ? await servicesReport(rollout, ns, opts.ingresses)
+          : mode === 'listenerRule'
+            ? await listenerRuleReport(rollout, ns)
+            : await canaryReport(rollout, ns);
       cache.delete(key);
       cache.set(key, { at: now().getTime(), report });
       while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);

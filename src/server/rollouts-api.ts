@@ -7,8 +7,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from './errors.js';
 import type { RolloutReport, RolloutReportSource } from './report.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
-import { usesPlugin } from '../cleanup/targets.js';
+import type { Rollout } from '../core/rollout.js';
+import { usesPlugin } from '../core/plugin-block.js';
 
 export interface RolloutsApiOptions {
   source: RolloutReportSource;

@@ -1,39 +1,19 @@
-// The `conditions.<route>` annotation of a header route: one http-header condition per header name (values
-// of one name merged, ORed by ALB), conditions ANDed. Lower camelCase keys, as Argo's ALBCondition writes them.
+// The `conditions.<route>` annotation of a header route: the Rollout's header matches (src/core/header-routes.ts,
+// validated there) as ALB http-header conditions, one per header name (values ORed, conditions ANDed). Lower
+// camelCase keys, as Argo's ALBCondition writes them.
 
 import { isDeepStrictEqual } from 'node:util';
-import { headerMatchValue } from './config.js';
+import { albHeaderValue, type HeaderMatch } from '../core/header-routes.js';
 import { goArray, goObject, goString } from './gojson.js';
-import type { HeaderRoutingMatch } from './rollout.js';
 
-/** AWS quota: condition values per listener rule. */
-export const MAX_CONDITION_VALUES = 5;
-
-export class HeaderRouteError extends Error {
-  override name = 'HeaderRouteError';
-}
-
+/** One http-header condition as the annotation holds it: ALB patterns, in the order matched. */
 export interface HeaderCondition {
   headerName: string;
   values: string[];
 }
 
-export function headerConditions(match: HeaderRoutingMatch[], path: string): HeaderCondition[] {
-  const byName = new Map<string, string[]>();
-  match.forEach((m, j) => {
-    if (!m.headerName) throw new HeaderRouteError(`${path}.match[${j}].headerName: missing; name the HTTP header to match`);
-    const value = headerMatchValue(m.headerValue, `${path}.match[${j}]`);
-    const values = byName.get(m.headerName) ?? [];
-    values.push(value);
-    byName.set(m.headerName, values);
-  });
-  const total = [...byName.values()].reduce((n, v) => n + v.length, 0);
-  if (total > MAX_CONDITION_VALUES) {
-    throw new HeaderRouteError(
-      `${path}.match: ${total} header values; an ALB rule takes at most ${MAX_CONDITION_VALUES} condition values, use wildcards (* ?) to combine them`,
-    );
-  }
-  return [...byName].map(([headerName, values]) => ({ headerName, values }));
+export function albConditions(matches: HeaderMatch[]): HeaderCondition[] {
+  return matches.map((m) => ({ headerName: m.headerName, values: m.values.map(albHeaderValue) }));
 }
 
 export function encodeConditions(conditions: HeaderCondition[]): string {

@@ -3,15 +3,16 @@
 // the first unchanged one, spec §2.3) and reports all failures together. One Rollout's calls to one Ingress
 // apply in order (a later call waits for the earlier), and a call past its RPC deadline writes nothing more.
 
-import type { Ingress, IngressEdit } from '../k8s/ingress.js';
+import { headerRouteMatches } from '../core/header-routes.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute } from '../core/rollout.js';
+import type { WeightStep } from '../core/weights.js';
 import { REASON_INGRESS_PATCHED } from '../events/reasons.js';
+import type { Ingress, IngressEdit } from '../k8s/ingress.js';
 import type { IngressClient } from '../k8s/ingress-client.js';
 import type { ForwardAction } from './action.js';
-import { headerConditions } from './conditions.js';
 import { checkIngressClass } from './ingress-checks.js';
 import { updateIngress } from './ingress-update.js';
-import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight, type RolloutContext } from './plans.js';
-import type { Rollout, SetHeaderRoute, SetMirrorRoute } from './rollout.js';
+import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight } from './plans.js';
 import {
   ROUTER_TYPE,
   RpcVerified,
@@ -21,13 +22,12 @@ import {
   type TrafficRouter,
   type VerifyWeightResult,
 } from './router.js';
-import type { EventSink, GuardDecision, IngressTarget, WeightRequest, WeightVerifier } from './types.js';
-import { rolloutContext, weightRequestFrom } from './view.js';
+import type { EventSink, GuardDecision, IngressTarget, WeightVerifier } from './types.js';
+import { rolloutContext, weightRequestFrom, type RolloutContext } from './view.js';
 import { desiredForwardAction } from './weights.js';
 
 // The consistent view other parts (verifier, guard, HTTP API) use to see what SetWeight writes.
 export { rolloutContext, weightRequest } from './view.js';
-export { desiredWeightsByIngress, type IngressWeights } from './weights.js';
 
 export interface IngressRouterDeps {
   ingresses: IngressClient;
@@ -36,7 +36,7 @@ export interface IngressRouterDeps {
   albIngressClasses: string[];
   verifier?: WeightVerifier;
   /** The final-switch guard (src/verify/guard.ts); it gets the call so it stays within the call's budget. */
-  guard?: { beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision>; ingressChanged?(rollout: Rollout): void };
+  guard?: { beforeSetWeight(step: WeightStep, call?: CallContext): Promise<GuardDecision>; ingressChanged?(rollout: Rollout): void };
   events?: EventSink;
   /** Attempts per Ingress when the API server answers 409 Conflict (default 5). */
   maxConflictAttempts?: number;
@@ -147,7 +147,8 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
 
     async setHeaderRoute(rollout, headerRoute: SetHeaderRoute, call) {
       const ctx = rolloutContext(rollout, pluginName);
-      if (headerRoute.match && headerRoute.match.length > 0) headerConditions(headerRoute.match, `setHeaderRoute "${headerRoute.name}"`);
+      // Refused before any read, with the same text as in listener-rule mode.
+      headerRouteMatches(headerRoute, ctx.managedRoutes);
       await eachIngress(
         rollout,
         ctx,

@@ -1,8 +1,8 @@
 // One plugin name serves two modes: Ingress annotations (the default, Argo-compatible) and a listener rule
 // driven directly on the ALB (load balancers managed outside Kubernetes). Each call picks the mode from the
-// Rollout's own plugin block, so Rollouts of both kinds can share one sidecar.
-import { isListenerRuleConfig } from '../listenerrule/config.js';
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
+// Rollout's own plugin block (src/core/plugin-block.ts), so Rollouts of both kinds can share one sidecar.
+import { modeOfBlock, pluginBlock } from '../core/plugin-block.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 import { RpcVerified, type CallContext, type TrafficRouter, type VerifyWeightResult } from './router.js';
 
 export interface ModeRouterDeps {
@@ -14,8 +14,7 @@ export interface ModeRouterDeps {
 
 export function createModeRouter(deps: ModeRouterDeps): TrafficRouter {
   const pick = (rollout: Rollout): TrafficRouter => {
-    const block = rollout.spec.strategy.canary?.trafficRouting?.plugins?.[deps.pluginName];
-    if (!isListenerRuleConfig(block)) return deps.ingress;
+    if (modeOfBlock(pluginBlock(rollout, deps.pluginName)) === 'ingress') return deps.ingress;
     if (!deps.listenerRule) {
       throw new Error(
         `spec.strategy.canary.trafficRouting.plugins["${deps.pluginName}"].listenerRule: listener-rule mode needs ` +

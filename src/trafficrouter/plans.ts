@@ -5,7 +5,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Ingress, IngressEdit, IngressRule } from '../k8s/ingress.js';
 import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
-import { encodeConditions, headerConditions, HeaderRouteError, sameJson } from './conditions.js';
+import { headerRouteMatches } from '../core/header-routes.js';
+import type { SetHeaderRoute } from '../core/rollout.js';
+import { albConditions, encodeConditions, sameJson } from './conditions.js';
 import { checkActionBackend, checkClaims } from './ingress-checks.js';
 import { actionKey, conditionKey } from './keys.js';
 import {
@@ -18,17 +20,8 @@ import {
   type ManagedAnnotations,
 } from './managed.js';
 import { sortRoutePaths, withoutRoutePaths, withRoutePaths } from './paths.js';
-import type { SetHeaderRoute } from './rollout.js';
-import { ARGO_MANAGED_KEY, PLUGIN_MANAGED_KEY, type AlbPluginConfig, type EffectiveServices, type IngressTarget } from './types.js';
-
-/** What a plan needs to know about the Rollout besides the weights. */
-export interface RolloutContext {
-  rolloutName: string;
-  config: AlbPluginConfig;
-  services: EffectiveServices;
-  /** `trafficRouting.managedRoutes` names, in order. */
-  managedRoutes: string[];
-}
+import { ARGO_MANAGED_KEY, PLUGIN_MANAGED_KEY, type IngressTarget } from './types.js';
+import type { RolloutContext } from './view.js';
 
 /** Argo's map, for claims and hand-over only: unreadable means nothing can be claimed there (Argo skips it too). */
 function readArgoManaged(ingress: Ingress): ManagedAnnotations {
@@ -106,26 +99,18 @@ export function planSetWeight(ingress: Ingress, ctx: RolloutContext, action: For
   return b.finish();
 }
 
-function checkManagedRoute(ctx: RolloutContext, route: string): void {
-  if (!ctx.managedRoutes.includes(route)) {
-    throw new HeaderRouteError(
-      `header route "${route}" is not listed in spec.strategy.canary.trafficRouting.managedRoutes; add it there so it can be removed again`,
-    );
-  }
-}
-
 /** SetHeaderRoute on one Ingress: adds (match given) or removes (no match) the route. */
 export function planSetHeaderRoute(ingress: Ingress, ctx: RolloutContext, target: IngressTarget, route: SetHeaderRoute): IngressEdit {
   const { config, services, rolloutName } = ctx;
-  checkManagedRoute(ctx, route.name);
+  const matches = headerRouteMatches(route, ctx.managedRoutes);
   const b = new EditBuilder(ingress);
   const aKey = actionKey(config.annotationPrefix, route.name);
   const cKey = conditionKey(config.annotationPrefix, route.name);
   checkClaims(ingress, b.managed, b.argoManaged, rolloutName, [aKey, cKey]);
   let rules = ingress.spec?.rules ?? [];
-  if (route.match && route.match.length > 0) {
+  if (matches.length > 0) {
     checkActionBackend(ingress, services.action, config.annotationPrefix);
-    const conditions = encodeConditions(headerConditions(route.match, `setHeaderRoute "${route.name}"`));
+    const conditions = encodeConditions(albConditions(matches));
     const action: ForwardAction = { targetGroups: [{ serviceName: services.canary, servicePort: target.servicePort, weight: 100 }] };
     if (config.stickinessConfig?.enabled) action.stickiness = { ...config.stickinessConfig };
     setAction(b, aKey, action);

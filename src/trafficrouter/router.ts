@@ -1,4 +1,4 @@
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 
 /** Argo's `types.RpcVerified`: the values travel as int32 on the wire. */
 export enum RpcVerified {

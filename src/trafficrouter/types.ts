@@ -1,8 +1,11 @@
-// Shared shapes of the traffic-router core: the normalised plugin configuration and the hooks other
-// parts (verifier, final-switch guard) plug into. Parsing lives in config.ts; this file only declares.
+// Shapes of Ingress mode and of the hooks the routers take: the normalised plugin configuration (parsed in
+// config.ts) and what other parts (verifier, final-switch guard, events) plug in. This file only declares.
 
-import type { Rollout, WeightDestination } from './rollout.js';
+import type { Rollout } from '../core/rollout.js';
+import type { StickinessConfig } from '../core/stickiness.js';
+import type { WeightStep } from '../core/weights.js';
 import type { VerifyWeightResult } from './router.js';
+import type { WeightRequest } from './view.js';
 
 export const DEFAULT_ANNOTATION_PREFIX = 'alb.ingress.kubernetes.io';
 /**
@@ -18,12 +21,6 @@ export const PLUGIN_MANAGED_KEY = 'alb.rollouts.argoproj-labs.io/managed-annotat
  * removed in the same write that records it under PLUGIN_MANAGED_KEY, so Argo has nothing left to reset.
  */
 export const ARGO_MANAGED_KEY = 'rollouts.argoproj.io/managed-alb-annotations';
-
-export interface StickinessConfig {
-  enabled: boolean;
-  /** 1..604800 when enabled (checked at parse time). */
-  durationSeconds: number;
-}
 
 export interface IngressTarget {
   /** Ingress name, in the Rollout's namespace. */
@@ -46,25 +43,6 @@ export interface AlbPluginConfig {
   stickinessConfig?: StickinessConfig;
 }
 
-/** The services that get the weights, after ping-pong resolution. */
-export interface EffectiveServices {
-  stable: string;
-  canary: string;
-  /** The backend whose action is rewritten: rootService, else stableService. */
-  action: string;
-  pingPong: boolean;
-}
-
-export interface WeightRequest {
-  rollout: Rollout;
-  config: AlbPluginConfig;
-  services: EffectiveServices;
-  desiredWeight: number;
-  additionalDestinations: WeightDestination[];
-  /** `maxTrafficWeight`, 100 when absent. */
-  maxWeight: number;
-}
-
 /** Checks ELBv2 for the weights an Ingress asks for (src/verify). */
 export interface WeightVerifier {
   verifyWeight(req: WeightRequest): Promise<VerifyWeightResult>;
@@ -73,11 +51,11 @@ export interface WeightVerifier {
 export type GuardDecision = { hold: false } | { hold: true; reason: string };
 
 /**
- * Asked before SetWeight moves traffic; a `hold` keeps the current action (canary 100) and makes
- * SetWeight fail with `reason`, so Argo neither switches traffic nor scales the old ReplicaSet down.
+ * Asked before SetWeight moves traffic (in either mode); a `hold` keeps the current weights (canary 100) and
+ * makes SetWeight fail with `reason`, so Argo neither switches traffic nor scales the old ReplicaSet down.
  */
 export interface SetWeightGuard {
-  beforeSetWeight(req: WeightRequest): Promise<GuardDecision>;
+  beforeSetWeight(step: WeightStep): Promise<GuardDecision>;
 }
 
 export interface RolloutEvent {

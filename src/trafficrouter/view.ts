@@ -1,12 +1,40 @@
-// The one consistent reading of a Rollout: parsed config, ping-pong-resolved services, maximum weight and
-// managed routes. SetWeight, the header routes, VerifyWeight and the final-switch guard all start here, so
-// they can never disagree about which Service is stable.
+// Ingress mode's one consistent reading of a Rollout: parsed config, ping-pong-resolved services, maximum
+// weight and managed routes (the shared rules from src/core). SetWeight, the header routes, VerifyWeight and
+// the final-switch guard all start here, so they can never disagree about which Service is stable.
 
-import { effectiveServices } from '../pingpong/roles.js';
-import { maxWeightOf, parsePluginConfig } from './config.js';
-import type { RolloutContext } from './plans.js';
-import type { Rollout, WeightDestination } from './rollout.js';
-import type { WeightRequest } from './types.js';
+import { managedRoutes } from '../core/header-routes.js';
+import type { Rollout, WeightDestination } from '../core/rollout.js';
+import { serviceRoles, type ServiceRoles } from '../core/services.js';
+import { maxTrafficWeight, type WeightStep } from '../core/weights.js';
+import { parsePluginConfig } from './config.js';
+import type { AlbPluginConfig } from './types.js';
+
+/** The services that get the weights, after ping-pong resolution, and the backend whose action is rewritten. */
+export interface EffectiveServices extends ServiceRoles {
+  /** rootService, else stableService. */
+  action: string;
+}
+
+/** What a plan needs to know about the Rollout besides the weights. */
+export interface RolloutContext {
+  rolloutName: string;
+  config: AlbPluginConfig;
+  services: EffectiveServices;
+  /** `trafficRouting.managedRoutes` names, in order. */
+  managedRoutes: string[];
+}
+
+/** One weight step of an Ingress-mode Rollout: what SetWeight writes, VerifyWeight checks and the guard sees. */
+export interface WeightRequest extends WeightStep {
+  config: AlbPluginConfig;
+  services: EffectiveServices;
+}
+
+export function effectiveServices(rollout: Rollout, config: AlbPluginConfig): EffectiveServices {
+  const roles = serviceRoles(rollout);
+  // parsePluginConfig requires rootService with ping-pong; the ping/pong names never become the key.
+  return { ...roles, action: config.rootService ?? (roles.pingPong ? '' : roles.stable) };
+}
 
 export function rolloutContext(rollout: Rollout, pluginName: string): RolloutContext {
   const config = parsePluginConfig(rollout, pluginName);
@@ -14,8 +42,13 @@ export function rolloutContext(rollout: Rollout, pluginName: string): RolloutCon
     rolloutName: rollout.metadata.name,
     config,
     services: effectiveServices(rollout, config),
-    managedRoutes: (rollout.spec.strategy.canary?.trafficRouting?.managedRoutes ?? []).map((r) => r.name),
+    managedRoutes: managedRoutes(rollout),
   };
+}
+
+/** The identity of what an Ingress-mode Rollout's weights are written to: its Ingresses and their ports. */
+export function ingressesTarget(config: AlbPluginConfig): string {
+  return JSON.stringify(config.ingresses.map((i) => [i.name, i.servicePort]));
 }
 
 /** What VerifyWeight and the guard receive for a weight; desired tuples come from `desiredTargetGroups`. */
@@ -36,10 +69,11 @@ export function weightRequestFrom(
 ): WeightRequest {
   return {
     rollout,
+    target: ingressesTarget(ctx.config),
     config: ctx.config,
     services: ctx.services,
     desiredWeight,
     additionalDestinations,
-    maxWeight: maxWeightOf(rollout),
+    maxWeight: maxTrafficWeight(rollout),
   };
 }

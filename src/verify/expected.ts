@@ -1,8 +1,9 @@
 // What an Ingress's weighted action should look like on the load balancer: one tuple per target group,
 // identified by the resource id the LBC tags it with (`<ns>/<ingress>-<svc>:<port>`, lbc-elbv2.md §2.3).
-import type { WeightRequest } from '../trafficrouter/types.js';
+import { desiredWeights, type DestinationRole } from '../core/weights.js';
+import type { WeightRequest } from '../trafficrouter/view.js';
 
-export type TupleRole = 'canary' | 'stable' | 'experiment';
+export type TupleRole = DestinationRole;
 
 export interface ExpectedTuple {
   role: TupleRole;
@@ -21,28 +22,17 @@ export function targetGroupResourceId(namespace: string, ingress: string, servic
   return `${namespace}/${ingress}-${service}:${port}`;
 }
 
-/**
- * Per Ingress, the weights the router writes: canary = desired, experiments as given, stable = max minus
- * the rest (the same arithmetic as the action annotation, with maxTrafficWeight honoured).
- */
+/** Per Ingress, the weights the router writes (src/core/weights.ts), each on the target group of its Service. */
 export function expectedWeights(req: WeightRequest): ExpectedIngress[] {
   const ns = req.rollout.metadata.namespace ?? 'default';
-  const extra = req.additionalDestinations.reduce((sum, d) => sum + d.weight, 0);
-  const stableWeight = req.maxWeight - req.desiredWeight - extra;
-  return req.config.ingresses.map((ing) => {
-    const id = (svc: string): string => targetGroupResourceId(ns, ing.name, svc, ing.servicePort);
-    return {
-      ingress: ing.name,
-      tuples: [
-        { role: 'canary', service: req.services.canary, resourceId: id(req.services.canary), weight: req.desiredWeight },
-        ...req.additionalDestinations.map((d): ExpectedTuple => ({
-          role: 'experiment',
-          service: d.serviceName,
-          resourceId: id(d.serviceName),
-          weight: d.weight,
-        })),
-        { role: 'stable', service: req.services.stable, resourceId: id(req.services.stable), weight: stableWeight },
-      ],
-    };
-  });
+  const weights = desiredWeights(req);
+  return req.config.ingresses.map((ing) => ({
+    ingress: ing.name,
+    tuples: weights.map((w) => ({
+      role: w.role,
+      service: w.service,
+      resourceId: targetGroupResourceId(ns, ing.name, w.service, ing.servicePort),
+      weight: w.weight,
+    })),
+  }));
 }

@@ -1,10 +1,11 @@
 // When VerifyWeight is worth an AWS call. Argo asks a plugin on every reconcile (argo-alb-spec.md §11.5),
 // so the plugin gates itself: at a setWeight step, at the end of the steps (desired = max weight), and
 // after a weight change until that change is verified. A positive answer is remembered per
-// (Rollout UID, Ingresses, weights) so a verified step is never re-checked, until a write changes one of
-// the Rollout's Ingresses (`invalidate`, called by the Ingress router): then the next call checks again.
-import type { Rollout } from '../trafficrouter/rollout.js';
-import type { WeightRequest } from '../trafficrouter/types.js';
+// (Rollout UID, target, weights) so a verified step is never re-checked, until a write changes what carries
+// the Rollout's weights (`invalidate`, called by the routers): then the next call checks again. Both modes
+// use it through the mode-neutral WeightStep (src/core/weights.ts).
+import type { Rollout } from '../core/rollout.js';
+import type { WeightStep } from '../core/weights.js';
 
 export type VerifyMoment = 'setWeight step' | 'end of steps' | 'weight change';
 
@@ -31,14 +32,14 @@ export function rolloutUid(rollout: Rollout): string {
 }
 
 /** What a verification result is remembered under. */
-export function verificationKey(req: WeightRequest): string {
+export function verificationKey(step: WeightStep): string {
   return JSON.stringify([
-    req.config.ingresses.map((i) => [i.name, i.servicePort]),
-    req.services.stable,
-    req.services.canary,
-    req.desiredWeight,
-    req.additionalDestinations.map((d) => [d.serviceName, d.weight]),
-    req.maxWeight,
+    step.target,
+    step.services.stable,
+    step.services.canary,
+    step.desiredWeight,
+    step.additionalDestinations.map((d) => [d.serviceName, d.weight]),
+    step.maxWeight,
   ]);
 }
 
@@ -62,7 +63,7 @@ export class VerifyGate {
 
   constructor(private readonly maxEntries = 5000) {}
 
-  decide(req: WeightRequest): GateDecision {
+  decide(req: WeightStep): GateDecision {
     const uid = this.uidOf(req);
     const key = verificationKey(req);
     const prev = this.seen.get(uid);
@@ -104,7 +105,7 @@ export class VerifyGate {
     return this.seen.get(uid)?.writes ?? 0;
   }
 
-  uidOf(req: WeightRequest): string {
+  uidOf(req: WeightStep): string {
     return rolloutUid(req.rollout);
   }
 

@@ -7,9 +7,10 @@
 // pods right after the switch); SetWeight then fails with the reason, so Argo retries and does not scale
 // the old ReplicaSet down in between. A check that cannot run (the TargetGroupBinding API is not served, an
 // API error) holds too, with that error: the guard never fails open.
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
-import type { GuardDecision, SetWeightGuard, WeightRequest } from '../trafficrouter/types.js';
+import type { WeightStep } from '../core/weights.js';
+import type { GuardDecision, SetWeightGuard } from '../trafficrouter/types.js';
 import { isFullyPromoted } from './gate.js';
 import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './targets.js';
 
@@ -24,7 +25,7 @@ export interface SetWeightGuardDeps {
  * a promotion: the stable ReplicaSet is the new one, the last weights were canary = max, and the new
  * desired weight is 0. Aborts and ping-pong never qualify (ping-pong never re-points a live Service).
  */
-export function isFinalSwitch(req: WeightRequest): boolean {
+export function isFinalSwitch(req: WeightStep): boolean {
   if (req.services.pingPong) return false;
   const r: Rollout = req.rollout;
   if (r.status?.abort) return false;
@@ -35,7 +36,7 @@ export function isFinalSwitch(req: WeightRequest): boolean {
 
 /** The guard as the routers call it: with the RPC call, whose budget it keeps to (src/trafficrouter/router.ts). */
 export interface CallAwareGuard extends SetWeightGuard {
-  beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision>;
+  beforeSetWeight(req: WeightStep, call?: CallContext): Promise<GuardDecision>;
 }
 
 /** The check's answer, or how long it was given when its share of the call's budget ran out first. */
@@ -61,7 +62,7 @@ async function within<T>(work: Promise<T>, call: CallContext | undefined): Promi
 
 export function createSetWeightGuard(deps: SetWeightGuardDeps): CallAwareGuard {
   return {
-    async beforeSetWeight(req: WeightRequest, call?: CallContext): Promise<GuardDecision> {
+    async beforeSetWeight(req: WeightStep, call?: CallContext): Promise<GuardDecision> {
       if (!deps.enabled || !isFinalSwitch(req)) return { hold: false };
       const ns = req.rollout.metadata.namespace ?? 'default';
       const stable = req.services.stable;

@@ -8,8 +8,10 @@ import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT
 import { awsErrorCode, isNotFound, isThrottling, ThrottledError, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
-import type { EventSink, WeightRequest, WeightVerifier } from '../trafficrouter/types.js';
+import type { Rollout } from '../core/rollout.js';
+import { stableWeight } from '../core/weights.js';
+import type { EventSink, WeightVerifier } from '../trafficrouter/types.js';
+import type { WeightRequest } from '../trafficrouter/view.js';
 import { compareRules, type RuleReport } from './compare.js';
 import { expectedWeights, type ExpectedIngress, type ExpectedTuple } from './expected.js';
 import { rolloutUid, VerifyGate, type VerifyMoment } from './gate.js';
@@ -323,7 +325,7 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
       deps.events.emit(req.rollout, {
         type: 'Normal',
         reason: REASON_WEIGHT_VERIFIED,
-        message: `Weights verified on the load balancers: canary ${req.desiredWeight}, stable ${req.maxWeight - req.desiredWeight - req.additionalDestinations.reduce((s, d) => s + d.weight, 0)}`,
+        message: `Weights verified on the load balancers: canary ${req.desiredWeight}, stable ${stableWeight(req)}`,
       });
     } else if (report.error && report.transient) {
       deps.events.emit(req.rollout, { type: 'Warning', reason: REASON_WEIGHT_UNVERIFIED, message: `${report.error}; checking again` });

@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
-import type { Rollout } from '../trafficrouter/rollout.js';
+import type { Rollout } from '../core/rollout.js';
 import type { EventSink } from '../trafficrouter/types.js';
 import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';

@@ -8,7 +8,7 @@ import type { IngressClient } from '../../src/k8s/ingress-client.js';
 import { applyIngressEdit, type Ingress, type IngressEdit } from '../../src/k8s/ingress.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
 import { actionKey, conditionKey } from '../../src/trafficrouter/keys.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
 import { ARGO_MANAGED_KEY, DEFAULT_ANNOTATION_PREFIX, PLUGIN_MANAGED_KEY } from '../../src/trafficrouter/types.js';
 import { PRODUCT, USER_AGENT } from '../../src/version.js';

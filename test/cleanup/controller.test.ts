@@ -6,7 +6,7 @@ import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { CleanupController } from '../../src/cleanup/controller.js';
 import { createReleaser, type ReleaseOutcome } from '../../src/cleanup/releaser.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, NS, P, path, PLUGIN, rollout } from './fixtures.js';
 
 beforeEach(() => nock.disableNetConnect());

@@ -5,7 +5,7 @@ import nock from 'nock';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fakeKubeConfig } from '../k8s/fake-cluster.js';
 import { applyIngressEdit, type Ingress, type HTTPIngressPath } from '../../src/k8s/ingress.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 
 export const API = 'http://127.0.0.1:6443';
 export const PLUGIN = 'argoproj-labs/alb';

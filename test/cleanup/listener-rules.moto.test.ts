@@ -11,7 +11,7 @@ import { ListenerRuleCleanup } from '../../src/cleanup/listener-rules.js';
 import { createReleaser, type ReleaseOutcome } from '../../src/cleanup/releaser.js';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter } from '../../src/listenerrule/index.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
 import { listenerRules, NS, PLUGIN, rollout as lrRollout, ruleByArn, seed, weightsOf, type Fixture } from '../listenerrule/fixture.js';
 import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, P, path, rollout as ingressRollout } from './fixtures.js';

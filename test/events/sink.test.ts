@@ -6,7 +6,7 @@ import { fakeKubeConfig } from '../k8s/fake-cluster.js';
 import { createEventSink, kubeEventWriter } from '../../src/events/sink.js';
 import { buildEvent, MAX_MESSAGE_LENGTH } from '../../src/events/event-object.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import type { RolloutEvent } from '../../src/trafficrouter/types.js';
 
 const API = 'http://127.0.0.1:6443';

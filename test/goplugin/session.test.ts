@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ArgConverters } from '../../src/goplugin/dispatch.js';
 import { startPluginServer, type PluginServer } from '../../src/goplugin/server.js';
 import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/frame.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../../src/trafficrouter/router.js';
 import { silentLogger, TestRpcClient } from './helpers.js';
 import { MiniYamuxClient } from './yamux-client.js';

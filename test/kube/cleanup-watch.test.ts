@@ -9,7 +9,7 @@ import { startRolloutWatch, type RolloutWatch } from '../../src/cleanup/watch.js
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { skipKubeTests } from '../support/kube/assets.js';
 import { useCluster, type Cluster } from './cluster.js';
 import { action, FOREIGN, ingress, MANAGED, PLUGIN, PREFIX, rollout } from './fixtures.js';

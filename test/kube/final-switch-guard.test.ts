@@ -11,7 +11,7 @@ import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { createBindingReader } from '../../src/listenerrule/k8s.js';
 import { healthRoutes } from '../../src/server/health.js';
 import { createIngressRouter, weightRequest } from '../../src/trafficrouter/ingress-router.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { createSetWeightGuard } from '../../src/verify/guard.js';
 import { createTargetsK8s, targetGroupBindingApiCheck } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/targets.js';

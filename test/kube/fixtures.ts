@@ -3,7 +3,7 @@
 // (pathType set, port names within 15 characters).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Ingress } from '../../src/k8s/ingress.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
 import { DEFAULT_ANNOTATION_PREFIX, PLUGIN_MANAGED_KEY } from '../../src/trafficrouter/types.js';
 

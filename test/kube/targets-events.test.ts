@@ -6,7 +6,7 @@ import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node
 import { createEventSink, kubeEventWriter } from '../../src/events/sink.js';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/targets.js';
 import { skipKubeTests } from '../support/kube/assets.js';

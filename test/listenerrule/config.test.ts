@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isListenerRuleConfig, parseListenerRuleConfig } from '../../src/listenerrule/config.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import { parseListenerRuleConfig } from '../../src/listenerrule/config.js';
+import type { Rollout } from '../../src/core/rollout.js';
 
 const PLUGIN = 'argoproj-labs/alb';
 const P = `spec.strategy.canary.trafficRouting.plugins["${PLUGIN}"]`;
@@ -29,20 +29,6 @@ function rollout(block: unknown, extra: { pingPong?: boolean; stablePingPong?: s
 }
 
 const tgs = { stableTargetGroup: { arn: TG('stable') }, canaryTargetGroup: { targetGroupBinding: 'api-canary-tgb' } };
-
-describe('isListenerRuleConfig', () => {
-  it.each([
-    [{ listenerRule: { ruleArn: RULE_ARN } }, true],
-    [{ listenerRule: {} }, true],
-    [{ ingress: 'web' }, false],
-    [{}, false],
-    [null, false],
-    ['listenerRule', false],
-    [[{ listenerRule: {} }], false],
-  ])('%j → %s', (block, want) => {
-    expect(isListenerRuleConfig(block)).toBe(want);
-  });
-});
 
 describe('parseListenerRuleConfig: accepted forms', () => {
   it.each([
@@ -144,10 +130,7 @@ describe('parseListenerRuleConfig: errors name the field and the fix', () => {
     ['stable/canary with ping-pong', { listenerRule: rule, ...tgs }, { pingPong: true }, `${P}.stableTargetGroup cannot be used with canary.pingPong`],
     ['ping without ping-pong', { listenerRule: rule, ...tgs, pingTargetGroup: { arn: TG('p') } }, {}, `${P}.pingTargetGroup needs spec.strategy.canary.pingPong`],
     ['ping-pong without pong', { listenerRule: rule, pingTargetGroup: { arn: TG('p') } }, { pingPong: true }, `${P}.pongTargetGroup is required`],
-    ['stickiness without duration', { listenerRule: rule, ...tgs, stickinessConfig: { enabled: true } }, {}, `${P}.stickinessConfig.durationSeconds must be an integer from 1 to 604800`],
-    ['stickiness too long', { listenerRule: rule, ...tgs, stickinessConfig: { enabled: true, durationSeconds: 604801 } }, {}, 'got 604801'],
-    ['stickiness malformed', { listenerRule: rule, ...tgs, stickinessConfig: true }, {}, `${P}.stickinessConfig must be {enabled`],
-    ['maxTrafficWeight over ALB range', { listenerRule: rule, ...tgs }, { maxTrafficWeight: 1000 }, 'maxTrafficWeight is 1000; ALB weights go from 0 to 999'],
+    // stickinessConfig, maxTrafficWeight, Services and header routes: test/core/modes.table.test.ts (both modes).
   ] as const)('%s', (_label, block, extra, message) => {
     expect(() => parseListenerRuleConfig(rollout(block, extra), PLUGIN)).toThrow(message);
   });

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createLoadBalancer, createNetwork } from '../support/lbc-seed.js';
 import type { TargetGroupBinding, BindingReader } from '../../src/listenerrule/bindings.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 
 export const NS = 'shop';
 export const PLUGIN = 'argoproj-labs/alb';

@@ -9,16 +9,17 @@ import {
   headerRoutePriority,
   rulePriority,
   withForward,
-  type ForwardInput,
 } from '../../src/listenerrule/forward.js';
+import { headerMatches } from '../../src/core/header-routes.js';
+import type { HeaderRoutingMatch } from '../../src/core/rollout.js';
+import { desiredWeights } from '../../src/core/weights.js';
 import { listenerArnOfRule, ruleMatches } from '../../src/listenerrule/locate.js';
 
 const C = 'arn:tg/canary';
 const S = 'arn:tg/stable';
 const E1 = 'arn:tg/exp1';
 const E2 = 'arn:tg/exp2';
-const base: ForwardInput = { canaryArn: C, stableArn: S, desiredWeight: 0, additional: [], maxWeight: 100 };
-
+// The weights come from src/core/weights.ts; their refusals are in test/core/modes.table.test.ts, for both modes.
 describe('desiredForward', () => {
   it.each([
     [0, [], 100, [[C, 0], [S, 100]]],
@@ -27,25 +28,33 @@ describe('desiredForward', () => {
     [0, [[E1, 20], [E2, 20]], 100, [[C, 0], [E1, 20], [E2, 20], [S, 60]]],
     [250, [], 999, [[C, 250], [S, 749]]],
   ] as const)('canary %d with experiments %j of %d', (desiredWeight, extra, maxWeight, want) => {
-    const additional = extra.map(([arn, weight]) => ({ arn, weight, serviceName: arn }));
-    const out = desiredForward({ ...base, desiredWeight, additional, maxWeight });
+    const weights = desiredWeights({
+      services: { canary: 'canary-svc', stable: 'stable-svc' },
+      desiredWeight,
+      additionalDestinations: extra.map(([arn, weight]) => ({ serviceName: arn, weight })),
+      maxWeight,
+    });
+    const out = desiredForward(weights, { canary: C, stable: S, experiments: extra.map(([arn]) => arn) });
     expect(out.targetGroups).toEqual(want.map(([arn, weight]) => ({ arn, weight })));
     expect(out.stickiness).toBeUndefined();
   });
 
-  it.each([
-    ['a negative stable weight', { desiredWeight: 90, additional: [{ arn: E1, weight: 20, serviceName: 'exp' }] }, 'exceed maxTrafficWeight 100'],
-    ['a canary weight over the total', { desiredWeight: 101 }, 'the canary weight is 101; it must be an integer from 0 to 100'],
-    ['a fractional weight', { desiredWeight: 12.5 }, 'the canary weight is 12.5'],
-    ['an experiment weight below zero', { additional: [{ arn: E1, weight: -1, serviceName: 'exp' }] }, 'experiment Service "exp"'],
-    [
-      'more than five target groups',
-      { additional: [1, 2, 3, 4].map((i) => ({ arn: `arn:tg/e${i}`, weight: 1, serviceName: `e${i}` })) },
-      'at most 5 target groups',
-    ],
-    ['one target group twice', { additional: [{ arn: S, weight: 1, serviceName: 'exp' }] }, `target group ${S} appears twice`],
-  ] as Array<[string, Partial<ForwardInput>, string]>)('refuses %s', (_label, patch, message) => {
-    expect(() => desiredForward({ ...base, ...patch })).toThrow(message);
+  it('carries configured stickiness', () => {
+    const weights = desiredWeights({ services: { canary: 'c', stable: 's' }, desiredWeight: 10, additionalDestinations: [], maxWeight: 100 });
+    expect(desiredForward(weights, { canary: C, stable: S, experiments: [] }, { enabled: true, durationSeconds: 60 }).stickiness).toEqual({
+      enabled: true,
+      durationSeconds: 60,
+    });
+  });
+
+  it('refuses one target group twice (an experiment Service bound to the stable target group)', () => {
+    const weights = desiredWeights({
+      services: { canary: 'c', stable: 's' },
+      desiredWeight: 0,
+      additionalDestinations: [{ serviceName: 'exp', weight: 1 }],
+      maxWeight: 100,
+    });
+    expect(() => desiredForward(weights, { canary: C, stable: S, experiments: [S] })).toThrow(`target group ${S} appears twice`);
   });
 });
 
@@ -134,15 +143,15 @@ describe('withForward', () => {
 
 describe('header-route rules', () => {
   it('groups values per header name, maps prefix to a wildcard, and appends the driven conditions without legacy Values', () => {
-    const conditions = headerRouteConditions(
-      [
-        { headerName: 'origin', headerValue: { exact: 'https://a' } },
-        { headerName: 'Agent', headerValue: { prefix: 'Chrome' } },
-        { headerName: 'origin', headerValue: { exact: 'https://b' } },
-        { headerName: 'origin', headerValue: { exact: 'https://a' } },
-      ],
-      [{ Field: 'host-header', Values: ['x.example.com'], HostHeaderConfig: { Values: ['x.example.com'] } }],
-    );
+    const match: HeaderRoutingMatch[] = [
+      { headerName: 'origin', headerValue: { exact: 'https://a' } },
+      { headerName: 'Agent', headerValue: { prefix: 'Chrome' } },
+      { headerName: 'origin', headerValue: { exact: 'https://b' } },
+      { headerName: 'origin', headerValue: { exact: 'https://a' } },
+    ];
+    const conditions = headerRouteConditions(headerMatches(match, 'setHeaderRoute "r"'), [
+      { Field: 'host-header', Values: ['x.example.com'], HostHeaderConfig: { Values: ['x.example.com'] } },
+    ]);
     expect(conditions).toEqual([
       { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'origin', Values: ['https://a', 'https://b'] } },
       { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'Agent', Values: ['Chrome*'] } },
@@ -150,13 +159,7 @@ describe('header-route rules', () => {
     ]);
   });
 
-  it.each([
-    [{ headerName: 'a', headerValue: { regex: '.*' } }, 'setHeaderRoute.match[0].headerValue.regex is not supported by ALB'],
-    [{ headerName: 'a' }, 'setHeaderRoute.match[0].headerValue needs exact or prefix'],
-    [{ headerName: '', headerValue: { exact: 'x' } }, 'setHeaderRoute.match[0].headerName is empty'],
-  ])('refuses %j', (match, message) => {
-    expect(() => headerRouteConditions([match], [])).toThrow(message);
-  });
+  // Refusals of header matches (regex, no value, no name, the quota): test/core/modes.table.test.ts, for both modes.
 
   it('forwards everything to the canary behind copied authentication', () => {
     const cognito: Action = { Type: 'authenticate-cognito', Order: 1, AuthenticateCognitoConfig: { UserPoolArn: 'p', UserPoolClientId: 'c', UserPoolDomain: 'd' } };

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2, type Elbv2 } from '../../src/aws/elbv2.js';
 import { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRouterDeps } from '../../src/listenerrule/router.js';
-import type { Rollout, RolloutStatus } from '../../src/trafficrouter/rollout.js';
+import type { Rollout, RolloutStatus } from '../../src/core/rollout.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/targets.js';

@@ -2,7 +2,7 @@
 // recording what they were asked so tests can check what the route passed on.
 
 import type { ReportOptions, RolloutReport, RolloutReportSource } from '../../src/server/report.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 
 export const PLUGIN = 'argoproj-labs/alb';
 

@@ -10,7 +10,7 @@ import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/lis
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
 import { createRolloutReportSource } from '../../src/server/rollout-report.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/targets.js';
 import { fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';

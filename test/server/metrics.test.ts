@@ -9,7 +9,8 @@ import {
   type Verdict,
 } from '../../src/metrics.js';
 import { RpcVerified, type VerifyWeightResult } from '../../src/trafficrouter/router.js';
-import type { WeightRequest, WeightVerifier } from '../../src/trafficrouter/types.js';
+import type { WeightVerifier } from '../../src/trafficrouter/types.js';
+import type { WeightRequest } from '../../src/trafficrouter/view.js';
 import { canaryRollout, fakeSource, PLUGIN } from './fixtures.js';
 
 async function scrape(m: ReturnType<typeof createMetrics>): Promise<string> {

@@ -13,7 +13,7 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import { createLogger } from '../../src/logger.js';
 import { parseSettings } from '../../src/settings.js';
 import { startSidecar, type Sidecar } from '../../src/sidecar.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import { elbv2Client, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../support/moto.js';
 import { NS, rollout, ruleByArn, seed, weightsOf, type Fixture } from '../listenerrule/fixture.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parsePluginConfig } from '../../src/trafficrouter/config.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import { ConfigError } from '../../src/core/fields.js';
+import { parsePluginConfig } from '../../src/trafficrouter/config.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { makeRollout, PLUGIN } from './fixtures.js';
 
 const P = 'spec.strategy.canary.trafficRouting.plugins["argoproj-labs/alb"]';

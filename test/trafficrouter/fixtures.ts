@@ -2,7 +2,7 @@
 // and `ingress(...)` building a networking/v1 Ingress whose single rule's backend is the action service.
 
 import type { Ingress } from '../../src/k8s/ingress.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
 
 export const PLUGIN = DEFAULT_PLUGIN_NAME;

@@ -8,7 +8,9 @@ import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import { createIngressRouter, type IngressRouterDeps } from '../../src/trafficrouter/ingress-router.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
-import type { RolloutEvent, WeightRequest } from '../../src/trafficrouter/types.js';
+import type { RolloutEvent } from '../../src/trafficrouter/types.js';
+import type { WeightRequest } from '../../src/trafficrouter/view.js';
+import type { WeightStep } from '../../src/core/weights.js';
 import { FakeIngressStore, fakeKubeConfig, useNockedApiServer, ingressPath, jsonBody, MERGE_PATCH } from '../k8s/fake-cluster.js';
 import { action, makeIngress, makeRollout, MANAGED, PLUGIN, PREFIX, type IngressOptions, type RolloutOptions } from './fixtures.js';
 
@@ -297,7 +299,7 @@ describe('refusals before anything is written', () => {
 
 describe('guard and verifier hooks', () => {
   it('a holding guard stops SetWeight before any request, with its reason', async () => {
-    const seen: WeightRequest[] = [];
+    const seen: WeightStep[] = [];
     const { r } = router({ guard: { beforeSetWeight: async (req) => (seen.push(req), { hold: true, reason: 'stable TG has 0/3 new pods healthy' }) } });
     await expect(r.setWeight(makeRollout(), 0, [])).rejects.toThrow('stable TG has 0/3 new pods healthy');
     expect(seen.map((q) => [q.desiredWeight, q.services, q.maxWeight])).toEqual([[0, { stable: 'stable-svc', canary: 'canary-svc', action: 'stable-svc', pingPong: false }, 100]]);

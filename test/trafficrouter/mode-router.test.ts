@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createModeRouter } from '../../src/trafficrouter/mode-router.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../../src/trafficrouter/router.js';
 
 const PLUGIN = 'argoproj-labs/alb';

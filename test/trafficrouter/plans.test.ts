@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { applyIngressEdit, type Ingress } from '../../src/k8s/ingress.js';
 import { ManagedAnnotationsError } from '../../src/trafficrouter/managed.js';
 import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight } from '../../src/trafficrouter/plans.js';
-import type { SetHeaderRoute, WeightDestination } from '../../src/trafficrouter/rollout.js';
+import type { SetHeaderRoute, WeightDestination } from '../../src/core/rollout.js';
 import { rolloutContext, weightRequest } from '../../src/trafficrouter/view.js';
-import { desiredForwardAction, desiredTargetGroups, WeightError } from '../../src/trafficrouter/weights.js';
+import { WeightError } from '../../src/core/weights.js';
+import { desiredForwardAction, desiredTargetGroups } from '../../src/trafficrouter/weights.js';
 import { action, makeIngress, makeRollout, MANAGED, PLUGIN, PREFIX, type RolloutOptions } from './fixtures.js';
 
 function setWeight(ing: Ingress, weight: number, opts: RolloutOptions = {}, extra: WeightDestination[] = []) {

@@ -1,8 +1,8 @@
 // Shared builders for the verifier tests: Rollouts and weight requests in the shape the router hands over.
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../../src/aws/elbv2.js';
-import type { Rollout, WeightDestination } from '../../src/trafficrouter/rollout.js';
-import type { EffectiveServices, WeightRequest } from '../../src/trafficrouter/types.js';
+import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
+import { ingressesTarget, type EffectiveServices, type WeightRequest } from '../../src/trafficrouter/view.js';
 import type { Clock } from '../../src/aws/token-bucket.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from '../support/moto.js';
 
@@ -45,14 +45,16 @@ export function request(opts: {
   maxWeight?: number;
 }): WeightRequest {
   const port = opts.servicePort ?? 443;
+  const config = {
+    ingresses: (opts.ingresses ?? ['ingress']).map((name) => ({ name, servicePort: port })),
+    singleIngress: (opts.ingresses ?? ['ingress']).length === 1,
+    servicePort: port,
+    annotationPrefix: 'alb.ingress.kubernetes.io',
+  };
   return {
     rollout: opts.rollout ?? rollout(),
-    config: {
-      ingresses: (opts.ingresses ?? ['ingress']).map((name) => ({ name, servicePort: port })),
-      singleIngress: (opts.ingresses ?? ['ingress']).length === 1,
-      servicePort: port,
-      annotationPrefix: 'alb.ingress.kubernetes.io',
-    },
+    target: ingressesTarget(config),
+    config,
     services: { stable: 'stable-svc', canary: 'canary-svc', action: 'stable-svc', pingPong: false, ...opts.services },
     desiredWeight: opts.desired ?? 10,
     additionalDestinations: opts.destinations ?? [],

@@ -8,7 +8,7 @@ import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { parseSettings } from '../../src/settings.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { createVerification } from '../../src/verify/wiring.js';
 import { FakeIngressStore, fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';

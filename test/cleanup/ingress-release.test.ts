@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyIngressEdit, type Ingress } from '../../src/k8s/ingress.js';
 import { ManagedAnnotationsError } from '../../src/trafficrouter/managed.js';
-import { releaseRollout, releaseTargetFor, type ReleaseTarget } from '../../src/trafficrouter/release.js';
-import { makeRollout, MANAGED, PLUGIN, PREFIX } from './fixtures.js';
+import { releaseRollout, releaseTargetFor, type ReleaseTarget } from '../../src/cleanup/ingress-release.js';
+import { makeRollout, MANAGED, PLUGIN, PREFIX } from '../trafficrouter/fixtures.js';
 
 const X = `${PREFIX}/actions.stable-service`;
 const XC = `${PREFIX}/conditions.stable-service`;

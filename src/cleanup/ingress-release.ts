@@ -1,17 +1,19 @@
-// What a Rollout leaves behind when it is deleted or stops naming an Ingress. Argo's cleanup (spec §3.4)
+// Ingress mode's cleanup: what a Rollout leaves behind on an Ingress when it is deleted or stops naming it
+// (the edit; cleanup/releaser.ts applies it). Argo's cleanup (spec §3.4)
 // resets `actions.<X>` to 100 % on "the service named in the key", which is wrong for rootService and
 // ping-pong Rollouts and gives up entirely on the first unreadable key; it also leaves conditions and
 // header paths behind. Here the caller says which service is the effective stable one, every header key
 // and inserted path of the Rollout goes, and other Rollouts' keys are never touched.
 
+import type { Rollout } from '../core/rollout.js';
 import type { Ingress, IngressEdit } from '../k8s/ingress.js';
-import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
-import { actionKey, splitRouteKey } from './keys.js';
-import { ownerOtherThan } from './managed.js';
-import { withoutRoutePaths } from './paths.js';
-import { EditBuilder } from './plans.js';
-import type { Rollout } from './rollout.js';
-import { rolloutContext } from './view.js';
+import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from '../trafficrouter/action.js';
+import { actionKey, splitRouteKey } from '../trafficrouter/keys.js';
+import { ownerOtherThan, parseManagedAnnotations } from '../trafficrouter/managed.js';
+import { withoutRoutePaths } from '../trafficrouter/paths.js';
+import { EditBuilder } from '../trafficrouter/plans.js';
+import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
+import { rolloutContext, type RolloutContext } from '../trafficrouter/view.js';
 
 export interface ReleaseTarget {
   rolloutName: string;
@@ -31,7 +33,8 @@ export interface ReleaseTarget {
   builtInTakesOver?: boolean;
 }
 
-function inferActionKey(keys: string[]): string | undefined {
+/** The weighted action among a Rollout's keys: the `actions.*` key without a `conditions.*` twin (header routes have one). */
+export function weightedActionKey(keys: string[]): string | undefined {
   return keys.find((k) => {
     const parts = splitRouteKey(k);
     if (parts?.kind !== 'actions') return false;
@@ -55,7 +58,7 @@ export function releaseRollout(ingress: Ingress, target: ReleaseTarget): Ingress
     b.managed.delete(target.rolloutName);
     return b.finish();
   }
-  const mainKey = target.actionKey ?? inferActionKey(keys);
+  const mainKey = target.actionKey ?? weightedActionKey(keys);
   let rules = ingress.spec?.rules ?? [];
   for (const key of keys) {
     if (ownerOtherThan(b.managed, target.rolloutName, key) !== undefined) continue;
@@ -87,12 +90,36 @@ export function releaseRollout(ingress: Ingress, target: ReleaseTarget): Ingress
  * Throws ConfigError when that Rollout's plugin block cannot be read.
  */
 export function releaseTargetFor(rollout: Rollout, pluginName: string, ingressName: string): ReleaseTarget {
-  const ctx = rolloutContext(rollout, pluginName);
+  return releaseTargetOf(rolloutContext(rollout, pluginName), ingressName);
+}
+
+export function releaseTargetOf(ctx: RolloutContext, ingressName: string): ReleaseTarget {
   const listed = ctx.config.ingresses.find((i) => i.name === ingressName);
   return {
-    rolloutName: rollout.metadata.name,
+    rolloutName: ctx.rolloutName,
     stableService: ctx.services.stable,
     servicePort: listed?.servicePort ?? ctx.config.servicePort,
     actionKey: actionKey(ctx.config.annotationPrefix, ctx.services.action),
   };
+}
+
+/**
+ * Release target read from the Ingress alone, for a Rollout that is gone and was never seen: the weighted
+ * action is the entry's `actions.*` key without a `conditions.*` twin, and its stable service is the last
+ * target group (Argo and this plugin write canary first, stable last). Undefined when that cannot be read;
+ * then nothing is guessed.
+ */
+export function inferTarget(ingress: Ingress, rolloutName: string): ReleaseTarget | undefined {
+  const keys = parseManagedAnnotations(ingress.metadata.annotations?.[PLUGIN_MANAGED_KEY]).get(rolloutName);
+  if (!keys) return undefined;
+  const main = weightedActionKey(keys);
+  // Only header-route keys left: there is no action to reset, and an actionKey that matches no key makes
+  // releaseRollout delete every key of the entry.
+  if (main === undefined) return { rolloutName, stableService: '', servicePort: 0, actionKey: '' };
+  const action = parseForwardAction(ingress.metadata.annotations?.[main]);
+  const stable = action?.targetGroups[action.targetGroups.length - 1];
+  if (!stable || !stable.serviceName) return undefined;
+  const port = Number(stable.servicePort);
+  if (!Number.isInteger(port) || port < 1) return undefined;
+  return { rolloutName, stableService: stable.serviceName, servicePort: port, actionKey: main };
 }

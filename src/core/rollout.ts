@@ -1,6 +1,6 @@
 // The parts of an argoproj.io/v1alpha1 Rollout this plugin reads, in the Kubernetes JSON shape
 // (camelCase, as the API server and `kubectl get -o json` show it). The go-plugin layer converts the
-// gob-decoded Go struct (Go field names) into this shape, so every caller hands the core one form.
+// gob-decoded Go struct (Go field names) into this shape, so every mode reads one form.
 // Fields we never read are kept loosely typed so a full object still type-checks.
 
 export interface ObjectMeta {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { builtInAlbIngresses, droppedHolds, holdsOf, inferTarget, rolloutId, type Hold, type Holds } from '../../src/cleanup/targets.js';
-import type { Rollout } from '../../src/trafficrouter/rollout.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf, rolloutId, type Hold, type Holds } from '../../src/cleanup/holds.js';
+import { inferTarget } from '../../src/cleanup/ingress-release.js';
+import type { Rollout } from '../../src/core/rollout.js';
 import { fwd, ingress, MANAGED, P, path, PLUGIN, rollout } from './fixtures.js';
 
 const key = (s: string) => `${P}/actions.${s}`;

@@ -1,9 +1,9 @@
-// The mapping of a listener-rule config onto the verifier's WeightRequest: what the gate remembers a
+// The mapping of a listener-rule config onto the mode-neutral WeightStep: what the gate remembers a
 // verification under, and what the final-switch guard sees.
 import { describe, expect, it } from 'vitest';
 import { parseListenerRuleConfig } from '../../src/listenerrule/config.js';
-import { weightRequestFor } from '../../src/listenerrule/weight-request.js';
-import type { WeightDestination } from '../../src/trafficrouter/rollout.js';
+import { ruleWeightStep } from '../../src/listenerrule/weight-step.js';
+import type { WeightDestination } from '../../src/core/rollout.js';
 import { verificationKey } from '../../src/verify/gate.js';
 import { isFinalSwitch } from '../../src/verify/guard.js';
 import { PLUGIN, rollout, type RolloutOptions } from './fixture.js';
@@ -16,10 +16,10 @@ function key(o: Partial<RolloutOptions> & { weight?: number; extra?: WeightDesti
   const ro = rollout({ block: baseBlock, ...o });
   if (o.maxWeight) ro.spec.strategy.canary!.trafficRouting!.maxTrafficWeight = o.maxWeight;
   const config = parseListenerRuleConfig(ro, PLUGIN);
-  return verificationKey(weightRequestFor(ro, config, o.weight ?? 20, o.extra ?? []));
+  return verificationKey(ruleWeightStep(ro, config, o.weight ?? 20, o.extra ?? []));
 }
 
-describe('weightRequestFor', () => {
+describe('ruleWeightStep', () => {
   it('gives the same identity for the same rule, target groups and weights', () => {
     expect(key()).toBe(key());
   });
@@ -51,7 +51,7 @@ describe('weightRequestFor', () => {
       currentPodHash: 'new',
       canary: { weights: { canary: { serviceName: 'c', weight: last }, stable: { serviceName: 's', weight: 100 - last } } },
     };
-    const req = weightRequestFor(ro, parseListenerRuleConfig(ro, PLUGIN), weight, [], 'app-stable');
+    const req = ruleWeightStep(ro, parseListenerRuleConfig(ro, PLUGIN), weight, [], 'app-stable');
     expect(req.services.stable).toBe('app-stable');
     expect(isFinalSwitch(req)).toBe(expected);
   });

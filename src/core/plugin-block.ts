@@ -1,0 +1,29 @@
+// Which Rollouts use this plugin, and in which mode. The plugin block under
+// `trafficRouting.plugins[<name>]` decides: a `listenerRule` field means listener-rule mode (an ALB rule
+// driven through ELBv2), anything else Ingress mode (the LBC's annotations on Ingresses).
+
+import type { Rollout } from './rollout.js';
+import { isObject } from './fields.js';
+
+export type RoutingMode = 'ingress' | 'listenerRule';
+
+/** The Rollout's block for this plugin, as written (undefined when it names another router or none). */
+export function pluginBlock(rollout: Rollout, pluginName: string): unknown {
+  return rollout.spec?.strategy?.canary?.trafficRouting?.plugins?.[pluginName];
+}
+
+/** The Rollout names this plugin under `trafficRouting.plugins` (whatever its block holds). */
+export function usesPlugin(rollout: Rollout, pluginName: string): boolean {
+  const plugins = rollout.spec?.strategy?.canary?.trafficRouting?.plugins;
+  return !!plugins && Object.prototype.hasOwnProperty.call(plugins, pluginName);
+}
+
+/** The mode a plugin block asks for; a block that is not an object is Ingress mode's to refuse. */
+export function modeOfBlock(block: unknown): RoutingMode {
+  return isObject(block) && block.listenerRule !== undefined ? 'listenerRule' : 'ingress';
+}
+
+/** The mode a Rollout asks for, or undefined when it does not use this plugin. */
+export function routingMode(rollout: Rollout, pluginName: string): RoutingMode | undefined {
+  return usesPlugin(rollout, pluginName) ? modeOfBlock(pluginBlock(rollout, pluginName)) : undefined;
+}
