@@ -5,7 +5,7 @@
 // from src/core; the rule selector and the target groups are this mode's own.
 
 import { ConfigError, isObject, pluginPath } from '../core/fields.js';
-import { checkHeaderRouteSteps, managedRoutes } from '../core/header-routes.js';
+import { checkHeaderRouteSteps, managedRoutes } from '../core/routes.js';
 import type { Rollout } from '../core/rollout.js';
 import { checkServices, serviceRoles } from '../core/services.js';
 import { parseStickiness, type StickinessConfig } from '../core/stickiness.js';

@@ -4,7 +4,7 @@
 // header-route rule. No I/O here.
 
 import type { Action, Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { albHeaderValue, type HeaderMatch } from '../core/header-routes.js';
+import { albHeaderValue, type HeaderMatch } from '../core/routes.js';
 import { MAX_RULE_PRIORITY } from '../core/limits.js';
 import type { WeightDestination } from '../core/rollout.js';
 import type { StickinessConfig } from '../core/stickiness.js';

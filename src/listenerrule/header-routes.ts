@@ -12,7 +12,7 @@ import {
   type Rule,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { HeaderMatch } from '../core/header-routes.js';
+import type { HeaderMatch } from '../core/routes.js';
 import type { StickinessConfig } from '../core/stickiness.js';
 import {
   headerRouteActions,

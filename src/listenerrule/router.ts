@@ -2,40 +2,25 @@
 // only the forward action of the one rule (or listener default action) the Rollout points at, after
 // reading it; VerifyWeight reads it back when the answer matters; header routes are extra rules tagged
 // with the Rollout. With target verification, the switch back to stable after a promotion waits for the
-// stable target group to hold the new pods.
+// stable target group to hold the new pods. This file wires the verbs to the parts: the Rollout's reading
+// (config.ts, on src/core), the driven rule (driven-rule.ts), the write (rule-writer.ts), header routes
+// (header-routes.ts), the guard (final-switch.ts), the reports (reports.ts) and the release (release.ts).
 
-import { ModifyListenerCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Logger } from '../logger.js';
-import { verificationKey, VerifyGate } from '../verify/gate.js';
-import { createSetWeightGuard, isFinalSwitch } from '../verify/guard.js';
-import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
+import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
-import { ROUTER_TYPE, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
-import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
+import type { Logger } from '../logger.js';
+import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import { verificationKey, VerifyGate } from '../verify/gate.js';
+import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
+import { resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
-import { headerRouteMatches } from '../core/header-routes.js';
-import {
-  currentForward,
-  desiredForward,
-  forwardDifferences,
-  stepWeights,
-  withForward,
-  type CurrentForward,
-  type DesiredForward,
-} from './forward.js';
+import { DrivenRules, ruleKey } from './driven-rule.js';
+import { holdFinalSwitch } from './final-switch.js';
 import { applyHeaderRoute, DEFAULT_OWNER_TAG_KEY, removeOwnedRules, RuleTagCache, type Owner } from './header-routes.js';
-import {
-  elbv2ForCall,
-  GoneError,
-  isNotFound,
-  listenerArnOfRule,
-  locateRule,
-  readRule,
-  ruleMatches,
-  type ListenerRuleElbv2,
-  type RuleLocation,
-} from './locate.js';
-import { drivenTargets, reportDrivenTargets, roleService, type ListenerRuleTargetsReport } from './targets.js';
+import { elbv2ForCall, type ListenerRuleElbv2 } from './locate.js';
+import { releaseRule } from './release.js';
+import { checkWeights, reportDrivenTargets, weightReport, type ListenerRuleTargetsReport, type ListenerRuleWeightReport } from './reports.js';
+import { planForward, writeForward } from './rule-writer.js';
 import { ruleWeightStep } from './weight-step.js';
 
 export interface ListenerRuleRouterDeps extends BindingReader {
@@ -71,39 +56,10 @@ export interface ListenerRuleRouter extends TrafficRouter {
   weightReport(rollout: Rollout, desiredWeight: number, additionalDestinations?: WeightDestination[]): Promise<ListenerRuleWeightReport>;
 }
 
-/** JSON-friendly result of an ungated weight check, for the HTTP API. */
-export interface ListenerRuleWeightReport {
-  rollout: string;
-  verified: boolean;
-  desiredWeight: number;
-  maxWeight: number;
-  /** The driven rule; absent for a listener's default action. */
-  ruleArn?: string;
-  listenerArn?: string;
-  /** Canary, experiments, stable, as SetWeight writes them. */
-  expected: Array<{ targetGroupArn: string; weight: number }>;
-  /** The forward action as ELBv2 reports it now. */
-  actual: Array<{ targetGroupArn: string; weight: number }>;
-  reasons: string[];
-  /** Set when the check could not finish (configuration, binding, AWS error). */
-  error?: string;
-}
-
-interface WeightCheck {
-  location: RuleLocation;
-  expected: ListenerRuleWeightReport['expected'];
-  actual: ListenerRuleWeightReport['actual'];
-  /** Empty when the rule carries the desired weights. */
-  reasons: string[];
-}
-
-/** The outcome of one SetWeight-like write, for logs and tests. */
-export type WriteOutcome = { written: false } | { written: true; reasons: string[] };
-
 export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): ListenerRuleRouter {
   const tagKey = deps.tagKey ?? DEFAULT_OWNER_TAG_KEY;
   // Resolved rule locations per Rollout and selector; a rule that disappears is looked up again once.
-  const locations = new Map<string, RuleLocation>();
+  const rules = new DrivenRules();
   // Whether a Rollout still has header-route rules is read from the load balancer every time (its tagged
   // rules), never remembered: after a leader change another sidecar may have created some. Only the tags of
   // rules already seen are kept (they never change), so RemoveManagedRoutes, which Argo calls on every
@@ -119,174 +75,28 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   const queue = new SerialQueue();
 
   const owner = (config: ListenerRuleConfig): Owner => ({ tagKey, value: `${config.namespace}/${config.rolloutName}` });
-  const cacheKey = (config: ListenerRuleConfig): string =>
-    JSON.stringify([config.namespace, config.rolloutName, config.rule]);
-
-  async function driven(config: ListenerRuleConfig, aws: ListenerRuleElbv2): Promise<{ location: RuleLocation; rule: Rule }> {
-    const field = `${config.path}.listenerRule`;
-    const key = cacheKey(config);
-    const cached = locations.get(key);
-    if (cached) {
-      try {
-        const rule = await readRule(aws, cached, field);
-        // A rule found by its conditions stays ours only while it still has them.
-        const selector = config.rule;
-        if (selector.kind !== 'conditions' || ruleMatches(rule, selector.host, selector.path)) return { location: cached, rule };
-        locations.delete(key);
-      } catch (err) {
-        if (!(err instanceof GoneError) || config.rule.kind === 'arn') throw err;
-        locations.delete(key);
-      }
-    }
-    const found = await locateRule(aws, config.rule, field);
-    locations.set(key, found.location);
-    return found;
-  }
-
-  async function plan(
-    config: ListenerRuleConfig,
-    desiredWeight: number,
-    additional: WeightDestination[],
-  ): Promise<{ canaryArn: string; desired: DesiredForward; stableArn: string; sources: string }> {
-    // Refused before any lookup when an ALB could not take the weights.
-    const weights = stepWeights(config, desiredWeight, additional);
-    const [stableArn, canaryArn, extra] = await Promise.all([
-      resolveRole(config.stable, config.namespace, deps),
-      resolveRole(config.canary, config.namespace, deps),
-      resolveDestinations(additional, config.namespace, deps),
-    ]);
-    const desired = desiredForward(weights, { canary: canaryArn, stable: stableArn, experiments: extra.map((d) => d.arn) }, config.stickiness);
-    const sources = [
-      `${config.canary.field} = ${canaryArn}`,
-      ...extra.map((d) => `experiment Service ${d.serviceName} = ${d.arn}`),
-      `${config.stable.field} = ${stableArn}`,
-    ].join('; ');
-    return { canaryArn, stableArn, desired, sources };
-  }
-
-  function forwardOf(rule: Rule, config: ListenerRuleConfig, ours: string[]): CurrentForward {
-    const where = rule.IsDefault ? `the default action of listener` : `listener rule ${rule.RuleArn}`;
-    const current = currentForward(rule.Actions ?? []);
-    if (!current) {
-      throw new Error(
-        `${where} (${config.path}.listenerRule) has no forward action; point listenerRule at the rule that forwards to the stable target group`,
-      );
-    }
-    // Refuse to take over a rule that routes somewhere unrelated: a wrong selector must not move traffic.
-    if (![...current.weights.keys()].some((arn) => ours.includes(arn))) {
-      throw new Error(
-        `${where} (${config.path}.listenerRule) forwards to ${[...current.weights.keys()].join(', ') || 'nothing'}, none of which is ` +
-          `the stable or canary target group; check listenerRule and the target groups, the rule must already forward to the stable one`,
-      );
-    }
-    return current;
-  }
-
-  async function write(aws: ListenerRuleElbv2, location: RuleLocation, actions: Action[]): Promise<void> {
-    if (location.ruleArn) await aws.send(new ModifyRuleCommand({ RuleArn: location.ruleArn, Actions: actions }));
-    else await aws.send(new ModifyListenerCommand({ ListenerArn: location.listenerArn, DefaultActions: actions }));
-  }
-
-  async function converge(
-    aws: ListenerRuleElbv2,
-    config: ListenerRuleConfig,
-    { location, rule }: { location: RuleLocation; rule: Rule },
-    desired: DesiredForward,
-    ours: string[],
-    sources: string,
-    beforeWrite?: () => Promise<void>,
-  ): Promise<WriteOutcome> {
-    const current = forwardOf(rule, config, ours);
-    const reasons = forwardDifferences(current, desired);
-    if (reasons.length === 0) return { written: false };
-    await beforeWrite?.();
-    try {
-      await write(aws, location, withForward(rule.Actions ?? [], current, desired));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new Error(`ELBv2 refused the new forward action: ${message}; check the target groups (${sources})`, { cause: err });
-    }
-    return { written: true, reasons };
-  }
-
-  /**
-   * The final-switch guard (Argo #2864, #4433): right after a promotion without ping-pong, SetWeight(0)
-   * would move all traffic from the canary target group to the stable one, whose binding may not have
-   * registered the new pods yet. Throwing keeps the rule at canary 100 and tells Argo what is awaited.
-   */
-  async function holdFinalSwitch(
-    rollout: Rollout,
-    config: ListenerRuleConfig,
-    desiredWeight: number,
-    additional: WeightDestination[],
-    stableArn: string,
-    call: CallContext | undefined,
-  ): Promise<void> {
-    const verifier = deps.targets;
-    if (!verifier || deps.guardFinalSwitch === false) return;
-    if (!isFinalSwitch(ruleWeightStep(rollout, config, desiredWeight, additional))) return;
-    const service = await roleService(config.stable, config.namespace, stableArn, deps);
-    if (!service) return;
-    const guard = createSetWeightGuard({
-      enabled: true,
-      verifyTargets: (namespace, svc) => drivenTargets(verifier, namespace, svc, stableArn),
-    });
-    const decision = await guard.beforeSetWeight(ruleWeightStep(rollout, config, desiredWeight, additional, service), call);
-    if (!decision.hold) return;
-    deps.logger?.info({ rollout: owner(config).value, stableTargetGroup: stableArn, reason: decision.reason }, 'final switch to stable held');
-    throw new Error(`${decision.reason} (${config.stable.field} = ${stableArn})`);
-  }
-
-  async function checkWeights(
-    config: ListenerRuleConfig,
-    desiredWeight: number,
-    additional: WeightDestination[],
-    aws: ListenerRuleElbv2 = deps.elbv2,
-  ): Promise<WeightCheck> {
-    const { desired } = await plan(config, desiredWeight, additional);
-    const { location, rule } = await driven(config, aws);
-    const current = currentForward(rule.Actions ?? []);
-    const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
-    if (reasons.length > 0) {
-      deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons }, 'listener rule weights not verified');
-    }
-    return {
-      location,
-      expected: desired.targetGroups.map((t) => ({ targetGroupArn: t.arn, weight: t.weight })),
-      actual: [...(current?.weights ?? new Map<string, number>())].map(([targetGroupArn, weight]) => ({ targetGroupArn, weight })),
-      reasons,
-    };
-  }
+  const checks = { bindings: deps, rules, ...(deps.logger ? { logger: deps.logger } : {}) };
+  const guard = { ...checks, ...(deps.targets ? { targets: deps.targets } : {}), ...(deps.guardFinalSwitch !== undefined ? { guardFinalSwitch: deps.guardFinalSwitch } : {}) };
 
   const router: ListenerRuleRouter = {
-    async initPlugin() {},
-
-    type() {
-      return ROUTER_TYPE;
-    },
-
-    // Target groups do not depend on pod hashes: nothing to do.
-    async updateHash() {},
+    // Target groups do not depend on pod hashes: UpdateHash has nothing to do.
+    ...IDLE_VERBS,
 
     async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const aws = elbv2ForCall(deps.elbv2, call);
       await queue.run(
-        cacheKey(config),
+        ruleKey(config),
         async () => {
-          const { desired, sources, stableArn } = await plan(config, desiredWeight, additionalDestinations);
+          const { desired, sources, stableArn } = await planForward(config, desiredWeight, additionalDestinations, deps);
           const targets = desired.targetGroups.map((t) => t.arn);
-          const outcome = await converge(aws, config, await driven(config, aws), desired, targets, sources, () =>
-            holdFinalSwitch(rollout, config, desiredWeight, additionalDestinations, stableArn, call),
+          const outcome = await writeForward(aws, config, await rules.read(config, aws), desired, targets, sources, () =>
+            holdFinalSwitch(guard, rollout, config, desiredWeight, additionalDestinations, stableArn, call),
           );
           if (outcome.written) {
             const step = ruleWeightStep(rollout, config, desiredWeight, additionalDestinations);
             gate.record(gate.uidOf(step), verificationKey(step), 'pending');
-            deps.logger?.info(
-              { rollout: owner(config).value, desiredWeight, reasons: outcome.reasons },
-              'listener rule forward rewritten',
-            );
+            deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons: outcome.reasons }, 'listener rule forward rewritten');
           }
         },
         call?.signal,
@@ -301,7 +111,8 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
       let verified = false;
       try {
-        verified = (await checkWeights(config, desiredWeight, additionalDestinations, elbv2ForCall(deps.elbv2, call))).reasons.length === 0;
+        const check = await checkWeights(checks, elbv2ForCall(deps.elbv2, call), config, desiredWeight, additionalDestinations);
+        verified = check.reasons.length === 0;
       } finally {
         gate.record(gate.uidOf(step), decision.key, verified ? 'verified' : 'pending');
       }
@@ -311,13 +122,14 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {
       if (!headerRoute) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
+      // Refused before any read, with the same text as in Ingress mode.
       const route = { name: headerRoute.name, matches: headerRouteMatches(headerRoute, config.managedRoutes) };
       const aws = elbv2ForCall(deps.elbv2, call);
       await queue.run(
-        cacheKey(config),
+        ruleKey(config),
         async () => {
           const canaryArn = await resolveRole(config.canary, config.namespace, deps);
-          const { location, rule } = await driven(config, aws);
+          const { location, rule } = await rules.read(config, aws);
           const input = { location, driven: rule, canaryArn, owner: owner(config), tagCache };
           await applyHeaderRoute(aws, route, config.stickiness ? { ...input, stickiness: config.stickiness } : input);
         },
@@ -325,27 +137,19 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
       );
     },
 
-    async setMirrorRoute(_rollout: Rollout, _mirrorRoute: SetMirrorRoute) {
-      throw new Error(
-        'ALB cannot mirror traffic: listener rules only forward, redirect or answer; remove the setMirrorRoute step ' +
-          '(traffic mirroring needs a service mesh router)',
-      );
+    async setMirrorRoute(_rollout: Rollout, mirrorRoute: SetMirrorRoute) {
+      throw mirrorRouteRefusal(mirrorRoute);
     },
 
     async removeManagedRoutes(rollout, call) {
       // Header routes only exist for names listed in managedRoutes; without any there is nothing to look for.
       if (!rollout.spec.strategy.canary?.trafficRouting?.managedRoutes?.length) return;
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const key = cacheKey(config);
       const aws = elbv2ForCall(deps.elbv2, call);
       await queue.run(
-        key,
+        ruleKey(config),
         async () => {
-          const listenerArn =
-            config.rule.kind === 'arn'
-              ? listenerArnOfRule(config.rule.ruleArn)
-              : (locations.get(key)?.listenerArn ?? (await driven(config, aws)).location.listenerArn);
-          await removeOwnedRules(aws, listenerArn, owner(config), tagCache);
+          await removeOwnedRules(aws, await rules.listenerArn(config, aws), owner(config), tagCache);
         },
         call?.signal,
       );
@@ -353,40 +157,12 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
 
     async release(rollout) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      await queue.run(cacheKey(config), async () => {
-        const stableArn = await resolveRole(config.stable, config.namespace, deps);
-        const canaryArn = await resolveRole(config.canary, config.namespace, deps);
-        const desired: DesiredForward = { targetGroups: [{ arn: stableArn, weight: 100 }] };
-        const target = await driven(config, deps.elbv2);
-        await removeOwnedRules(deps.elbv2, target.location.listenerArn, owner(config), tagCache);
-        await converge(deps.elbv2, config, target, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
-        locations.delete(cacheKey(config));
-      });
+      await queue.run(ruleKey(config), () => releaseRule({ elbv2: deps.elbv2, bindings: deps, rules, tagCache }, config, owner(config)));
     },
 
     async weightReport(rollout, desiredWeight, additionalDestinations = []) {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
-      const report: ListenerRuleWeightReport = {
-        rollout: `${config.namespace}/${config.rolloutName}`,
-        verified: false,
-        desiredWeight,
-        maxWeight: config.maxWeight,
-        expected: [],
-        actual: [],
-        reasons: [],
-      };
-      try {
-        const check = await checkWeights(config, desiredWeight, additionalDestinations);
-        if (check.location.ruleArn) report.ruleArn = check.location.ruleArn;
-        report.listenerArn = check.location.listenerArn;
-        report.expected = check.expected;
-        report.actual = check.actual;
-        report.reasons = check.reasons;
-        report.verified = check.reasons.length === 0;
-      } catch (err) {
-        report.error = err instanceof Error ? err.message : String(err);
-      }
-      return report;
+      return weightReport(checks, deps.elbv2, config, desiredWeight, additionalDestinations);
     },
 
     async targetsReport(rollout, mode) {

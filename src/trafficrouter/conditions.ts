@@ -3,7 +3,7 @@
 // camelCase keys, as Argo's ALBCondition writes them.
 
 import { isDeepStrictEqual } from 'node:util';
-import { albHeaderValue, type HeaderMatch } from '../core/header-routes.js';
+import { albHeaderValue, type HeaderMatch } from '../core/routes.js';
 import { goArray, goObject, goString } from './gojson.js';
 
 /** One http-header condition as the annotation holds it: ALB patterns, in the order matched. */

@@ -5,7 +5,7 @@
 // maxTrafficWeight, stickiness, header routes) come from src/core, the Ingress-only ones are here.
 
 import { CANARY, ConfigError, describeValue, isObject, pluginPath } from '../core/fields.js';
-import { checkHeaderRouteSteps } from '../core/header-routes.js';
+import { checkHeaderRouteSteps } from '../core/routes.js';
 import type { Rollout } from '../core/rollout.js';
 import { checkServices } from '../core/services.js';
 import { parseStickiness } from '../core/stickiness.js';

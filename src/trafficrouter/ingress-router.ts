@@ -3,7 +3,7 @@
 // the first unchanged one, spec §2.3) and reports all failures together. One Rollout's calls to one Ingress
 // apply in order (a later call waits for the earlier), and a call past its RPC deadline writes nothing more.
 
-import { headerRouteMatches } from '../core/header-routes.js';
+import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute } from '../core/rollout.js';
 import type { WeightStep } from '../core/weights.js';
 import { REASON_INGRESS_PATCHED } from '../events/reasons.js';
@@ -14,7 +14,7 @@ import { checkIngressClass } from './ingress-checks.js';
 import { updateIngress } from './ingress-update.js';
 import { planRemoveManagedRoutes, planSetHeaderRoute, planSetWeight } from './plans.js';
 import {
-  ROUTER_TYPE,
+  IDLE_VERBS,
   RpcVerified,
   SerialQueue,
   throwIfCancelled,
@@ -112,13 +112,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
   }
 
   return {
-    async initPlugin() {},
-
-    type() {
-      return ROUTER_TYPE;
-    },
-
-    async updateHash() {},
+    ...IDLE_VERBS,
 
     async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const ctx = rolloutContext(rollout, pluginName);
@@ -159,9 +153,7 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
     },
 
     async setMirrorRoute(_rollout, mirrorRoute: SetMirrorRoute) {
-      throw new Error(
-        `ALB cannot mirror traffic (setMirrorRoute "${mirrorRoute.name}"); remove the setMirrorRoute step or use a traffic router that mirrors`,
-      );
+      throw mirrorRouteRefusal(mirrorRoute);
     },
 
     async removeManagedRoutes(rollout, call) {

@@ -1,12 +1,10 @@
 // A router that answers every call at once and touches nothing. Only for the RPC-overhead benchmark
 // (`--bench-noop-router`), so the protocol path can be timed against a Go plugin doing the same.
-import { ROUTER_TYPE, RpcVerified, type TrafficRouter } from './router.js';
+import { IDLE_VERBS, RpcVerified, type TrafficRouter } from './router.js';
 
 export function createNoopRouter(): TrafficRouter {
   return {
-    initPlugin: async () => undefined,
-    type: () => ROUTER_TYPE,
-    updateHash: async () => undefined,
+    ...IDLE_VERBS,
     setWeight: async () => undefined,
     verifyWeight: async () => ({ verified: RpcVerified.NotImplemented }),
     setHeaderRoute: async () => undefined,

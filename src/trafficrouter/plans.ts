@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Ingress, IngressEdit, IngressRule } from '../k8s/ingress.js';
 import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
-import { headerRouteMatches } from '../core/header-routes.js';
+import { headerRouteMatches } from '../core/routes.js';
 import type { SetHeaderRoute } from '../core/rollout.js';
 import { albConditions, encodeConditions, sameJson } from './conditions.js';
 import { checkActionBackend, checkClaims } from './ingress-checks.js';

@@ -184,3 +184,13 @@ export const ROUTER_TYPE = 'ALBPlugin';
 
 /** Plugin name used when the sidecar is not told otherwise (the key under `trafficRouting.plugins`). */
 export const DEFAULT_PLUGIN_NAME = 'argoproj-labs/alb';
+
+/**
+ * The verbs every mode answers without work: InitPlugin (nothing to set up per session), Type, and
+ * UpdateHash (neither an Ingress action nor a listener rule names pod hashes).
+ */
+export const IDLE_VERBS: Pick<TrafficRouter, 'initPlugin' | 'type' | 'updateHash'> = {
+  async initPlugin() {},
+  type: () => ROUTER_TYPE,
+  async updateHash() {},
+};

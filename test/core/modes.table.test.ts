@@ -5,7 +5,7 @@
 // (issue 13): it now refuses what Ingress mode refuses, with the same words.
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { headerRouteMatches } from '../../src/core/header-routes.js';
+import { headerRouteMatches } from '../../src/core/routes.js';
 import type { Rollout, SetHeaderRoute, WeightDestination } from '../../src/core/rollout.js';
 import { parseListenerRuleConfig } from '../../src/listenerrule/config.js';
 import { currentForward, desiredForward, headerRouteConditions, stepWeights, withForward } from '../../src/listenerrule/forward.js';

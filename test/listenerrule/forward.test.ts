@@ -10,7 +10,7 @@ import {
   rulePriority,
   withForward,
 } from '../../src/listenerrule/forward.js';
-import { headerMatches } from '../../src/core/header-routes.js';
+import { headerMatches } from '../../src/core/routes.js';
 import type { HeaderRoutingMatch } from '../../src/core/rollout.js';
 import { desiredWeights } from '../../src/core/weights.js';
 import { listenerArnOfRule, ruleMatches } from '../../src/listenerrule/locate.js';

@@ -1,12 +1,13 @@
-// Header routes (setHeaderRoute steps): which requests go to the canary whatever the weights. The Rollout's
-// matches become a neutral condition list: one condition per header name (values of one name ORed, the
-// conditions ANDed), each value an exact or a prefix match. A mode renders it (an Ingress's
-// `conditions.<route>` annotation, a listener rule's http-header conditions). ALB matches header values with
-// `*` and `?` wildcards only: `regex` is refused here, and the ALB's condition-value quota is checked here.
+// The routes a Rollout's steps ask for. Header routes (setHeaderRoute) send matching requests to the canary
+// whatever the weights: the Rollout's matches become a neutral condition list, one condition per header name
+// (values of one name ORed, the conditions ANDed), each value an exact or a prefix match, which a mode
+// renders (an Ingress's `conditions.<route>` annotation, a listener rule's http-header conditions). ALB
+// matches header values with `*` and `?` wildcards only: `regex` is refused here, and the ALB's
+// condition-value quota is checked here. Mirror routes (setMirrorRoute) are refused: an ALB cannot mirror.
 
 import { CANARY, ConfigError, ROUTING } from './fields.js';
 import { MAX_CONDITION_VALUES } from './limits.js';
-import type { CanaryStrategy, HeaderRoutingMatch, Rollout, SetHeaderRoute, StringMatch } from './rollout.js';
+import type { CanaryStrategy, HeaderRoutingMatch, Rollout, SetHeaderRoute, SetMirrorRoute, StringMatch } from './rollout.js';
 
 export class HeaderRouteError extends Error {
   override name = 'HeaderRouteError';
@@ -117,4 +118,11 @@ export function headerRouteMatches(route: SetHeaderRoute, managed: readonly stri
   const matches = route.match && route.match.length > 0 ? headerMatches(route.match, `setHeaderRoute "${route.name}"`) : [];
   checkManagedRoute(managed, route.name);
   return matches;
+}
+
+/** setMirrorRoute: an ALB forwards, redirects or answers; it cannot mirror traffic, in any mode. */
+export function mirrorRouteRefusal(route: SetMirrorRoute): Error {
+  return new Error(
+    `ALB cannot mirror traffic (setMirrorRoute "${route.name}"); remove the setMirrorRoute step or use a traffic router that mirrors`,
+  );
 }
