@@ -10,7 +10,8 @@ import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';
 import { createTargetsK8s } from './k8s-targets.js';
 import { createTargetVerifier, type TargetVerifier } from './targets.js';
-import { createWeightVerifier, type IngressStatusView, type WeightVerifierApi } from './weights.js';
+import type { IngressStatusView } from './weight-check.js';
+import { createWeightVerifier, type WeightVerifierApi } from './weights.js';
 
 export interface VerificationDeps {
   /** The router's IngressClient.get. */

@@ -7,7 +7,7 @@ import { createMetrics } from '../../src/metrics.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/trafficrouter/view.js';
 import type { TargetsReport } from '../../src/verify/targets.js';
-import type { WeightReport } from '../../src/verify/weights.js';
+import type { WeightReport } from '../../src/verify/weight-report.js';
 import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
 
 const LB = 'k8s-shop-app-0123456789';

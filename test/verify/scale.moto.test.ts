@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateLoadBalancerCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
-import { createWeightVerifier, type IngressStatusView } from '../../src/verify/weights.js';
+import type { IngressStatusView } from '../../src/verify/weight-check.js';
+import { createWeightVerifier } from '../../src/verify/weights.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
 import {
   createForwardRule, createLbcTargetGroup, createListener, createLoadBalancer, createNetwork, seedIngress,
