@@ -8,10 +8,10 @@ import type { Rollout, WeightDestination } from '../core/rollout.js';
 import type { Logger } from '../logger.js';
 import type { CallContext } from '../trafficrouter/router.js';
 import { createSetWeightGuard, isFinalSwitch } from '../verify/guard.js';
-import type { TargetVerifier } from '../verify/targets.js';
+import type { TargetVerifier } from '../verify/target-health.js';
 import type { BindingReader } from './bindings.js';
 import type { ListenerRuleConfig } from './config.js';
-import { drivenTargets, roleService } from './target-health.js';
+import { drivenTargets, roleService } from './driven-target-health.js';
 import { ruleWeightStep } from './weight-step.js';
 
 export interface FinalSwitchDeps {

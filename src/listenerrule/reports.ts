@@ -3,14 +3,14 @@
 // ping and pong) target groups hold their Services' ready pods.
 import type { WeightDestination } from '../core/rollout.js';
 import type { Logger } from '../logger.js';
-import type { TargetGroupTargetsReport, TargetVerifier, VerifyMode } from '../verify/targets.js';
+import type { TargetGroupTargetsReport, TargetVerifier, VerifyMode } from '../verify/target-health.js';
 import { resolveRole, type BindingReader } from './bindings.js';
 import type { ListenerRuleConfig, RoleTarget } from './config.js';
 import type { DrivenRules } from './driven-rule.js';
 import { currentForward, forwardDifferences } from './forward.js';
 import type { ListenerRuleElbv2, RuleLocation } from './locate.js';
 import { planForward } from './rule-writer.js';
-import { drivenTargets, roleService } from './target-health.js';
+import { drivenTargets, roleService } from './driven-target-health.js';
 
 /** JSON-friendly result of an ungated weight check, for the HTTP API. */
 export interface ListenerRuleWeightReport {

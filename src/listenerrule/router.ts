@@ -11,7 +11,7 @@ import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from 
 import type { Logger } from '../logger.js';
 import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import { verificationKey, VerifyGate } from '../verify/gate.js';
-import type { TargetVerifier, VerifyMode } from '../verify/targets.js';
+import type { TargetVerifier, VerifyMode } from '../verify/target-health.js';
 import { resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
 import { DrivenRules, ruleKey } from './driven-rule.js';
@@ -31,7 +31,7 @@ export interface ListenerRuleRouterDeps extends BindingReader {
   tagKey?: string;
   logger?: Logger;
   /**
-   * Target-group IP/health verification (`createTargetVerifier` in src/verify/targets.ts) for the Services
+   * Target-group IP/health verification (`createTargetVerifier` in src/verify/target-health.ts) for the Services
    * the TargetGroupBindings name. Enables `targetsReport` and the final-switch guard. Pass it only when
    * target verification is on (`--aws-verify-target-group` with Kubernetes access): a verifier that can
    * never answer would hold the final switch for good.

@@ -9,7 +9,7 @@ import type { Rollout, WeightDestination } from '../core/rollout.js';
 import { stableWeight } from '../core/weights.js';
 import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from '../listenerrule/index.js';
 import { weightRequest, type WeightRequest } from '../trafficrouter/view.js';
-import type { TargetsReport, VerifyMode } from '../verify/targets.js';
+import type { TargetsReport, VerifyMode } from '../verify/target-health.js';
 import type { IngressWeightReport } from '../verify/weight-check.js';
 import type { WeightReport } from '../verify/weight-report.js';
 import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';

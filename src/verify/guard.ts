@@ -12,7 +12,7 @@ import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '.
 import type { WeightStep } from '../core/weights.js';
 import type { GuardDecision, SetWeightGuard } from '../trafficrouter/types.js';
 import { isFullyPromoted } from './gate.js';
-import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './targets.js';
+import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './target-health.js';
 
 export interface SetWeightGuardDeps {
   /** `--aws-verify-target-group`: without AWS access there is nothing to wait for. */

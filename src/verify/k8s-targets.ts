@@ -13,7 +13,7 @@ import {
   type TargetGroupBindingView,
   type TargetsK8s,
 } from './k8s.js';
-import type { PodReader, PodView } from './targets.js';
+import type { PodReader, PodView } from './target-health.js';
 
 function status(err: unknown): number | undefined {
   return err instanceof ApiException ? (err.code as number) : undefined;

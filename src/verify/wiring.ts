@@ -9,7 +9,7 @@ import type { EventSink } from '../trafficrouter/types.js';
 import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';
 import { createTargetsK8s } from './k8s-targets.js';
-import { createTargetVerifier, type TargetVerifier } from './targets.js';
+import { createTargetVerifier, type TargetVerifier } from './target-health.js';
 import type { IngressStatusView } from './weight-check.js';
 import { createWeightVerifier, type WeightVerifierApi } from './weights.js';
 

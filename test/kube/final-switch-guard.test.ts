@@ -14,7 +14,7 @@ import { createIngressRouter, weightRequest } from '../../src/trafficrouter/ingr
 import type { Rollout } from '../../src/core/rollout.js';
 import { createSetWeightGuard } from '../../src/verify/guard.js';
 import { createTargetsK8s, targetGroupBindingApiCheck } from '../../src/verify/k8s-targets.js';
-import { createTargetVerifier } from '../../src/verify/targets.js';
+import { createTargetVerifier } from '../../src/verify/target-health.js';
 import { skipKubeTests } from '../support/kube/assets.js';
 import { startEnvtest, type Envtest } from '../support/kube/envtest.js';
 import { grantClusterRole, sidecarIdentity, type SidecarIdentity } from '../support/kube/rbac.js';

@@ -8,7 +8,7 @@ import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
-import { createTargetVerifier } from '../../src/verify/targets.js';
+import { createTargetVerifier } from '../../src/verify/target-health.js';
 import { skipKubeTests } from '../support/kube/assets.js';
 import { createLbcTargetGroup, createNetwork, registerTargets, type Network } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';

@@ -9,7 +9,7 @@ import { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRou
 import type { Rollout, RolloutStatus } from '../../src/core/rollout.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
-import { createTargetVerifier } from '../../src/verify/targets.js';
+import { createTargetVerifier } from '../../src/verify/target-health.js';
 import { fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
 import { registerTargets } from '../support/lbc-seed.js';

@@ -12,7 +12,7 @@ import { buildServer } from '../../src/server/app.js';
 import { createRolloutReportSource } from '../../src/server/rollout-report.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
-import { createTargetVerifier } from '../../src/verify/targets.js';
+import { createTargetVerifier } from '../../src/verify/target-health.js';
 import { fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
 import { registerTargets } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';

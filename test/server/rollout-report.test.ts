@@ -6,7 +6,7 @@ import { createRolloutReportSource, type ReportChecks } from '../../src/server/r
 import { createMetrics } from '../../src/metrics.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/trafficrouter/view.js';
-import type { TargetsReport } from '../../src/verify/targets.js';
+import type { TargetsReport } from '../../src/verify/target-health.js';
 import type { WeightReport } from '../../src/verify/weight-report.js';
 import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
 

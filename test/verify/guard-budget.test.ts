@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallCancelledError, type CallContext } from '../../src/trafficrouter/router.js';
 import { createSetWeightGuard } from '../../src/verify/guard.js';
-import type { TargetsReport } from '../../src/verify/targets.js';
+import type { TargetsReport } from '../../src/verify/target-health.js';
 import { request, rollout } from './fixtures.js';
 
 const finalSwitch = () => request({ rollout: rollout({ stableRS: 'n', currentPodHash: 'n', canaryWeight: 100 }), desired: 0 });

@@ -9,7 +9,7 @@ import { isFinalSwitch } from '../../src/verify/guard.js';
 import { loadBalancerNameFromHostname, sameLoadBalancerHost } from '../../src/verify/hostname.js';
 import { lbcTargetGroupPrefix, targetGroupNameFromArn } from '../../src/verify/inventory.js';
 import { targetGroupBindingResource } from '../../src/verify/k8s.js';
-import { evaluateTargets, expectedTargets, matchServicePort, slicesFromEndpoints } from '../../src/verify/targets.js';
+import { evaluateTargets, expectedTargets, matchServicePort, slicesFromEndpoints } from '../../src/verify/target-health.js';
 import { request, rollout } from './fixtures.js';
 
 describe('loadBalancerNameFromHostname', () => {

@@ -9,7 +9,7 @@ import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
 import { createSetWeightGuard } from '../../src/verify/guard.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { targetGroupBindingResource } from '../../src/verify/k8s.js';
-import { createTargetVerifier, type TargetVerifier, type VerifyMode } from '../../src/verify/targets.js';
+import { createTargetVerifier, type TargetVerifier, type VerifyMode } from '../../src/verify/target-health.js';
 import { fakeKubeConfig, freePort, ingressPath } from '../k8s/fake-cluster.js';
 import { makeIngress, makeRollout, PLUGIN } from '../trafficrouter/fixtures.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';

@@ -1,8 +1,8 @@
 // Target-group health for the target groups the driven rule weights. The TargetGroupBindings name the
-// Services, so the verifier's `verifyTargets(service)` (src/verify/targets.ts) does the work; this narrows its
+// Services, so the verifier's `verifyTargets(service)` (src/verify/target-health.ts) does the work; this narrows its
 // report to the one target group each role (stable/canary, or ping/pong) is driven through, since a Service
 // may also be bound to target groups of other load balancers that this rule never sends traffic to.
-import type { TargetsReport, TargetVerifier, VerifyMode } from '../verify/targets.js';
+import type { TargetsReport, TargetVerifier, VerifyMode } from '../verify/target-health.js';
 import type { BindingReader } from './bindings.js';
 import type { RoleTarget } from './config.js';
 
