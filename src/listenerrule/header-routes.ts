@@ -28,22 +28,6 @@ export const DEFAULT_OWNER_TAG_KEY = 'rollouts.argoproj.io/rollout';
 /** The header route (managedRoutes name) a rule implements. */
 export const ROUTE_TAG_KEY = 'rollouts.argoproj.io/header-route';
 
-export interface Owner {
-  tagKey: string;
-  /** `<namespace>/<rollout name>` */
-  value: string;
-}
-
-export interface ManagedRule {
-  rule: Rule;
-  route: string;
-}
-
-interface ListenerView {
-  rules: Rule[];
-  ours: ManagedRule[];
-}
-
 /**
  * Tags of listener rules by ARN. A rule's tags are set when it is created (CreateRule with Tags; the IAM
  * policy allows AddTags only then) and an ARN is never reused, so a rule's tags are read once; which rules
@@ -87,6 +71,24 @@ export class RuleTagCache {
   forget(arn: string): void {
     this.tags.delete(arn);
   }
+}
+
+/** Whose header-route rules these are: the owner tag on them. */
+export interface Owner {
+  tagKey: string;
+  /** `<namespace>/<rollout name>` */
+  value: string;
+}
+
+/** A header-route rule of the Rollout, with the route it implements. */
+export interface ManagedRule {
+  rule: Rule;
+  route: string;
+}
+
+interface ListenerView {
+  rules: Rule[];
+  ours: ManagedRule[];
 }
 
 /**
