@@ -4,16 +4,16 @@
 // down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
 // sweep can tell "gone" from "managed by someone else".
 
-import type { Logger } from '../logger.js';
+import type { Rollout } from '../core/rollout.js';
 import type { Ingress } from '../k8s/ingress.js';
+import type { Logger } from '../logger.js';
 import { ingressClass } from '../trafficrouter/ingress-checks.js';
 import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
-import type { Rollout } from '../core/rollout.js';
 import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
-import type { ListenerRuleCleanup } from './listener-rules.js';
-import type { Releaser, ReleaseOutcome } from './releaser.js';
 import { builtInAlbIngresses, droppedHolds, holdsOf, inListenerRuleMode, rolloutId, type Hold } from './holds.js';
 import { inferTarget } from './ingress-release.js';
+import type { ListenerRuleCleanup } from './listener-rules.js';
+import type { Releaser, ReleaseOutcome } from './releaser.js';
 
 export interface CleanupControllerOptions {
   pluginName: string;

@@ -5,6 +5,7 @@
 // header paths behind. Here the caller says which service is the effective stable one, every header key
 // and inserted path of the Rollout goes, and other Rollouts' keys are never touched.
 
+import { SOLE_WEIGHT } from '../core/limits.js';
 import type { Rollout } from '../core/rollout.js';
 import type { Ingress, IngressEdit } from '../k8s/ingress.js';
 import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from '../trafficrouter/action.js';
@@ -66,7 +67,7 @@ export function releaseRollout(ingress: Ingress, target: ReleaseTarget): Ingress
       const current = b.current(key);
       if (current === undefined) continue;
       const reset: ForwardAction = {
-        targetGroups: [{ serviceName: target.stableService, servicePort: target.servicePort, weight: 100 }],
+        targetGroups: [{ serviceName: target.stableService, servicePort: target.servicePort, weight: SOLE_WEIGHT }],
       };
       // Stickiness the user asked for stays; an unreadable value is simply replaced.
       const sticky = parseForwardAction(current)?.stickiness;

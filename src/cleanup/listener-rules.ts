@@ -10,12 +10,12 @@
 // rules; this process only remembers binding ARNs and the releases waiting for a retry.
 
 import { ConfigError } from '../core/fields.js';
+import type { Rollout } from '../core/rollout.js';
 import type { BindingReader } from '../listenerrule/index.js';
 import { GoneError } from '../listenerrule/locate.js';
 import type { Logger } from '../logger.js';
-import type { Rollout } from '../core/rollout.js';
-import type { ReleaseOutcome } from './releaser.js';
 import { inListenerRuleMode, rolloutId } from './holds.js';
+import type { ReleaseOutcome } from './releaser.js';
 
 /** Plugin-block fields that may name a TargetGroupBinding. */
 const ROLE_FIELDS = ['stableTargetGroup', 'canaryTargetGroup', 'pingTargetGroup', 'pongTargetGroup'] as const;

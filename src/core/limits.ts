@@ -5,6 +5,11 @@
 export const MAX_ALB_WEIGHT = 999;
 /** `trafficRouting.maxTrafficWeight` when absent (Argo's default). */
 export const DEFAULT_MAX_WEIGHT = 100;
+/**
+ * The weight of a target group that gets everything, alone in its forward (ALB splits by weight over their
+ * sum): a header route's canary, a released Rollout's stable. Argo writes 100.
+ */
+export const SOLE_WEIGHT = 100;
 /** Target groups in one forward action. */
 export const MAX_TARGET_GROUPS = 5;
 /** Condition values in one listener rule (AWS quota). */

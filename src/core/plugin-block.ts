@@ -2,8 +2,8 @@
 // `trafficRouting.plugins[<name>]` decides: a `listenerRule` field means listener-rule mode (an ALB rule
 // driven through ELBv2), anything else Ingress mode (the LBC's annotations on Ingresses).
 
-import type { Rollout } from './rollout.js';
 import { isObject } from './fields.js';
+import type { Rollout } from './rollout.js';
 
 export type RoutingMode = 'ingress' | 'listenerRule';
 

@@ -4,9 +4,9 @@
 // header-route rule. No I/O here.
 
 import type { Action, Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { albHeaderValue, type HeaderMatch } from '../core/routes.js';
-import { MAX_RULE_PRIORITY } from '../core/limits.js';
+import { MAX_RULE_PRIORITY, SOLE_WEIGHT } from '../core/limits.js';
 import type { WeightDestination } from '../core/rollout.js';
+import { albHeaderValue, type HeaderMatch } from '../core/routes.js';
 import type { StickinessConfig } from '../core/stickiness.js';
 import { desiredWeights, type DesiredWeight } from '../core/weights.js';
 import type { ListenerRuleConfig } from './config.js';
@@ -165,7 +165,7 @@ export function headerRouteActions(driven: Action[], canaryArn: string, stickine
   if (!current) throw new Error('the driven rule has no forward action');
   return driven.map((action, i) => {
     if (i === current.index) {
-      const forward: Action = { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: canaryArn, Weight: 100 }] } };
+      const forward: Action = { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: canaryArn, Weight: SOLE_WEIGHT }] } };
       if (action.Order !== undefined) forward.Order = action.Order;
       if (stickiness?.enabled) {
         forward.ForwardConfig!.TargetGroupStickinessConfig = { Enabled: true, DurationSeconds: stickiness.durationSeconds };

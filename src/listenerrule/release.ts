@@ -2,6 +2,7 @@
 // 100 % on the effective stable target group (from the Rollout's last status, so ping-pong is respected)
 // and none of its header-route rules (found by their tag on the load balancer, not from memory).
 
+import { SOLE_WEIGHT } from '../core/limits.js';
 import { resolveRole, type BindingReader } from './bindings.js';
 import type { ListenerRuleConfig } from './config.js';
 import type { DrivenRules } from './driven-rule.js';
@@ -21,7 +22,7 @@ export async function releaseRule(deps: ReleaseDeps, config: ListenerRuleConfig,
   const canaryArn = await resolveRole(config.canary, config.namespace, deps.bindings);
   const driven = await deps.rules.read(config, deps.elbv2);
   await removeOwnedRules(deps.elbv2, driven.location.listenerArn, owner, deps.tagCache);
-  const desired = { targetGroups: [{ arn: stableArn, weight: 100 }] };
+  const desired = { targetGroups: [{ arn: stableArn, weight: SOLE_WEIGHT }] };
   await writeForward(deps.elbv2, config, driven, desired, [stableArn, canaryArn], `${config.stable.field} = ${stableArn}`);
   deps.rules.forget(config);
 }

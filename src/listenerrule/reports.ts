@@ -7,10 +7,10 @@ import type { TargetGroupTargetsReport, TargetVerifier, VerifyMode } from '../ve
 import { resolveRole, type BindingReader } from './bindings.js';
 import type { ListenerRuleConfig, RoleTarget } from './config.js';
 import type { DrivenRules } from './driven-rule.js';
+import { drivenTargets, roleService } from './driven-target-health.js';
 import { currentForward, forwardDifferences } from './forward.js';
 import type { ListenerRuleElbv2, RuleLocation } from './locate.js';
 import { planForward } from './rule-writer.js';
-import { drivenTargets, roleService } from './driven-target-health.js';
 
 /** JSON-friendly result of an ungated weight check, for the HTTP API. */
 export interface ListenerRuleWeightReport {

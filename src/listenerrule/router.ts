@@ -6,8 +6,8 @@
 // (config.ts, on src/core), the driven rule (driven-rule.ts), the write (rule-writer.ts), header routes
 // (header-routes.ts), the guard (final-switch.ts), the reports (reports.ts) and the release (release.ts).
 
-import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
+import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
 import type { Logger } from '../logger.js';
 import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import { verificationKey, VerifyGate } from '../verify/gate.js';

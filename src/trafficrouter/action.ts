@@ -1,6 +1,7 @@
 // The `actions.<name>` annotation value: a forward action in the JSON Argo writes (PascalCase keys, struct
 // order, ServicePort as a string). Names follow the LBC's config_types.go.
 
+import { SOLE_WEIGHT } from '../core/limits.js';
 import { goArray, goInt, goObject, goString } from './gojson.js';
 
 export interface TargetGroupTuple {
@@ -89,7 +90,7 @@ export function parseForwardAction(value: string | undefined): ForwardAction | u
       serviceName,
       servicePort,
       // A single tuple may leave the weight out; ALB then sends it everything.
-      weight: typeof weight === 'number' ? weight : groups.length === 1 ? 100 : NaN,
+      weight: typeof weight === 'number' ? weight : groups.length === 1 ? SOLE_WEIGHT : NaN,
     });
   }
   const action: ForwardAction = { targetGroups };

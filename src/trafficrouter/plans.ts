@@ -3,10 +3,11 @@
 // hand-formatted annotation with the same content is left alone.
 
 import { isDeepStrictEqual } from 'node:util';
+import { SOLE_WEIGHT } from '../core/limits.js';
+import type { SetHeaderRoute } from '../core/rollout.js';
+import { headerRouteMatches } from '../core/routes.js';
 import type { Ingress, IngressEdit, IngressRule } from '../k8s/ingress.js';
 import { encodeForwardAction, parseForwardAction, sameForwardAction, type ForwardAction } from './action.js';
-import { headerRouteMatches } from '../core/routes.js';
-import type { SetHeaderRoute } from '../core/rollout.js';
 import { albConditions, encodeConditions, sameJson } from './conditions.js';
 import { checkActionBackend, checkClaims } from './ingress-checks.js';
 import { actionKey, conditionKey } from './keys.js';
@@ -111,7 +112,7 @@ export function planSetHeaderRoute(ingress: Ingress, ctx: RolloutContext, target
   if (matches.length > 0) {
     checkActionBackend(ingress, services.action, config.annotationPrefix);
     const conditions = encodeConditions(albConditions(matches));
-    const action: ForwardAction = { targetGroups: [{ serviceName: services.canary, servicePort: target.servicePort, weight: 100 }] };
+    const action: ForwardAction = { targetGroups: [{ serviceName: services.canary, servicePort: target.servicePort, weight: SOLE_WEIGHT }] };
     if (config.stickinessConfig?.enabled) action.stickiness = { ...config.stickinessConfig };
     setAction(b, aKey, action);
     b.set(cKey, conditions, (current) => sameJson(current, conditions));

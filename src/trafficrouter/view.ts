@@ -2,8 +2,8 @@
 // weight and managed routes (the shared rules from src/core). SetWeight, the header routes, VerifyWeight and
 // the final-switch guard all start here, so they can never disagree about which Service is stable.
 
-import { managedRoutes } from '../core/routes.js';
 import type { Rollout, WeightDestination } from '../core/rollout.js';
+import { managedRoutes } from '../core/routes.js';
 import { serviceRoles, type ServiceRoles } from '../core/services.js';
 import { maxTrafficWeight, type WeightStep } from '../core/weights.js';
 import { parsePluginConfig } from './config.js';

@@ -8,8 +8,8 @@
 // the old ReplicaSet down in between. A check that cannot run (the TargetGroupBinding API is not served, an
 // API error) holds too, with that error: the guard never fails open.
 import type { Rollout } from '../core/rollout.js';
-import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
 import type { WeightStep } from '../core/weights.js';
+import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
 import type { GuardDecision, SetWeightGuard } from '../trafficrouter/types.js';
 import { isFullyPromoted } from './gate.js';
 import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './target-health.js';

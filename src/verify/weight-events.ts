@@ -1,6 +1,6 @@
 // The Kubernetes Events a weight verification leaves on the Rollout (the sink de-duplicates them).
-import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT_VERIFIED } from '../events/reasons.js';
 import { stableWeight } from '../core/weights.js';
+import { REASON_LOAD_BALANCER_NOT_FOUND, REASON_WEIGHT_UNVERIFIED, REASON_WEIGHT_VERIFIED } from '../events/reasons.js';
 import type { EventSink } from '../trafficrouter/types.js';
 import type { WeightRequest } from '../trafficrouter/view.js';
 import type { WeightReport } from './weight-report.js';

@@ -1,8 +1,8 @@
 // Plugin.VerifyWeight in Ingress mode: the gate (gate.ts) decides whether the answer is worth an AWS call,
 // the check (weight-check.ts, within its deadline in weight-report.ts) reads ELBv2, the answer is remembered
 // and reported as Events (weight-events.ts). The HTTP API runs the same check ungated (`report`).
-import type { Rollout } from '../core/rollout.js';
 import type { Elbv2 } from '../aws/elbv2.js';
+import type { Rollout } from '../core/rollout.js';
 import type { Logger } from '../logger.js';
 import { RpcVerified, type VerifyWeightResult } from '../trafficrouter/router.js';
 import type { EventSink, WeightVerifier } from '../trafficrouter/types.js';
