@@ -1,6 +1,7 @@
 // A fault-injecting HTTP proxy in front of moto_server: counts ELBv2 calls by Action, answers `Throttling`
 // on demand, delays answers, and rewrites DescribeTargetHealth states to the ones moto never reports
-// (`initial`, `draining`, `unhealthy`; lbc-elbv2.md §5.3–5.4). Everything else is passed through untouched.
+// (`initial`, `draining`, `unhealthy`; lbc-elbv2.md §5.3–5.4). Everything else is passed through untouched,
+// except one gap of moto's that the real LBC runs into (see `atomicRulePriorities`).
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface HealthOverride {
@@ -60,7 +61,20 @@ function rewriteHealth(xml: string, overrides: Map<string, HealthOverride>): str
   });
 }
 
-export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
+export interface Elbv2ProxyOptions {
+  /**
+   * AWS applies one SetRulePriorities call as a whole, so rules may swap priorities in it; moto checks each
+   * pair against the priorities before the call and answers PriorityInUse. The LBC reorders rules that way
+   * whenever a rule goes (a header route removed), so in front of the LBC the proxy first moves every rule
+   * of such a call to a free priority, then sends the call itself.
+   */
+  atomicRulePriorities?: boolean;
+}
+
+/** Priorities parked at during a two-pass SetRulePriorities: the top of the range ALB allows (1..50000). */
+const PARKING_PRIORITY = 50_000;
+
+export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptions = {}): Promise<Elbv2Proxy> {
   const target = new URL(upstream);
   const counts: Record<string, number> = {};
   const throttles = new Map<string, number>();
@@ -129,23 +143,41 @@ export async function startElbv2Proxy(upstream: string): Promise<Elbv2Proxy> {
       return;
     }
 
-    const upstreamRes = await new Promise<IncomingMessage>((resolve, reject) => {
-      const up = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        resolve,
-      );
-      up.on('error', reject);
-      up.end(body);
-    });
-    const out: Buffer[] = [];
-    for await (const c of upstreamRes) out.push(c as Buffer);
-    let payload = Buffer.concat(out);
+    const send = async (payloadIn: Buffer): Promise<{ res: IncomingMessage; payload: Buffer }> => {
+      const upstreamRes = await new Promise<IncomingMessage>((resolve, reject) => {
+        const up = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: target.host, 'content-length': String(payloadIn.length) },
+          },
+          resolve,
+        );
+        up.on('error', reject);
+        up.end(payloadIn);
+      });
+      const out: Buffer[] = [];
+      for await (const c of upstreamRes) out.push(c as Buffer);
+      return { res: upstreamRes, payload: Buffer.concat(out) };
+    };
+
+    if (options.atomicRulePriorities && action === 'SetRulePriorities') {
+      const form = new URLSearchParams(body.toString('utf8'));
+      const arns = [...form.keys()].filter((k) => /^RulePriorities\.member\.\d+\.RuleArn$/.test(k)).map((k) => form.get(k)!);
+      if (arns.length > 1) {
+        for (const [i, arn] of arns.entries()) {
+          const park = new URLSearchParams({ Action: 'SetRulePriorities', Version: form.get('Version') ?? '2015-12-01' });
+          park.set('RulePriorities.member.1.RuleArn', arn);
+          park.set('RulePriorities.member.1.Priority', String(PARKING_PRIORITY - i));
+          await send(Buffer.from(park.toString(), 'utf8'));
+        }
+      }
+    }
+
+    const { res: upstreamRes, payload: first } = await send(body);
+    let payload = first;
     if (action === 'DescribeTargetHealth' && health.size > 0) {
       payload = Buffer.from(rewriteHealth(payload.toString('utf8'), health), 'utf8');
     }

@@ -4,7 +4,8 @@
 // entry exactly as deploy/ writes it, and the sidecar with deploy/'s flags, env and ports. The controller and
 // the sidecar both run as the argo-rollouts ServiceAccount bound to the upstream roles and deploy/'s role.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +17,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
 import { REPO_ROOT } from '../../support/kube/assets.js';
 import { startEnvtest, type Envtest } from '../../support/kube/envtest.js';
 import { elbv2Client, freePort, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../../support/moto.js';
@@ -44,6 +46,8 @@ export interface Stack {
   dir: string;
   env: Envtest;
   moto: Moto;
+  /** Between moto and the LBC and the sidecar (not the test's own reads). */
+  proxy: Elbv2Proxy;
   elbv2: ElasticLoadBalancingV2Client;
   vpcId: string;
   subnetIds: string[];
@@ -130,8 +134,88 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Fixed ports of a real controller pod: Argo's health and metrics, the sidecar's HTTP and plugin listeners. */
+const POD_PORTS = [8080, 8090, 8095, 3001];
+
+/** Refuses to start beside another stack (or anything else on the pod's ports): its answers would be taken for ours. */
+async function checkPodPortsFree(): Promise<void> {
+  const taken: number[] = [];
+  for (const port of POD_PORTS) {
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+    });
+    if (!free) taken.push(port);
+  }
+  if (taken.length > 0) {
+    throw new Error(
+      `ports ${taken.join(', ')} are in use: the controller pod's ports must be free (is another end-to-end stack or sandbox running? ` +
+        `\`ss -ltnp\` shows who holds them)`,
+    );
+  }
+}
+
+const LOCK_DIR = join(tmpdir(), 'rollouts-plugin-alb-e2e.lock');
+
+function lockHolder(): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(LOCK_DIR, 'pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One stack per machine at a time (the pod's ports are fixed): a second one waits for the first to stop. The
+ * lock is a directory naming its holder's pid, taken over when that process is gone.
+ */
+async function acquireStackLock(progress: (line: string) => void, timeoutMs = 45 * 60_000): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
+      const release = (): void => {
+        if (lockHolder() === process.pid) rmSync(LOCK_DIR, { recursive: true, force: true });
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = lockHolder();
+    if (holder === undefined) {
+      // Give a holder that is just writing its pid a moment before taking the lock over.
+      await sleep(500);
+      if (lockHolder() === undefined) rmSync(LOCK_DIR, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another end-to-end stack (pid ${holder}) held ${LOCK_DIR} for too long`);
+    if (!told) {
+      progress(`waiting for another end-to-end stack to stop (pid ${holder})`);
+      told = true;
+    }
+    await sleep(2000);
+  }
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const progress = options.progress ?? (() => undefined);
+  const releaseLock = await acquireStackLock((line) => {
+    progress(line);
+    process.stderr.write(`e2e: ${line}\n`);
+  });
+  try {
+    await checkPodPortsFree();
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
   const p: Peers = peers();
   const missing = missingPeers(p).filter((m) => options.lbc !== false || !m.startsWith(p.lbc));
   if (missing.length > 0) throw new Error(`end-to-end peers missing:\n  ${missing.join('\n  ')}`);
@@ -140,14 +224,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const procs: Partial<Stack['procs']> = {};
   let env: Envtest | undefined;
   let moto: Moto | undefined;
+  let proxy: Elbv2Proxy | undefined;
   const cleanup = async (): Promise<void> => {
     for (const name of ['controller', 'sidecar', 'lbc', 'kwok', 'kcm'] as const) {
       const proc = procs[name];
       if (proc) await stopProcess(proc);
     }
+    await proxy?.stop();
     await moto?.stop();
     await env?.stop();
+    // E2E_LOGS_DIR keeps every peer's log of the run (CI prints where; a failed scenario names its peers).
+    if (process.env.E2E_LOGS_DIR) {
+      const keep = join(process.env.E2E_LOGS_DIR, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+      mkdirSync(keep, { recursive: true });
+      for (const f of readdirSync(dir)) if (f.endsWith('.log')) copyFileSync(join(dir, f), join(keep, f));
+    }
     rmSync(dir, { recursive: true, force: true });
+    releaseLock();
   };
 
   try {
@@ -246,6 +339,9 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
     progress('moto_server (EC2, ELBv2) with a VPC and tagged subnets');
     moto = await startMoto();
     const { vpcId, subnetIds } = await seedVpc(moto.endpoint);
+    // The LBC and the sidecar reach ELBv2 through the proxy: it mends a gap of moto's the LBC runs into, and
+    // counts calls by Action for the scenarios that assert on the sidecar's cost.
+    proxy = await startElbv2Proxy(moto.endpoint, { atomicRulePriorities: true });
     const elbv2 = elbv2Client(moto.endpoint);
 
     if (options.lbc !== false) {
@@ -256,7 +352,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       `--cluster-name=${CLUSTER_NAME}`,
       `--aws-region=${MOTO_REGION}`,
       `--aws-vpc-id=${vpcId}`,
-      `--aws-api-endpoints=EC2=${moto.endpoint},Elastic Load Balancing v2=${moto.endpoint},STS=${moto.endpoint}`,
+      `--aws-api-endpoints=EC2=${moto.endpoint},Elastic Load Balancing v2=${proxy.endpoint},STS=${moto.endpoint}`,
       '--enable-shield=false',
       '--enable-waf=false',
       '--enable-wafv2=false',
@@ -274,7 +370,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
     const sidecarArgs = [
       ...shipped.args,
       `--kubeconfig=${argoKubeconfig}`,
-      `--aws-endpoint=${moto.endpoint}`,
+      `--aws-endpoint=${proxy.endpoint}`,
       `--aws-region=${MOTO_REGION}`,
       ...(options.sidecarArgs ?? []),
     ];
@@ -282,6 +378,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
     const startSidecar = async (): Promise<Proc> => {
       const proc = startProcess('sidecar', process.execPath, [p.sidecarMain, ...sidecarArgs], dir, { env: sidecarEnv, cleanupDir: dir });
       await waitFor('the sidecar /readyz', () => httpOk(`${SIDECAR_HTTP}/readyz`), [proc], 60_000);
+      if (proc.hasExited()) throw new Error(`the sidecar exited right after start:\n${tail(proc.logPath)}`);
       return proc;
     };
     const controllerDir = join(dir, 'controller');
@@ -294,6 +391,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
         cleanupDir: dir,
       });
       await waitFor('the Argo Rollouts controller /healthz', () => httpOk('http://127.0.0.1:8080/healthz'), [proc], 120_000);
+      if (proc.hasExited()) throw new Error(`the controller exited right after start:\n${tail(proc.logPath)}`);
       return proc;
     };
 
@@ -306,6 +404,7 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       dir,
       env,
       moto,
+      proxy,
       elbv2,
       vpcId,
       subnetIds,
