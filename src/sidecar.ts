@@ -174,10 +174,9 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       ],
       reports: createRolloutReportSource({
         pluginName: settings.pluginName,
-        // The watch's copy once it has listed everything; a direct read before that, or when the watch has
-        // not seen the Rollout yet.
-        getRollout: async (ns, name) =>
-          (deps.rollouts?.isSynced() ? deps.cleanup!.get(ns, name) : undefined) ?? getRolloutFromApi(ns, name),
+        // Always the API server's copy: a verdict an AnalysisRun gates on must judge the weights the Rollout
+        // wants now; a copy that lags the API server would judge the previous step's weights.
+        getRollout: (ns, name) => getRolloutFromApi(ns, name),
         weights: verification.weights,
         targets: verification.targets,
         ingressHostnames: async (ns, name) =>

@@ -38,10 +38,24 @@ describe('SetRulePriorities swap (moto gap, mended by the proxy)', () => {
   }
 
   const swap = (a: string, b: string) => new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: a, Priority: 2 }, { RuleArn: b, Priority: 1 }] });
+  // What the LBC sends when a rule goes: the dropped one to 50000, the kept one into the freed priority.
+  const pushDown = (a: string, b: string) => new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: a, Priority: 50_000 }, { RuleArn: b, Priority: 1 }] });
 
   it('moto alone refuses the swap', async () => {
     const { a, b } = await twoRules();
     await expect(elbv2Client(moto.endpoint).send(swap(a, b))).rejects.toThrow(/PriorityInUse|priority is in use/i);
+  });
+
+  it('moto alone refuses the LBC\'s push-down', async () => {
+    const { a, b } = await twoRules();
+    await expect(elbv2Client(moto.endpoint).send(pushDown(a, b))).rejects.toThrow(/PriorityInUse|priority is in use/i);
+  });
+
+  it('through the proxy the LBC\'s push-down lands', async () => {
+    const { listener, a, b } = await twoRules();
+    await elbv2Client(proxy.endpoint).send(pushDown(a, b));
+    const rules = (await elbv2Client(moto.endpoint).send(new DescribeRulesCommand({ ListenerArn: listener }))).Rules!;
+    expect(Object.fromEntries(rules.filter((r) => !r.IsDefault).map((r) => [r.RuleArn, r.Priority]))).toEqual({ [a]: '50000', [b]: '1' });
   });
 
   it('through the proxy the swap lands as AWS would apply it', async () => {

@@ -77,6 +77,31 @@ describe.skipIf(skipKubeTests())('cleanup after Rollout deletion, from a real wa
     expect(after.metadata.annotations?.[FOREIGN.key]).toBe(FOREIGN.value);
   });
 
+  it('the watch\'s copy of a Rollout follows status-only updates (the JSON API and ping-pong roles read it)', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('status');
+    const kc = c.sidecarConfig();
+    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser: createReleaser({ ingresses: createIngressClient(kc) }) });
+    watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
+    await watch.synced();
+    const custom = c.admin.makeApiClient(CustomObjectsApi);
+    await custom.createNamespacedCustomObject({ ...ROLLOUTS, namespace: ns, body: rollout({ namespace: ns }) });
+    for (const weight of [20, 50, 100, 0]) {
+      await custom.patchNamespacedCustomObjectStatus(
+        { ...ROLLOUTS, namespace: ns, name: 'rollout', body: { status: { canary: { weights: { canary: { weight }, stable: { weight: 100 - weight } } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    const deadline = Date.now() + 10_000;
+    let seen: number | undefined;
+    while (Date.now() < deadline) {
+      seen = controller.get(ns, 'rollout')?.status?.canary?.weights?.canary?.weight;
+      if (seen === 0) break;
+      await sleep(100);
+    }
+    expect(seen).toBe(0);
+  });
+
   it('deleting one of two Rollouts on a shared Ingress leaves the other\'s keys alone', async () => {
     const c = cluster();
     const ns = await c.createNamespace('shared');

@@ -71,8 +71,11 @@ export interface Elbv2ProxyOptions {
   atomicRulePriorities?: boolean;
 }
 
-/** Priorities parked at during a two-pass SetRulePriorities: the top of the range ALB allows (1..50000). */
-const PARKING_PRIORITY = 50_000;
+/**
+ * Where rules wait during a two-pass SetRulePriorities: below the 50000 the LBC pushes rules it drops to, and
+ * never a priority the call itself asks for (moto counts a rule's own priority as taken).
+ */
+const PARKING_PRIORITY = 49_000;
 
 export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptions = {}): Promise<Elbv2Proxy> {
   const target = new URL(upstream);
@@ -165,12 +168,15 @@ export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptio
 
     if (options.atomicRulePriorities && action === 'SetRulePriorities') {
       const form = new URLSearchParams(body.toString('utf8'));
-      const arns = [...form.keys()].filter((k) => /^RulePriorities\.member\.\d+\.RuleArn$/.test(k)).map((k) => form.get(k)!);
-      if (arns.length > 1) {
-        for (const [i, arn] of arns.entries()) {
+      const members = [...form.keys()].filter((k) => /^RulePriorities\.member\.\d+\.RuleArn$/.test(k));
+      if (members.length > 1) {
+        const wanted = new Set(members.map((k) => form.get(k.replace(/RuleArn$/, 'Priority'))));
+        let parking = PARKING_PRIORITY;
+        for (const key of members) {
+          while (wanted.has(String(parking))) parking--;
           const park = new URLSearchParams({ Action: 'SetRulePriorities', Version: form.get('Version') ?? '2015-12-01' });
-          park.set('RulePriorities.member.1.RuleArn', arn);
-          park.set('RulePriorities.member.1.Priority', String(PARKING_PRIORITY - i));
+          park.set('RulePriorities.member.1.RuleArn', form.get(key)!);
+          park.set('RulePriorities.member.1.Priority', String(parking--));
           await send(Buffer.from(park.toString(), 'utf8'));
         }
       }
