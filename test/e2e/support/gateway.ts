@@ -36,7 +36,15 @@ export function gatewayApiCrds(peersDir: string): KubernetesObject[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// What a user writes.
+// What a user writes. Builders return YAML without a trailing separator; yamlDocs joins them (and support/app.ts's).
+
+/** Joins YAML texts into one multi-document text, without empty documents (which loadAllYaml cannot take). */
+export function yamlDocs(...parts: string[]): string {
+  return parts
+    .map((p) => p.trim().replace(/^---\s*/, '').replace(/\s*---$/, '').trim())
+    .filter((p) => p.length > 0)
+    .join('\n---\n');
+}
 
 /** A cluster-scoped GatewayClass for the LBC's ALB controller (apply it without a namespace). */
 export function gatewayClass(name: string): string {
@@ -45,7 +53,7 @@ apiVersion: ${GATEWAY_GROUP}/v1
 kind: GatewayClass
 metadata: {name: ${name}}
 spec: {controllerName: ${ALB_GATEWAY_CONTROLLER}}
----`;
+`;
 }
 
 export interface GatewayOptions {
@@ -88,7 +96,7 @@ spec:
     protocol: HTTP
     port: ${opts.port ?? 80}
     allowedRoutes: {namespaces: {from: Same}}
----`;
+`;
 }
 
 export interface Backend {
@@ -149,7 +157,7 @@ spec:
   }
   rules:
 ${rulesYaml}
----`;
+`;
 }
 
 /** Services selecting `app` and a ReplicaSet of its pods on the kwok Node (kube-controller-manager runs no Deployment controller). */
@@ -167,7 +175,7 @@ spec:
       nodeName: ${node}
       containers:
       - {name: app, image: registry.example.com/demo:1.0.0, ports: [{containerPort: 8080}]}
----`;
+`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -323,9 +331,12 @@ export async function catchAllRule(obs: Observer, ns: string, gatewayName: strin
   return rules.find((r) => service in r.services && !r.conditions.some((c) => c.Field === 'http-header'));
 }
 
-/** The target-group resource tag the LBC writes for a Service backend of a route (model_build_target_group.go). */
-export function targetGroupResourceId(gwNs: string, gw: string, routeNs: string, route: string, svcNs: string, svc: string, port: number, kind = 'HTTPRoute'): string {
-  return `${gwNs}/${gw}:${routeNs}-${route}:${kind}-${svcNs}-${svc}:${port}`;
+/**
+ * The target-group resource tag the LBC writes for a Service backend of a route (model_build_target_group.go):
+ * the last part is the Service port's targetPort (a number or a port name), not the backendRef's port.
+ */
+export function targetGroupResourceId(gwNs: string, gw: string, routeNs: string, route: string, svcNs: string, svc: string, targetPort: number | string, kind = 'HTTPRoute'): string {
+  return `${gwNs}/${gw}:${routeNs}-${route}:${kind}-${svcNs}-${svc}:${targetPort}`;
 }
 
 /**
@@ -334,8 +345,16 @@ export function targetGroupResourceId(gwNs: string, gw: string, routeNs: string,
  * name, so a concurrent change of the route fails the patch (HTTP 422) instead of being overwritten. Returns the
  * new resourceVersion.
  */
-export async function patchBackendWeights(obs: Observer, ns: string, route: string, ruleIndex: number, weights: Record<string, number>): Promise<string> {
-  const current = await readHTTPRoute(obs, ns, route);
+export async function patchBackendWeights(
+  obs: Observer,
+  ns: string,
+  route: string,
+  ruleIndex: number,
+  weights: Record<string, number>,
+  /** The route as read before deciding the weights (default: read now); a stale one makes the patch fail. */
+  read?: HTTPRouteObject,
+): Promise<string> {
+  const current = read ?? (await readHTTPRoute(obs, ns, route));
   const refs = current.spec.rules[ruleIndex]?.backendRefs ?? [];
   const ops: Array<Record<string, unknown>> = [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata.resourceVersion }];
   for (const [service, weight] of Object.entries(weights)) {
@@ -344,11 +363,15 @@ export async function patchBackendWeights(obs: Observer, ns: string, route: stri
     ops.push({ op: 'test', path: `/spec/rules/${ruleIndex}/backendRefs/${i}/name`, value: service });
     ops.push({ op: refs[i]!.weight === undefined ? 'add' : 'replace', path: `/spec/rules/${ruleIndex}/backendRefs/${i}/weight`, value: weight });
   }
-  const res = (await custom(obs).patchNamespacedCustomObject(
+  return (await patchHTTPRoute(obs, ns, route, ops)).metadata.resourceVersion ?? '';
+}
+
+/** A JSON patch (RFC 6902) of an HTTPRoute; a failed `test` operation answers HTTP 422 and changes nothing. */
+export async function patchHTTPRoute(obs: Observer, ns: string, route: string, ops: Array<Record<string, unknown>>): Promise<HTTPRouteObject> {
+  return (await custom(obs).patchNamespacedCustomObject(
     { group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural: 'httproutes', name: route, body: ops },
     setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
   )) as HTTPRouteObject;
-  return res.metadata.resourceVersion ?? '';
 }
 
 export async function diagnoseGateway(obs: Observer, ns: string, name: string): Promise<string> {
