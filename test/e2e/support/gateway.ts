@@ -4,7 +4,7 @@
 // made of them: the Gateway's ALB hostname, the listener rules in moto with weights per Service (through the
 // TargetGroupBindings the LBC creates) and the tags it put on rules and target groups. Facts behind all of it,
 // with references into the LBC source: docs/gateway-api-facts.md.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DescribeListenersCommand,
@@ -29,9 +29,11 @@ export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
  * ValidatingAdmissionPolicy against channel downgrades; only the CRDs are returned.
  */
 export function gatewayApiCrds(peersDir: string): KubernetesObject[] {
-  const files = ['manifests/gateway-api-crds.yaml', 'manifests/lbc-gateway-crds.yaml'];
+  const files = ['manifests/gateway-api-crds.yaml', 'manifests/lbc-gateway-crds.yaml'].map((f) => join(peersDir, f));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`Gateway API CRDs missing: ${missing.join(', ')} (run \`bash scripts/e2e/build.sh\`)`);
   return files.flatMap((f) =>
-    (loadAllYaml(readFileSync(join(peersDir, f), 'utf8')) as KubernetesObject[]).filter((d) => d?.kind === 'CustomResourceDefinition'),
+    (loadAllYaml(readFileSync(f, 'utf8')) as KubernetesObject[]).filter((d) => d?.kind === 'CustomResourceDefinition'),
   );
 }
 
