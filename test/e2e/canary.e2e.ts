@@ -100,7 +100,7 @@ canary:
     const api = await o.sidecarApi(ns, 'demo');
     const live = (await o.rollout(ns, 'demo')).status?.canary?.weights;
     expect(api.verified, `${JSON.stringify(api)}\nlive status weights: ${JSON.stringify(live)}`).toBe(true);
-    expect(await o.metrics()).toMatch(/alb_plugin_rpc_calls_total\{[^}]*method="SetWeight"[^}]*\} [1-9]/);
+    expect(await o.metrics()).toMatch(/alb_plugin_rpc_calls_total\{[^}]*method="Plugin.SetWeight"[^}]*\} [1-9]/);
     expect(o.stack.logs('controller', 200_000)).toContain("Reconciling TrafficRouting with type 'ALBPlugin'");
   });
 
