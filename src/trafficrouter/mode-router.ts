@@ -1,6 +1,7 @@
-// One plugin name serves two modes: Ingress annotations (the default, Argo-compatible) and a listener rule
-// driven directly on the ALB (load balancers managed outside Kubernetes). Each call picks the mode from the
-// Rollout's own plugin block (src/core/plugin-block.ts), so Rollouts of both kinds can share one sidecar.
+// One plugin name serves three modes: Ingress annotations (the default, Argo-compatible), a listener rule
+// driven directly on the ALB (load balancers managed outside Kubernetes) and Gateway API HTTPRoutes (weighted
+// backendRefs the LBC builds into the Gateway's ALB). Each call picks the mode from the Rollout's own plugin
+// block (src/core/plugin-block.ts), so Rollouts of every kind can share one sidecar.
 import { modeOfBlock, pluginBlock } from '../core/plugin-block.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 import { RpcVerified, type CallContext, type TrafficRouter, type VerifyWeightResult } from './router.js';
@@ -10,11 +11,23 @@ export interface ModeRouterDeps {
   ingress: TrafficRouter;
   /** Absent when the sidecar has no AWS client; a listener-rule Rollout then gets a clear error. */
   listenerRule?: TrafficRouter;
+  /** Absent when the sidecar has no Kubernetes access; a Gateway-mode Rollout then gets a clear error. */
+  gateway?: TrafficRouter;
 }
 
 export function createModeRouter(deps: ModeRouterDeps): TrafficRouter {
   const pick = (rollout: Rollout): TrafficRouter => {
-    if (modeOfBlock(pluginBlock(rollout, deps.pluginName)) === 'ingress') return deps.ingress;
+    const mode = modeOfBlock(pluginBlock(rollout, deps.pluginName));
+    if (mode === 'ingress') return deps.ingress;
+    if (mode === 'gateway') {
+      if (!deps.gateway) {
+        throw new Error(
+          `spec.strategy.canary.trafficRouting.plugins["${deps.pluginName}"].httpRoute: Gateway mode needs the sidecar to reach ` +
+            'the Kubernetes API (HTTPRoutes); run it with in-cluster credentials or --kubeconfig',
+        );
+      }
+      return deps.gateway;
+    }
     if (!deps.listenerRule) {
       throw new Error(
         `spec.strategy.canary.trafficRouting.plugins["${deps.pluginName}"].listenerRule: listener-rule mode needs ` +
@@ -28,6 +41,7 @@ export function createModeRouter(deps: ModeRouterDeps): TrafficRouter {
     async initPlugin(call?: CallContext): Promise<void> {
       await deps.ingress.initPlugin(call);
       await deps.listenerRule?.initPlugin(call);
+      await deps.gateway?.initPlugin(call);
     },
     type: () => deps.ingress.type(),
     updateHash: async (rollout: Rollout, canaryHash: string, stableHash: string, extra: WeightDestination[], call?: CallContext) =>

@@ -1,12 +1,18 @@
-// One table, both modes: every case is one Rollout and one call (a SetWeight or a SetHeaderRoute), run through
-// Ingress mode's planner (the action and conditions annotations it writes) and listener-rule mode's writer (the
-// forward action and http-header conditions it sends to ELBv2). Same input, same refusal text, same weights,
-// same header conditions. Cases marked "listener-rule change" are where listener-rule mode used to differ
-// (issue 13): it now refuses what Ingress mode refuses, with the same words.
+// One table, every mode: each case is one Rollout and one call (a SetWeight or a SetHeaderRoute), run through
+// Ingress mode's planner (the action and conditions annotations it writes), listener-rule mode's writer (the
+// forward action and http-header conditions it sends to ELBv2) and Gateway mode's planner (the HTTPRoute after its
+// JSON patch: the driven rule's backendRef weights, and the header rule's matches as the LBC splits them into
+// ALB condition values). Same input, same refusal text, same weights, same header conditions. Cases marked
+// "listener-rule change" are where listener-rule mode used to differ (issue 13): it now refuses what Ingress mode
+// refuses, with the same words. The one difference of Gateway mode: stickinessConfig is refused (the LBC takes
+// stickiness from a ListenerRuleConfiguration on the route, docs/gateway-api-facts.md §9.4).
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { headerRouteMatches } from '../../src/core/routes.js';
 import type { Rollout, SetHeaderRoute, WeightDestination } from '../../src/core/rollout.js';
+import { parseGatewayConfig } from '../../src/gateway/config.js';
+import { lbcHeaderValues, planHeaderRoute, planWeights, ruleWeights, type HTTPRoute } from '../../src/gateway/route.js';
+import { desiredWeights } from '../../src/core/weights.js';
 import { parseListenerRuleConfig } from '../../src/listenerrule/config.js';
 import { currentForward, desiredForward, headerRouteConditions, stepWeights, withForward } from '../../src/listenerrule/forward.js';
 import { parseForwardAction } from '../../src/trafficrouter/action.js';
@@ -119,6 +125,42 @@ function listenerRuleMode(spec: Spec, call: Call): Outcome {
   });
 }
 
+/** Gateway mode: the HTTPRoute its planner leaves (one rule naming stable and canary, as a user writes it). */
+function gatewayMode(spec: Spec, call: Call): Outcome {
+  const r = rollout(spec, { httpRoute: 'route' });
+  return outcome(() => {
+    const config = parseGatewayConfig(r, PLUGIN);
+    const { stable, canary } = config.services;
+    const route: HTTPRoute = {
+      metadata: { name: 'route', namespace: 'default', resourceVersion: '7' },
+      spec: {
+        parentRefs: [{ name: 'gw' }],
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: stable, port: 80, weight: 100 }, { name: canary, port: 80, weight: 0 }] }],
+      },
+    };
+    const ref = config.routes[0]!;
+    if ('setWeight' in call) {
+      const desired = desiredWeights({ desiredWeight: call.setWeight, additionalDestinations: call.experiments ?? [], maxWeight: config.maxWeight, services: config.services });
+      const written = ruleWeights(planWeights(route, ref, config, desired).after.spec.rules![0]!);
+      // The core's order: canary first, the rest as in the rule (experiments are appended in the call's order), stable last.
+      const rank = (svc: string) => (svc === canary ? 0 : svc === stable ? 2 : 1);
+      return { weights: [...written].sort((a, b) => rank(a[0]) - rank(b[0])), stickiness: null };
+    }
+    const after = planHeaderRoute(route, ref, config, call.setHeaderRoute.name, headerRouteMatches(call.setHeaderRoute, config.managedRoutes)).after;
+    const added = after.spec.rules!.slice(1);
+    return { conditions: added.flatMap((rule) => (rule.matches![0]!.headers ?? []).map((h): [string, string[]] => [h.name, lbcHeaderValues(h.value)])) };
+  });
+}
+
+/** What Gateway mode answers instead, where it differs on purpose. */
+function gatewayWant(spec: Spec, want: Outcome): Outcome {
+  if (spec.stickinessConfig === undefined) return want;
+  return refused(
+    `${P}.stickinessConfig: not supported in Gateway mode: the LBC takes stickiness from a ListenerRuleConfiguration (gateway.k8s.aws) ` +
+      "referenced by an ExtensionRef filter on the route's rule; configure it there and remove stickinessConfig",
+  );
+}
+
 const w = (setWeight: number, experiments?: WeightDestination[]): Call => (experiments ? { setWeight, experiments } : { setWeight });
 const exp = (serviceName: string, weight: number): WeightDestination => ({ serviceName, weight });
 const route = (name: string, match?: SetHeaderRoute['match']): Call => ({ setHeaderRoute: match === undefined ? { name } : { name, match } });
@@ -196,6 +238,7 @@ const CASES: Array<[string, Spec, Call, Outcome]> = [
   ['an exact header', { managedRoutes: routes }, route('beta', [header('X-Beta', { exact: 'yes' })]), { conditions: [['X-Beta', ['yes']]] }],
   ['a prefix as an ALB wildcard', { managedRoutes: routes }, route('beta', [header('User-Agent', { prefix: 'Chrome' })]), { conditions: [['User-Agent', ['Chrome*']]] }],
   ['exact values keep their wildcards', { managedRoutes: routes }, route('beta', [header('X-Team', { exact: 'blue-*' })]), { conditions: [['X-Team', ['blue-*']]] }],
+  ['commas and backslashes stay in one value', { managedRoutes: routes }, route('beta', [header('X-List', { exact: 'a,b\\c' })]), { conditions: [['X-List', ['a,b\\c']]] }],
   ['values of one name together, names in order', { managedRoutes: routes },
     route('beta', [header('origin', { exact: 'https://a' }), header('Agent', { prefix: 'Chr' }), header('origin', { exact: 'https://b' })]),
     { conditions: [['origin', ['https://a', 'https://b']], ['Agent', ['Chr*']]] }],
@@ -218,9 +261,10 @@ const CASES: Array<[string, Spec, Call, Outcome]> = [
     refused('header route "other" is not listed in spec.strategy.canary.trafficRouting.managedRoutes; add it there so it can be removed again')],
 ];
 
-describe('one table, both modes: same input, same refusal text, same weights', () => {
+describe('one table, every mode: same input, same refusal text, same weights', () => {
   it.each(CASES)('%s', (_label, spec, call, want) => {
     expect(ingressMode(spec, call), 'Ingress mode').toEqual(want);
     expect(listenerRuleMode(spec, call), 'listener-rule mode').toEqual(want);
+    expect(gatewayMode(spec, call), 'Gateway mode').toEqual(gatewayWant(spec, want));
   });
 });

@@ -14,6 +14,10 @@ describe('modeOfBlock', () => {
     [{ listenerRule: { ruleArn: RULE_ARN } }, 'listenerRule'],
     [{ listenerRule: {} }, 'listenerRule'],
     [{ ingress: 'web' }, 'ingress'],
+    [{ httpRoute: 'web' }, 'gateway'],
+    [{ httpRoutes: ['a', { name: 'b', namespace: 'n' }] }, 'gateway'],
+    [{ httpRoute: 'web', ingress: 'web' }, 'gateway'],
+    [{ httpRoute: 'web', listenerRule: {} }, 'gateway'],
     [{}, 'ingress'],
     [null, 'ingress'],
     ['listenerRule', 'ingress'],
@@ -30,6 +34,7 @@ describe('routingMode and usesPlugin', () => {
     ['this plugin, Ingress mode', { [PLUGIN]: { ingress: 'web', servicePort: 80 } }, true, 'ingress'],
     ['this plugin, an unreadable block', { [PLUGIN]: null }, true, 'ingress'],
     ['this plugin, listener-rule mode', { [PLUGIN]: { listenerRule: { ruleArn: RULE_ARN } } }, true, 'listenerRule'],
+    ['this plugin, Gateway mode', { [PLUGIN]: { httpRoute: 'web' } }, true, 'gateway'],
   ] as const)('%s', (_label, plugins, uses, mode) => {
     const r = rollout(plugins as Record<string, unknown> | undefined);
     expect(usesPlugin(r, PLUGIN)).toBe(uses);

@@ -37,9 +37,16 @@ describe('mode router', () => {
     ['an ingresses block', { ingresses: ['a', 'b'], servicePort: 80 }, 'ingress'],
     ['no block at all (the Ingress router reports the missing config)', undefined, 'ingress'],
     ['a listenerRule block', { listenerRule: { ruleArn: 'arn:aws:elasticloadbalancing:r' } }, 'rule'],
+    ['an httpRoute block', { httpRoute: 'web' }, 'gateway'],
+    ['an httpRoutes block', { httpRoutes: ['web'] }, 'gateway'],
   ])('sends every verb for %s to the %s router', async (_name, block, expected) => {
     const calls: string[] = [];
-    const router = createModeRouter({ pluginName: PLUGIN, ingress: recorder('ingress', calls), listenerRule: recorder('rule', calls) });
+    const router = createModeRouter({
+      pluginName: PLUGIN,
+      ingress: recorder('ingress', calls),
+      listenerRule: recorder('rule', calls),
+      gateway: recorder('gateway', calls),
+    });
     const ro = rollout(block);
     await router.setWeight(ro, 10, []);
     await router.updateHash(ro, 'a', 'b', []);
@@ -59,6 +66,27 @@ describe('mode router', () => {
     await expect(router.setWeight(ro, 10, [])).rejects.toThrow(/plugins\["argoproj-labs\/alb"\]\.listenerRule: .*AWS region/);
     expect(await router.verifyWeight(ro, 10, [])).toMatchObject({ verified: RpcVerified.NotVerified, err: expect.stringContaining('listenerRule') });
     expect(calls).toEqual([]);
+  });
+
+  it('refuses a Gateway-mode Rollout with an error naming the field when no Gateway router exists', async () => {
+    const calls: string[] = [];
+    const router = createModeRouter({ pluginName: PLUGIN, ingress: recorder('ingress', calls), listenerRule: recorder('rule', calls) });
+    const ro = rollout({ httpRoute: 'web' });
+    await expect(router.setWeight(ro, 10, [])).rejects.toThrow(/plugins\["argoproj-labs\/alb"\]\.httpRoute: Gateway mode needs .*Kubernetes API/);
+    expect(await router.verifyWeight(ro, 10, [])).toMatchObject({ verified: RpcVerified.NotVerified, err: expect.stringContaining('httpRoute') });
+    expect(calls).toEqual([]);
+  });
+
+  it('initialises every router once per session', async () => {
+    const calls: string[] = [];
+    const router = createModeRouter({
+      pluginName: PLUGIN,
+      ingress: recorder('ingress', calls),
+      listenerRule: recorder('rule', calls),
+      gateway: recorder('gateway', calls),
+    });
+    await router.initPlugin();
+    expect(calls).toEqual(['ingress.initPlugin', 'rule.initPlugin', 'gateway.initPlugin']);
   });
 
   it('initialises both routers once per session', async () => {

@@ -1,0 +1,125 @@
+// Gateway mode: the TrafficRouter for Rollouts whose plugin block names HTTPRoutes. The LBC builds the Gateway's
+// ALB from the routes (docs/gateway-api-facts.md), so every verb is a guarded JSON patch of the routes: SetWeight
+// rewrites the weights of the driven rules' stable, canary and experiment backendRefs, SetHeaderRoute adds or
+// removes the Rollout's own header rule, RemoveManagedRoutes removes them all. Weights, refusals, ping-pong roles
+// and header matches come from src/core, as in the other modes. One Rollout's calls to one route apply in order,
+// and a call past its deadline writes nothing (update.ts).
+
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
+import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
+import { desiredWeights, type DesiredWeight, type WeightStep } from '../core/weights.js';
+import type { Logger } from '../logger.js';
+import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import type { HTTPRouteClient } from './client.js';
+import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
+import { planHeaderRoute, planRemoveHeaderRoutes, planWeights } from './route.js';
+import { updateRoute } from './update.js';
+
+/** Checks the Gateway's ALB for the weights (verify.ts); absent: VerifyWeight answers NotImplemented, as Ingress mode without AWS. */
+export interface GatewayWeightVerifier {
+  verifyWeight(step: WeightStep, config: GatewayConfig, desired: DesiredWeight[], call?: CallContext): Promise<VerifyWeightResult>;
+  /** A write changed the routes of this Rollout: a remembered verdict no longer holds. */
+  invalidate(rollout: Rollout): void;
+}
+
+export interface GatewayRouterDeps {
+  routes: HTTPRouteClient;
+  pluginName: string;
+  verifier?: GatewayWeightVerifier;
+  logger?: Logger;
+}
+
+export interface GatewayRouter extends TrafficRouter {
+  /** For a deleted Rollout: its header rules go; the weights stay as they are (the last SetWeight's). */
+  release(rollout: Rollout): Promise<void>;
+}
+
+/** The step the verifier's gate and the final-switch guard take (src/core/weights.ts). */
+export function gatewayWeightStep(rollout: Rollout, config: GatewayConfig, desiredWeight: number, additionalDestinations: WeightDestination[]): WeightStep {
+  return {
+    rollout,
+    target: JSON.stringify(['gateway', config.routes, config.rule]),
+    services: config.services,
+    desiredWeight,
+    additionalDestinations,
+    maxWeight: config.maxWeight,
+  };
+}
+
+export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
+  const queue = new SerialQueue();
+  const key = (ref: RouteRef) => `httproute:${ref.namespace}/${ref.name}`;
+
+  async function eachRoute(config: GatewayConfig, call: CallContext | undefined, work: (ref: RouteRef) => Promise<boolean>, rollout: Rollout): Promise<void> {
+    let changed = false;
+    try {
+      for (const ref of config.routes) {
+        if (await queue.run(key(ref), () => work(ref), call?.signal)) changed = true;
+      }
+    } finally {
+      if (changed) deps.verifier?.invalidate(rollout);
+    }
+  }
+
+  const router: GatewayRouter = {
+    ...IDLE_VERBS,
+
+    async setWeight(rollout, desiredWeight, additionalDestinations, call) {
+      const config = parseGatewayConfig(rollout, deps.pluginName);
+      const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
+      await eachRoute(
+        config,
+        call,
+        async (ref) => {
+          const out = await updateRoute(deps.routes, ref, (route) => planWeights(route, ref, config, desired).ops, call);
+          if (out.changed) {
+            deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, desiredWeight }, 'HTTPRoute weights written');
+          }
+          return out.changed;
+        },
+        rollout,
+      );
+    },
+
+    async verifyWeight(rollout, desiredWeight, additionalDestinations, call): Promise<VerifyWeightResult> {
+      if (!deps.verifier) return { verified: RpcVerified.NotImplemented };
+      const config = parseGatewayConfig(rollout, deps.pluginName);
+      const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
+      return deps.verifier.verifyWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations ?? []), config, desired, call);
+    },
+
+    async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {
+      if (!headerRoute) return;
+      const config = parseGatewayConfig(rollout, deps.pluginName);
+      // Refused before any read, with the same text as in the other modes.
+      const matches = headerRouteMatches(headerRoute, config.managedRoutes);
+      await eachRoute(
+        config,
+        call,
+        async (ref) => (await updateRoute(deps.routes, ref, (route) => planHeaderRoute(route, ref, config, headerRoute.name, matches).ops, call)).changed,
+        rollout,
+      );
+    },
+
+    async setMirrorRoute(_rollout: Rollout, mirrorRoute: SetMirrorRoute) {
+      throw mirrorRouteRefusal(mirrorRoute);
+    },
+
+    async removeManagedRoutes(rollout, call) {
+      if (!rollout.spec.strategy.canary?.trafficRouting?.managedRoutes?.length) return;
+      const config = parseGatewayConfig(rollout, deps.pluginName);
+      await eachRoute(
+        config,
+        call,
+        async (ref) => (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops, call)).changed,
+        rollout,
+      );
+    },
+
+    async release(rollout) {
+      const config = parseGatewayConfig(rollout, deps.pluginName);
+      await eachRoute(config, undefined, async (ref) => (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops)).changed, rollout);
+    },
+  };
+  return router;
+}
