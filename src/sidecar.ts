@@ -4,6 +4,7 @@
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { startPluginServer, type PluginServer, type PluginServerHooks } from './goplugin/server.js';
+import { createGatewayRouter, createHTTPRouteClient } from './gateway/index.js';
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
@@ -115,7 +116,13 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       ...(settings.awsVerifyTargetGroup ? { targets: verification.targets } : {}),
     });
     deps.listenerRule = listenerRule;
-    deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule });
+    // Gateway mode (HTTPRoutes the LBC builds into the Gateway's ALB): guarded JSON patches of the routes.
+    const gateway = createGatewayRouter({
+      routes: createHTTPRouteClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'httproute' }) }),
+      pluginName: settings.pluginName,
+      logger: deps.logger.child({ part: 'gateway' }),
+    });
+    deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule, gateway });
 
     // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
     if (settings.benchNoopRouter) deps.router = createNoopRouter();

@@ -61,6 +61,11 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['argoproj.io', 'rollouts', 'list'],
   ['argoproj.io', 'rollouts', 'watch'],
   ['', 'events', 'create'],
+  // Gateway mode (src/gateway): the routes it patches, the Gateways and classes it reads.
+  ['gateway.networking.k8s.io', 'httproutes', 'get'],
+  ['gateway.networking.k8s.io', 'httproutes', 'patch'],
+  ['gateway.networking.k8s.io', 'gateways', 'get'],
+  ['gateway.networking.k8s.io', 'gatewayclasses', 'get'],
   // Every apiVersion --aws-target-group-binding-api-version accepts.
   ...OPTIONS.find((o) => o.key === 'awsTargetGroupBindingApiVersion')!.choices!.map(
     (v) => [v.split('/')[0]!, 'targetgroupbindings', 'list'] as [string, string, string],

@@ -68,7 +68,7 @@ describe('kustomize overlay', () => {
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules!, g, r, v), `${v} ${r}.${g}`).toBe(true);
     // Read-mostly: the only writes are Ingress patches and Events.
     const writes = role.rules!.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
-    expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'events']);
+    expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes', 'events']);
   });
 
   it('has the same plugin entry as plugin.yaml', () => {

@@ -30,6 +30,10 @@ const NEEDED: Array<[verb: string, group: string, resource: string]> = [
   ['list', 'discovery.k8s.io', 'endpointslices'],
   ['list', 'elbv2.k8s.aws', 'targetgroupbindings'],
   ['list', 'eks.amazonaws.com', 'targetgroupbindings'],
+  ['get', 'gateway.networking.k8s.io', 'httproutes'],
+  ['patch', 'gateway.networking.k8s.io', 'httproutes'],
+  ['get', 'gateway.networking.k8s.io', 'gateways'],
+  ['get', 'gateway.networking.k8s.io', 'gatewayclasses'],
 ];
 
 async function status(p: Promise<unknown>): Promise<number> {
