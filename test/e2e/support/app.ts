@@ -59,5 +59,5 @@ spec:
         ports: [{containerPort: 8080}]
   strategy:
 ${strategy.replace(/^\n/, '').split('\n').map((l) => `    ${l}`).join('\n')}
-`;
+---`;
 }

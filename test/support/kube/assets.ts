@@ -2,10 +2,21 @@
 // file may skip when they are missing (only on a developer machine: in CI a missing binary is a failure).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The checkout: found by walking up, so the same code works from test/ and compiled under .cache/. */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'scripts/kube/build.sh'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no checkout (scripts/kube/build.sh) above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRepoRoot();
 const BUILD_SCRIPT = join(REPO_ROOT, 'scripts/kube/build.sh');
 
 export interface KubeAssets {

@@ -1,0 +1,146 @@
+// Gateway mode end to end: a Rollout whose plugin block names an HTTPRoute, under the real Argo controller, the
+// real LBC with its ALBGatewayAPI feature (startStack({gatewayApi: true})) and moto. The plugin writes only the
+// weights of the route's backendRefs; the LBC turns them into the forward of the Gateway's ALB rule, which the test
+// reads back from moto at every step.
+import { describe, expect, it } from 'vitest';
+import { rollout, services } from './support/app.js';
+import { catchAllRule, diagnoseGateway, gateway, gatewayClass, gatewayRules, headerCondition, httpRoute, readHTTPRoute, yamlDocs } from './support/gateway.js';
+import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
+
+const OWNED = 'alb.rollouts.argoproj-labs.io/gateway-owned';
+
+describe.skipIf(e2eSkipped())('Gateway mode: a Rollout driving an HTTPRoute the LBC builds into an ALB', () => {
+  const { obs } = useStack({ gatewayApi: true });
+
+  it('canary 20 → 50 → promote: each step\'s weights are in the HTTPRoute and on the ALB rule (same rule ARN), back to stable at the end', async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-canary');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns, 'shop')}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['shop-stable', 'shop-canary'], 'shop'),
+        gateway('shop', { className: 'alb-plugin' }),
+        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
+        ]),
+        rollout('shop', 'shop', `
+canary:
+  stableService: shop-stable
+  canaryService: shop-canary
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        httpRoute: shop
+  steps:
+  - setWeight: 20
+  - pause: {}
+  - setWeight: 50
+  - pause: {}
+`),
+      ),
+      ns,
+    );
+    await o.untilHealthy(ns, 'shop');
+    const weightsOnAlb = async (canary: number) =>
+      o.until(`the Gateway's ALB rule at canary ${canary}`, async () => {
+        const r = await catchAllRule(o, ns, 'shop', 'shop-stable');
+        return r && r.services['shop-canary'] === canary ? r : undefined;
+      }, 120_000, diag);
+    const routeWeights = async () => (await readHTTPRoute(o, ns, 'shop')).spec.rules[0]!.backendRefs!.map((b) => [b.name, b.weight]);
+
+    const initial = await weightsOnAlb(0);
+    expect(initial.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
+
+    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
+    await o.untilPaused(ns, 'shop');
+    expect(await routeWeights()).toEqual([['shop-stable', 80], ['shop-canary', 20]]);
+    const at20 = await weightsOnAlb(20);
+    expect(at20.services).toEqual({ 'shop-stable': 80, 'shop-canary': 20 });
+    expect(at20.ruleArn).toBe(initial.ruleArn);
+
+    await o.promote(ns, 'shop');
+    await o.until('step 3 (the second pause)', async () => ((await o.rollout(ns, 'shop')).status?.currentStepIndex === 3 ? true : undefined), 120_000, diag);
+    await o.untilPaused(ns, 'shop');
+    expect(await routeWeights()).toEqual([['shop-stable', 50], ['shop-canary', 50]]);
+    const at50 = await weightsOnAlb(50);
+    expect(at50.services).toEqual({ 'shop-stable': 50, 'shop-canary': 50 });
+    expect(at50.ruleArn).toBe(initial.ruleArn);
+
+    await o.promote(ns, 'shop');
+    await o.untilHealthy(ns, 'shop');
+    const done = await weightsOnAlb(0);
+    expect(done.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
+    expect(done.ruleArn).toBe(initial.ruleArn);
+    expect(await routeWeights()).toEqual([['shop-stable', 100], ['shop-canary', 0]]);
+    // The route's other settings are the user's: one rule, no bookkeeping (no header rules, no experiments).
+    const route = await readHTTPRoute(o, ns, 'shop');
+    expect(route.spec.rules.map((r) => r.name)).toEqual(['main']);
+    expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
+    expect(await o.metrics()).toMatch(/alb_plugin_rpc_calls_total\{[^}]*method="Plugin.SetWeight"[^}]*\} [1-9]/);
+  });
+
+  it('a setHeaderRoute step adds the header rule ahead of the catch-all on the ALB; abort removes it and puts the weights back on stable', async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-header');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns, 'shop')}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['shop-stable', 'shop-canary'], 'shop'),
+        gateway('shop', { className: 'alb-plugin' }),
+        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
+        ]),
+        rollout('shop', 'shop', `
+canary:
+  stableService: shop-stable
+  canaryService: shop-canary
+  trafficRouting:
+    managedRoutes: [{name: beta}]
+    plugins:
+      ${PLUGIN}:
+        httpRoute: shop
+  steps:
+  - setWeight: 10
+  - pause: {}
+  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
+  - pause: {}
+`),
+      ),
+      ns,
+    );
+    await o.untilHealthy(ns, 'shop');
+    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
+    await o.untilPaused(ns, 'shop');
+    const main10 = await o.until('the catch-all at canary 10', async () => {
+      const r = await catchAllRule(o, ns, 'shop', 'shop-stable');
+      return r?.services['shop-canary'] === 10 ? r : undefined;
+    }, 120_000, diag);
+    await o.promote(ns, 'shop');
+    const withHeader = await o.until('the header rule on the ALB', async () => {
+      const rules = await gatewayRules(o, ns, 'shop');
+      return rules.length === 2 && rules.some((r) => headerCondition(r, 'X-Beta')) ? rules : undefined;
+    }, 120_000, diag);
+    const hdr = withHeader.find((r) => headerCondition(r, 'X-Beta'))!;
+    expect(headerCondition(hdr, 'X-Beta')).toEqual({ values: ['yes'] });
+    expect(hdr.services).toEqual({ 'shop-canary': 100 });
+    // The header rule wins: it comes first; the catch-all keeps its ARN and its weights.
+    expect(withHeader[0]!.ruleArn).toBe(hdr.ruleArn);
+    expect(withHeader[1]!.ruleArn).toBe(main10.ruleArn);
+    expect(withHeader[1]!.services).toEqual({ 'shop-stable': 90, 'shop-canary': 10 });
+    const route = await readHTTPRoute(o, ns, 'shop');
+    expect(route.spec.rules.map((r) => r.name)).toEqual(['main', 'argo-shop-beta']);
+
+    await o.untilPaused(ns, 'shop');
+    await o.abort(ns, 'shop');
+    const after = await o.until('the ALB back on stable without the header rule', async () => {
+      const rules = await gatewayRules(o, ns, 'shop');
+      return rules.length === 1 && rules[0]!.services['shop-canary'] === 0 ? rules : undefined;
+    }, 120_000, diag);
+    expect(after[0]!.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
+    const cleaned = await readHTTPRoute(o, ns, 'shop');
+    expect(cleaned.spec.rules.map((r) => r.name)).toEqual(['main']);
+    expect((cleaned.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
+  });
+});
