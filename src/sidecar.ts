@@ -4,7 +4,7 @@
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { startPluginServer, type PluginServer, type PluginServerHooks } from './goplugin/server.js';
-import { createGatewayRouter, createHTTPRouteClient } from './gateway/index.js';
+import { createGatewayReader, createGatewayRouter, createGatewayVerifier, createHTTPRouteClient } from './gateway/index.js';
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
@@ -25,7 +25,7 @@ import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import { targetGroupBindingApiCheck } from './verify/k8s-targets.js';
-import { createVerification } from './verify/wiring.js';
+import { createVerification, verificationTimeoutMs } from './verify/wiring.js';
 
 export interface Sidecar {
   /** host:port the go-plugin listener is bound to. */
@@ -117,10 +117,21 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     });
     deps.listenerRule = listenerRule;
     // Gateway mode (HTTPRoutes the LBC builds into the Gateway's ALB): guarded JSON patches of the routes.
+    // VerifyWeight reads the Gateway's ALB through the same ELBv2 client, when verification is on.
+    const httpRoutes = createHTTPRouteClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'httproute' }) });
     const gateway = createGatewayRouter({
-      routes: createHTTPRouteClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'httproute' }) }),
+      routes: httpRoutes,
       pluginName: settings.pluginName,
       logger: deps.logger.child({ part: 'gateway' }),
+      verifier: createGatewayVerifier({
+        enabled: settings.awsVerifyTargetGroup,
+        elbv2: verification.elbv2,
+        routes: httpRoutes,
+        gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
+        events,
+        log: deps.logger.child({ part: 'gateway' }),
+        timeoutMs: verificationTimeoutMs(settings.rpcTimeoutSeconds),
+      }),
     });
     deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule, gateway });
 

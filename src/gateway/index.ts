@@ -4,3 +4,5 @@ export { parseGatewayConfig, isGatewayBlock, type GatewayConfig, type RouteRef, 
 export { createGatewayRouter, gatewayWeightStep, type GatewayRouter, type GatewayRouterDeps, type GatewayWeightVerifier } from './router.js';
 export { createHTTPRouteClient, RouteConflictError, RouteNotFoundError, type HTTPRouteClient } from './client.js';
 export { OWNED_ANNOTATION } from './route.js';
+export { createGatewayVerifier, type GatewayVerifierDeps, type GatewayWeightReport } from './verify.js';
+export { createGatewayReader, type GatewayReader } from './k8s.js';

@@ -1,0 +1,280 @@
+// Gateway mode's weight verification against moto (through the counting proxy): an ALB seeded the way the LBC builds
+// it from a Gateway and an HTTPRoute (docs/gateway-api-facts.md §2-4: one rule per route rule match, conditions from
+// the matches, one target group per route and Service, no tag naming the route on the rules), the Kubernetes side
+// (route, Gateway, class, the LBC's TargetGroupBindings) in memory. What it proves: the rule is found by its
+// conditions, weights are compared per Service, a warm check is one DescribeRules, a moved or repurposed rule ARN is
+// noticed, and the configurations the LBC cannot build an ALB for are refused with a reason.
+import {
+  AddTagsCommand,
+  CreateListenerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  ModifyRuleCommand,
+  type Action,
+  type ElasticLoadBalancingV2Client,
+  type RuleCondition,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createElbv2, type Elbv2 } from '../../src/aws/elbv2.js';
+import type { Rollout } from '../../src/core/rollout.js';
+import { desiredWeights } from '../../src/core/weights.js';
+import type { HTTPRouteClient } from '../../src/gateway/client.js';
+import { parseGatewayConfig } from '../../src/gateway/config.js';
+import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/gateway/k8s.js';
+import type { HTTPRoute } from '../../src/gateway/route.js';
+import { createGatewayRouter, gatewayWeightStep } from '../../src/gateway/router.js';
+import { createGatewayVerifier } from '../../src/gateway/verify.js';
+import { RpcVerified } from '../../src/trafficrouter/router.js';
+import type { RolloutEvent } from '../../src/trafficrouter/types.js';
+import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
+import { createLoadBalancer, createNetwork, type SeededLoadBalancer } from '../support/lbc-seed.js';
+import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
+
+const PLUGIN = 'argoproj-labs/alb';
+const NS = 'apps';
+
+let moto: Moto;
+let proxy: Elbv2Proxy;
+let direct: ElasticLoadBalancingV2Client;
+let elbv2: Elbv2;
+
+interface Seeded {
+  lb: SeededLoadBalancer;
+  listener: string;
+  tg: Record<string, string>;
+  api: string;
+  main: string;
+  beta: string;
+}
+
+const forward = (weights: Record<string, number>, tg: Record<string, string>): Action[] => [
+  { Type: 'forward', ForwardConfig: { TargetGroups: Object.entries(weights).map(([svc, Weight]) => ({ TargetGroupArn: tg[svc]!, Weight })) } },
+];
+const path = (...Values: string[]): RuleCondition => ({ Field: 'path-pattern', PathPatternConfig: { Values } });
+const header = (name: string, ...Values: string[]): RuleCondition => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: name, Values } });
+
+/** What the LBC makes of route `shop` [api /api → api; main / → stable 80 / canary 20; beta / + X-Beta → canary]. */
+async function seed(): Promise<Seeded> {
+  const net = await createNetwork(moto.endpoint);
+  const lb = await createLoadBalancer(direct, net, { name: 'k8s-apps-shop-0123456789' });
+  const tg: Record<string, string> = {};
+  for (const svc of ['api', 'shop-stable', 'shop-canary', 'other-stable']) {
+    const out = await direct.send(new CreateTargetGroupCommand({ Name: `k8s-apps-shop-${svc}`.slice(0, 32), Protocol: 'HTTP', Port: 8080, VpcId: net.vpcId, TargetType: 'ip' }));
+    tg[svc] = out.TargetGroups![0]!.TargetGroupArn!;
+  }
+  const l = await direct.send(
+    new CreateListenerCommand({ LoadBalancerArn: lb.arn, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }),
+  );
+  const listener = l.Listeners![0]!.ListenerArn!;
+  const rule = async (Priority: number, Conditions: RuleCondition[], Actions: Action[]) =>
+    (await direct.send(new CreateRuleCommand({ ListenerArn: listener, Priority, Conditions, Actions }))).Rules![0]!.RuleArn!;
+  const api = await rule(1, [path('/api', '/api/*')], forward({ api: 1 }, tg));
+  const beta = await rule(2, [path('/*'), header('X-Beta', 'yes')], forward({ 'shop-canary': 1 }, tg));
+  const main = await rule(3, [path('/*')], forward({ 'shop-stable': 80, 'shop-canary': 20 }, tg));
+  return { lb, listener, tg, api, main, beta };
+}
+
+function route(): HTTPRoute {
+  return {
+    metadata: { name: 'shop', namespace: NS, resourceVersion: '1' },
+    spec: {
+      parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shop', sectionName: 'http' }],
+      rules: [
+        { name: 'main', matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'shop-stable', port: 80, weight: 80 }, { name: 'shop-canary', port: 80, weight: 20 }] },
+        { name: 'beta', matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Beta', value: 'yes' }] }], backendRefs: [{ name: 'shop-canary', port: 80 }] },
+        { name: 'api', matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [{ name: 'api', port: 80 }] },
+      ],
+    },
+  };
+}
+
+class World implements GatewayReader, HTTPRouteClient {
+  route = route();
+  gateway: GatewayObject;
+  controller = 'gateway.k8s.aws/alb';
+  bindings: GatewayBinding[];
+  constructor(readonly s: Seeded) {
+    this.gateway = {
+      metadata: { name: 'shop', namespace: NS },
+      spec: { gatewayClassName: 'alb', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+      status: { addresses: [{ type: 'Hostname', value: s.lb.hostname }], conditions: [{ type: 'Programmed', status: 'True', message: s.lb.arn }] },
+    };
+    this.bindings = ['api', 'shop-stable', 'shop-canary'].map((svc) => ({ name: `tgb-${svc}`, serviceName: svc, servicePort: 80, targetGroupArn: s.tg[svc]! }));
+  }
+  async get(): Promise<HTTPRoute> {
+    return structuredClone(this.route);
+  }
+  async patch(): Promise<HTTPRoute> {
+    throw new Error('not used');
+  }
+  async getGateway(ns: string, name: string) {
+    return ns === NS && name === 'shop' ? structuredClone(this.gateway) : undefined;
+  }
+  async getGatewayClass(name: string) {
+    return name === 'alb' ? { spec: { controllerName: this.controller } } : undefined;
+  }
+  async listGatewayBindings(ns: string, gwNs: string, gw: string) {
+    return ns === NS && gwNs === NS && gw === 'shop' ? this.bindings : [];
+  }
+}
+
+function rollout(weight = 20): Rollout {
+  return {
+    metadata: { name: 'shop', namespace: NS, uid: 'uid-shop' },
+    spec: {
+      strategy: {
+        canary: {
+          stableService: 'shop-stable',
+          canaryService: 'shop-canary',
+          trafficRouting: { plugins: { [PLUGIN]: { httpRoute: 'shop', ruleName: 'main' } } },
+          steps: [{ setWeight: weight }, { pause: {} }],
+        },
+      },
+    },
+    status: { stableRS: 'old', currentPodHash: 'new', currentStepIndex: 0 },
+  };
+}
+
+function verifier(world: World, events: RolloutEvent[] = []) {
+  return createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world, events: { emit: (_r, e) => events.push(e) } });
+}
+
+async function report(v: ReturnType<typeof verifier>, weight: number) {
+  const config = parseGatewayConfig(rollout(weight), PLUGIN);
+  return v.report(config, desiredWeights({ desiredWeight: weight, additionalDestinations: [], maxWeight: 100, services: config.services }));
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startElbv2Proxy(moto.endpoint);
+  direct = elbv2Client(moto.endpoint);
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await moto?.stop();
+});
+
+let s: Seeded;
+let world: World;
+beforeEach(async () => {
+  await moto.reset();
+  s = await seed();
+  world = new World(s);
+  elbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
+  proxy.resetCounts();
+});
+
+describe('Gateway mode VerifyWeight against moto', () => {
+  it('finds the route rule\'s ALB rule by its conditions, verifies 80/20 per Service; warm, one DescribeRules(RuleArns)', async () => {
+    const v = verifier(world);
+    const cold = await report(v, 20);
+    expect(cold).toMatchObject({ verified: true, reasons: [] });
+    expect(cold.rules).toEqual([{ route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: s.main, weights: { 'shop-stable': 80, 'shop-canary': 20 } }]);
+    expect(proxy.counts()).toEqual({ DescribeListeners: 1, DescribeRules: 1 });
+    proxy.resetCounts();
+    const warm = await report(v, 20);
+    expect(warm.verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+    expect(warm.elbv2Calls).toBe(1);
+  });
+
+  it('"not yet" while the ALB carries other weights, with the Service and both weights in the reason', async () => {
+    const v = verifier(world);
+    const r = await report(v, 50);
+    expect(r.verified).toBe(false);
+    expect(r.error).toBeUndefined();
+    expect(r.reasons).toEqual([
+      `load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary has weight 20, expected 50`,
+      `load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-stable has weight 80, expected 50`,
+    ]);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 50, 'shop-canary': 50 }, s.tg) }));
+    proxy.resetCounts();
+    expect((await report(v, 50)).verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('a zero weight is a target group present at 0; a canary missing from the forward at a non-zero weight is "not yet"', async () => {
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 100, 'shop-canary': 0 }, s.tg) }));
+    const v = verifier(world);
+    expect((await report(v, 0)).verified).toBe(true);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 100 }, s.tg) }));
+    expect((await report(v, 0)).verified).toBe(true);
+    expect((await report(v, 10)).reasons).toContain(`load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary is not in the forward yet (weight 10 expected)`);
+  });
+
+  it('a rule ARN that came to mean another rule (the LBC\'s combined write) is a miss: one cold rediscovery finds the catch-all', async () => {
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    // The catch-all's ARN now carries the header rule; the catch-all is created anew.
+    await direct.send(new DeleteRuleCommand({ RuleArn: s.beta }));
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Conditions: [path('/*'), header('X-Beta', 'yes')], Actions: forward({ 'shop-canary': 1 }, s.tg) }));
+    const fresh = (await direct.send(new CreateRuleCommand({ ListenerArn: s.listener, Priority: 4, Conditions: [path('/*')], Actions: forward({ 'shop-stable': 80, 'shop-canary': 20 }, s.tg) }))).Rules![0]!.RuleArn!;
+    proxy.resetCounts();
+    const r = await report(v, 20);
+    expect(r.verified).toBe(true);
+    expect(r.rules[0]!.ruleArn).toBe(fresh);
+    expect(proxy.counts()).toEqual({ DescribeRules: 2, DescribeListeners: 1 });
+  });
+
+  it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    await direct.send(new DeleteRuleCommand({ RuleArn: s.main }));
+    const r = await report(v, 20);
+    expect(r).toMatchObject({ verified: false, reasons: [`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`] });
+    expect(r.error).toBeUndefined();
+  });
+
+  it('without the ARN in Programmed, the Gateway\'s address finds the load balancer (one DescribeLoadBalancers scan)', async () => {
+    world.gateway.status!.conditions = [{ type: 'Programmed', status: 'Unknown', message: 'Pending' }];
+    const r = await report(verifier(world), 20);
+    expect(r.verified).toBe(true);
+    expect(proxy.count('DescribeLoadBalancers')).toBe(1);
+    world.gateway.status = {};
+    expect((await report(verifier(world), 20)).reasons).toEqual([`no load balancer found for Gateway ${NS}/shop yet (not Programmed, no address)`]);
+  });
+
+  it('a Service backing two routes of the Gateway: the target group\'s resource tag picks this route\'s, read once', async () => {
+    await direct.send(new AddTagsCommand({ ResourceArns: [s.tg['shop-stable']!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-shop:HTTPRoute-${NS}-shop-stable:8080` }] }));
+    await direct.send(new AddTagsCommand({ ResourceArns: [s.tg['other-stable']!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-other:HTTPRoute-${NS}-shop-stable:8080` }] }));
+    world.bindings.push({ name: 'tgb-other', serviceName: 'shop-stable', servicePort: 80, targetGroupArn: s.tg['other-stable']! });
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    expect(proxy.count('DescribeTags')).toBe(1);
+    proxy.resetCounts();
+    expect((await report(v, 20)).verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it.each([
+    ['a Gateway in dry-run', (w: World) => (w.gateway.metadata.annotations = { 'gateway.k8s.aws/dry-run': 'true' }),
+      `Gateway ${NS}/shop is annotated gateway.k8s.aws/dry-run: "true" (lbc-migrate's default): the LBC builds no ALB for it; remove the annotation`],
+    ['a class of another controller', (w: World) => (w.controller = 'gateway.k8s.aws/nlb'),
+      `GatewayClass alb of Gateway ${NS}/shop has controllerName gateway.k8s.aws/nlb; only gateway.k8s.aws/alb (the AWS Load Balancer Controller's ALB) builds an ALB this plugin can verify`],
+    ['a route without the canary', (w: World) => (w.route.spec.rules![0]!.backendRefs = [{ name: 'shop-stable', port: 80 }]),
+      `HTTPRoute ${NS}/shop rule "main" (spec.rules[0]) has no backendRef for Service "shop-canary"; SetWeight only changes weights, add {name: shop-canary, port: <Service port>, weight: 0} to its backendRefs`],
+  ])('%s is a configuration error, answered with Err and no AWS call', async (_label, change, text) => {
+    change(world);
+    const r = await report(verifier(world), 20);
+    expect(r).toMatchObject({ verified: false, error: text, transient: false });
+    expect(proxy.total()).toBe(0);
+    const res = await verifier(world).verifyWeight(gatewayWeightStep(rollout(), parseGatewayConfig(rollout(), PLUGIN), 20, []), parseGatewayConfig(rollout(), PLUGIN), desiredWeights({ desiredWeight: 20, additionalDestinations: [], maxWeight: 100, services: { stable: 'shop-stable', canary: 'shop-canary' } }));
+    expect(res).toEqual({ verified: RpcVerified.NotVerified, err: `weight verification failed: ${text}` });
+  });
+
+  it('through the router and the gate: Verified once, remembered (no AWS call), an Event; a write drops the verdict', async () => {
+    const events: RolloutEvent[] = [];
+    const v = verifier(world, events);
+    const router = createGatewayRouter({ routes: world, pluginName: PLUGIN, verifier: v });
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(events).toEqual([{ type: 'Normal', reason: 'ALBPluginWeightVerified', message: "Weights verified on the Gateway's load balancer: canary 20, stable 80" }]);
+    proxy.resetCounts();
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.total()).toBe(0);
+    v.invalidate(rollout());
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+});
