@@ -34,8 +34,9 @@ function render(s: Snapshot): string {
   ].join(' | ');
 }
 
+let stack: Stack | undefined;
+
 async function main(): Promise<void> {
-  let stack: Stack | undefined;
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
     if (!stopping) {
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   process.stderr.write(`sandbox failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  await stack?.stop().catch(() => undefined);
   process.exit(1);
 });

@@ -251,7 +251,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const core = admin.makeApiClient(CoreV1Api);
 
     const apply = async (input: string | KubernetesObject[], namespace?: string): Promise<void> => {
-      const list = typeof input === 'string' ? (loadAllYaml(input) as KubernetesObject[]).filter(Boolean) : input;
+      // Empty documents (a trailing `---`) are skipped: client-node's loader cannot take them.
+      const docs = typeof input === 'string' ? input.split(/^---[ \t]*$/m).filter((d) => d.trim() !== '').join('\n---\n') : '';
+      const list = typeof input === 'string' ? (loadAllYaml(docs) as KubernetesObject[]).filter(Boolean) : input;
       for (const obj of list) {
         if (namespace && !obj.metadata?.namespace && obj.kind !== 'Namespace') obj.metadata = { ...obj.metadata, namespace };
         try {
