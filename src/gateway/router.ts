@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import type { HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
-import { planHeaderRoute, planRemoveHeaderRoutes, planWeights } from './route.js';
+import { DEFAULT_BACKEND_WEIGHT, planHeaderRoute, planRemoveHeaderRoutes, planWeights, refersTo, selectRules, type HTTPRoute } from './route.js';
 import { updateRoute } from './update.js';
 
 /** Checks the Gateway's ALB for the weights (verify.ts); absent: VerifyWeight answers NotImplemented, as Ingress mode without AWS. */
@@ -20,6 +20,35 @@ export interface GatewayWeightVerifier {
   verifyWeight(step: WeightStep, config: GatewayConfig, desired: DesiredWeight[], call?: CallContext): Promise<VerifyWeightResult>;
   /** A write changed the routes of this Rollout: a remembered verdict no longer holds. */
   invalidate(rollout: Rollout): void;
+  /**
+   * Whether the ALB already carries `desired` on the route rules of `config` (ungated). Absent, or with
+   * verification off, every answer is yes.
+   */
+  carries?(config: GatewayConfig, desired: DesiredWeight[], signal?: AbortSignal): Promise<{ ok: boolean; why?: string }>;
+}
+
+/**
+ * Before a header rule is added to a route: the route's catch-all must already be on the ALB with the route's
+ * current weights. When the LBC sees a weight change and a new rule in one reconcile, it pairs the catch-all's ALB
+ * rule with the new rule by priority, and between its two calls requests without the header match nothing
+ * (docs/gateway-api-facts.md §3, §9.3). "Not yet" is a retryable error: the next reconcile adds the rule.
+ */
+async function checkCatchAllSettled(verifier: GatewayWeightVerifier, config: GatewayConfig, ref: RouteRef, route: HTTPRoute, call?: CallContext): Promise<void> {
+  if (!verifier.carries) return;
+  const rule = route.spec.rules?.[selectRules(route, ref, config)[0]!];
+  const weightOf = (svc: string) =>
+    (rule?.backendRefs ?? []).find((b) => refersTo(b, svc, config.namespace, ref.namespace))?.weight ?? DEFAULT_BACKEND_WEIGHT;
+  const current: DesiredWeight[] = [
+    { role: 'canary', service: config.services.canary, weight: weightOf(config.services.canary) },
+    { role: 'stable', service: config.services.stable, weight: weightOf(config.services.stable) },
+  ];
+  const answer = await verifier.carries({ ...config, routes: [ref] }, current, call?.signal);
+  if (!answer.ok) {
+    throw new Error(
+      `HTTPRoute ${ref.namespace}/${ref.name}: the header route is added once the Gateway's ALB carries the route's current weights ` +
+        `(${answer.why ?? 'not yet'}); adding it in the same LBC reconcile as a weight change would re-pair the catch-all's ALB rule. The next reconcile adds it`,
+    );
+  }
 }
 
 export interface GatewayRouterDeps {
@@ -96,7 +125,14 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
       await eachRoute(
         config,
         call,
-        async (ref) => (await updateRoute(deps.routes, ref, (route) => planHeaderRoute(route, ref, config, headerRoute.name, matches).ops, call)).changed,
+        async (ref) => {
+          if (matches.length > 0 && deps.verifier) {
+            const route = await deps.routes.get(ref.namespace, ref.name, call ? { signal: call.signal } : undefined);
+            const adds = planHeaderRoute(route, ref, config, headerRoute.name, matches).ops.some((op) => op.op === 'add' && /^\/spec\/rules\/(\d+|-)$/.test(op.path));
+            if (adds) await checkCatchAllSettled(deps.verifier, config, ref, route, call);
+          }
+          return (await updateRoute(deps.routes, ref, (route) => planHeaderRoute(route, ref, config, headerRoute.name, matches).ops, call)).changed;
+        },
         rollout,
       );
     },

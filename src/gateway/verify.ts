@@ -334,6 +334,13 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayWeightV
     invalidate(rollout: Rollout): void {
       gate.invalidate(rolloutUid(rollout));
     },
+    async carries(config, desired, signal) {
+      if (!deps.enabled) return { ok: true };
+      const report = await check(config, desired, signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs));
+      // A configuration problem is VerifyWeight's to report; it must not hold header routes for good.
+      if (report.error && !report.transient) return { ok: true };
+      return report.verified ? { ok: true } : { ok: false, why: report.error ?? report.reasons[0] ?? 'not verified' };
+    },
     report(config, desired, signal) {
       return check(config, desired, signal ?? AbortSignal.timeout(timeoutMs));
     },

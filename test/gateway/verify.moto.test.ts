@@ -22,6 +22,7 @@ import { desiredWeights } from '../../src/core/weights.js';
 import type { HTTPRouteClient } from '../../src/gateway/client.js';
 import { parseGatewayConfig } from '../../src/gateway/config.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/gateway/k8s.js';
+import { applyJsonPatch, type JsonPatchOp } from '../../src/gateway/json-patch.js';
 import type { HTTPRoute } from '../../src/gateway/route.js';
 import { createGatewayRouter, gatewayWeightStep } from '../../src/gateway/router.js';
 import { createGatewayVerifier } from '../../src/gateway/verify.js';
@@ -105,8 +106,12 @@ class World implements GatewayReader, HTTPRouteClient {
   async get(): Promise<HTTPRoute> {
     return structuredClone(this.route);
   }
-  async patch(): Promise<HTTPRoute> {
-    throw new Error('not used');
+  patches = 0;
+  async patch(_ns: string, _name: string, ops: JsonPatchOp[]): Promise<HTTPRoute> {
+    this.patches++;
+    applyJsonPatch(this.route, ops);
+    this.route.metadata.resourceVersion = String(Number(this.route.metadata.resourceVersion) + 1);
+    return structuredClone(this.route);
   }
   async getGateway(ns: string, name: string) {
     return ns === NS && name === 'shop' ? structuredClone(this.gateway) : undefined;
@@ -276,5 +281,29 @@ describe('Gateway mode VerifyWeight against moto', () => {
     v.invalidate(rollout());
     expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
     expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('a header rule is added only once the catch-all\'s ALB rule carries the route\'s current weights (retryable error before)', async () => {
+    const v = verifier(world);
+    const router = createGatewayRouter({ routes: world, pluginName: PLUGIN, verifier: v });
+    const r = rollout();
+    r.spec.strategy.canary!.trafficRouting!.managedRoutes = [{ name: 'gamma' }];
+    const gamma = { name: 'gamma', match: [{ headerName: 'X-Gamma', headerValue: { exact: 'on' } }] };
+    // The route was just set to 50/50; the LBC has not carried it to the ALB yet (80/20 there).
+    world.route.spec.rules![0]!.backendRefs = [{ name: 'shop-stable', port: 80, weight: 50 }, { name: 'shop-canary', port: 80, weight: 50 }];
+    await expect(router.setHeaderRoute(r, gamma)).rejects.toThrow(
+      `HTTPRoute ${NS}/shop: the header route is added once the Gateway's ALB carries the route's current weights (load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary has weight 20, expected 50); adding it in the same LBC reconcile as a weight change would re-pair the catch-all's ALB rule. The next reconcile adds it`,
+    );
+    expect(world.patches).toBe(0);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 50, 'shop-canary': 50 }, s.tg) }));
+    await router.setHeaderRoute(r, gamma);
+    expect(world.patches).toBe(1);
+    expect(world.route.spec.rules!.map((x) => x.name)).toEqual(['main', 'beta', 'api', 'argo-shop-gamma']);
+    // Already there: no check, no write. Removal never waits.
+    proxy.resetCounts();
+    await router.setHeaderRoute(r, gamma);
+    await router.setHeaderRoute(r, { name: 'gamma' });
+    expect(proxy.total()).toBe(0);
+    expect(world.route.spec.rules!.map((x) => x.name)).toEqual(['main', 'beta', 'api']);
   });
 });
