@@ -78,6 +78,23 @@ canary:
     expect(route.spec.rules.map((r) => r.name)).toEqual(['main']);
     expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
     expect(await o.metrics()).toMatch(/alb_plugin_rpc_calls_total\{[^}]*method="Plugin.SetWeight"[^}]*\} [1-9]/);
+    // VerifyWeight (deploy/ turns verification on) read the Gateway's ALB through the LBC's TargetGroupBindings.
+    const events = await o.events(ns, 'shop');
+    const verified = events.filter((e) => e.reason === 'ALBPluginWeightVerified').map((e) => e.message);
+    expect(verified, JSON.stringify(events)).toEqual(
+      expect.arrayContaining(["Weights verified on the Gateway's load balancer: canary 20, stable 80", "Weights verified on the Gateway's load balancer: canary 50, stable 50"]),
+    );
+    // Argo completed each setWeight step only after the plugin verified it on the ALB (Events in order).
+    const at = (pred: (e: (typeof events)[number]) => boolean) => events.findIndex(pred);
+    for (const [w, step] of [[20, '1/4'], [50, '3/4']] as const) {
+      const v = at((e) => e.reason === 'ALBPluginWeightVerified' && e.message.includes(`canary ${w},`));
+      const done = at((e) => e.reason === 'RolloutStepCompleted' && e.message.startsWith(`Rollout step ${step} completed (setWeight: ${w})`));
+      expect(v, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
+      expect(v, JSON.stringify(events)).toBeLessThan(done);
+    }
+    // The plugin's only warnings are "not yet" answers before the LBC caught up.
+    const ours = events.filter((e) => e.source === 'rollouts-plugin-trafficrouter-alb' && e.type === 'Warning');
+    expect(ours.map((e) => e.reason).filter((r) => r !== 'ALBPluginWeightUnverified'), JSON.stringify(events)).toEqual([]);
   });
 
   it('a setHeaderRoute step adds the header rule ahead of the catch-all on the ALB; abort removes it and puts the weights back on stable', async () => {
