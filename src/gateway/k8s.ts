@@ -3,7 +3,7 @@
 // TargetGroupBindings the LBC made for the Gateway (labels gateway.k8s.aws.alb/stack-namespace and stack-name,
 // docs/gateway-api-facts.md §4), which map a Service to its target group without an AWS call.
 
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../k8s/ingress-client.js';
 import { GATEWAY_GROUP } from './route.js';
 
@@ -98,5 +98,18 @@ export function createGatewayReader(kc: KubeConfig, tgbApiVersion = 'elbv2.k8s.a
       }
       return out;
     },
+  };
+}
+
+/** The first port of a Service, or undefined when it cannot be read (the caller falls back). */
+export function createServicePortReader(kc: KubeConfig): (namespace: string, name: string, signal?: AbortSignal) => Promise<number | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return async (namespace, name, signal) => {
+    try {
+      const svc = await core.readNamespacedService({ namespace, name }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal));
+      return svc.spec?.ports?.[0]?.port;
+    } catch {
+      return undefined;
+    }
   };
 }

@@ -218,10 +218,17 @@ export interface Plan {
 
 /**
  * SetWeight on one route: each driven rule's stable, canary and experiment backendRefs get the core's weights;
- * experiment Services missing from a rule are added (on the stable backendRef's port) and recorded as owned,
+ * experiment Services missing from a rule are added (on the Service's own port when known) and recorded as owned,
  * owned experiment backendRefs no longer wanted are removed. Nothing else in the route changes.
  */
-export function planWeights(route: HTTPRoute, ref: RouteRef, config: GatewayConfig, desired: readonly DesiredWeight[]): Plan {
+export function planWeights(
+  route: HTTPRoute,
+  ref: RouteRef,
+  config: GatewayConfig,
+  desired: readonly DesiredWeight[],
+  /** Port of each experiment Service (Argo creates them with the container port); the stable backendRef's port otherwise. */
+  experimentPorts: ReadonlyMap<string, number> = new Map(),
+): Plan {
   const owner = ownerKey(config);
   const owned = ownedBy(route, owner);
   const experiments = desired.filter((d) => d.role === 'experiment').map((d) => d.service);
@@ -251,7 +258,8 @@ export function planWeights(route: HTTPRoute, ref: RouteRef, config: GatewayConf
     for (const svc of missing) {
       const add: BackendRef = { name: svc, weight: 0 };
       if (ref.namespace !== config.namespace) add.namespace = config.namespace;
-      if (stableRef.port !== undefined) add.port = stableRef.port;
+      const port = experimentPorts.get(svc) ?? stableRef.port;
+      if (port !== undefined) add.port = port;
       b.push({ op: 'add', path: `${base}/-`, value: add });
       addedBackends.add(svc);
     }

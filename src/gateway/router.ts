@@ -53,6 +53,12 @@ async function checkCatchAllSettled(verifier: GatewayWeightVerifier, config: Gat
 
 export interface GatewayRouterDeps {
   routes: HTTPRouteClient;
+  /**
+   * The port of a Service (its first), for the backendRef of an experiment Service the plugin adds: Argo creates
+   * experiment Services with the container port, and the LBC drops a backendRef whose port the Service lacks.
+   * Absent, or undefined: the stable backendRef's port.
+   */
+  servicePort?(namespace: string, name: string, signal?: AbortSignal): Promise<number | undefined>;
   pluginName: string;
   verifier?: GatewayWeightVerifier;
   logger?: Logger;
@@ -96,11 +102,18 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
     async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const config = parseGatewayConfig(rollout, deps.pluginName);
       const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
+      const ports = new Map<string, number>();
+      if (deps.servicePort) {
+        for (const d of additionalDestinations) {
+          const port = await deps.servicePort(config.namespace, d.serviceName, call?.signal);
+          if (port !== undefined) ports.set(d.serviceName, port);
+        }
+      }
       await eachRoute(
         config,
         call,
         async (ref) => {
-          const out = await updateRoute(deps.routes, ref, (route) => planWeights(route, ref, config, desired).ops, call);
+          const out = await updateRoute(deps.routes, ref, (route) => planWeights(route, ref, config, desired, ports).ops, call);
           if (out.changed) {
             deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, desiredWeight }, 'HTTPRoute weights written');
           }

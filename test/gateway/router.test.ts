@@ -150,6 +150,22 @@ describe('Gateway mode SetWeight', () => {
     expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
   });
 
+  it("experiments: an added backendRef takes the experiment Service's own port when it can be read", async () => {
+    const api = serveRoute(route());
+    const asked: string[] = [];
+    const r = createGatewayRouter({
+      routes: createHTTPRouteClient(fakeKubeConfig(base)),
+      pluginName: PLUGIN,
+      servicePort: async (ns, name) => {
+        asked.push(`${ns}/${name}`);
+        return name === 'exp-a' ? 8080 : undefined;
+      },
+    });
+    await r.setWeight(rollout(), 10, [{ serviceName: 'exp-a', weight: 5 }, { serviceName: 'exp-b', weight: 5 }]);
+    expect(asked).toEqual(['apps/exp-a', 'apps/exp-b']);
+    expect(api.now().spec.rules![1]!.backendRefs!.slice(2)).toEqual([{ name: 'exp-a', port: 8080, weight: 5 }, { name: 'exp-b', port: 80, weight: 5 }]);
+  });
+
   it('refuses a rule that would forward to more than 5 target groups, before any write', async () => {
     const rules = [{ name: 'main', backendRefs: ['shop-stable', 'shop-canary', 'a', 'b', 'c'].map((name) => ({ name, port: 80 })) }];
     const api = serveRoute(route('3', rules));
