@@ -263,6 +263,16 @@ export function planWeights(
       b.push({ op: 'add', path: `${base}/-`, value: add });
       addedBackends.add(svc);
     }
+    // An experiment backendRef this Rollout added on a fallback port gets the Service's port once it is known.
+    for (const svc of experiments) {
+      const port = experimentPorts.get(svc);
+      if (port === undefined || !addedBackends.has(svc)) continue;
+      const current = b.work.spec.rules![i]!.backendRefs ?? [];
+      const j = current.findIndex((r) => refersTo(r, svc, config.namespace, ref.namespace));
+      if (j >= 0 && current[j]!.port !== port) {
+        b.push({ op: 'test', path: `${base}/${j}/name`, value: svc }, { op: current[j]!.port === undefined ? 'add' : 'replace', path: `${base}/${j}/port`, value: port });
+      }
+    }
     for (const d of desired) {
       const current = b.work.spec.rules![i]!.backendRefs ?? [];
       const j = current.findIndex((r) => refersTo(r, d.service, config.namespace, ref.namespace));

@@ -164,6 +164,10 @@ describe('Gateway mode SetWeight', () => {
     await r.setWeight(rollout(), 10, [{ serviceName: 'exp-a', weight: 5 }, { serviceName: 'exp-b', weight: 5 }]);
     expect(asked).toEqual(['apps/exp-a', 'apps/exp-b']);
     expect(api.now().spec.rules![1]!.backendRefs!.slice(2)).toEqual([{ name: 'exp-a', port: 8080, weight: 5 }, { name: 'exp-b', port: 80, weight: 5 }]);
+    // exp-b's Service appears later: its backendRef (the Rollout's own) moves to the Service's port.
+    const later = createGatewayRouter({ routes: createHTTPRouteClient(fakeKubeConfig(base)), pluginName: PLUGIN, servicePort: async () => 9090 });
+    await later.setWeight(rollout(), 10, [{ serviceName: 'exp-b', weight: 5 }]);
+    expect(api.now().spec.rules![1]!.backendRefs!.slice(2)).toEqual([{ name: 'exp-b', port: 9090, weight: 5 }]);
   });
 
   it('refuses a rule that would forward to more than 5 target groups, before any write', async () => {
