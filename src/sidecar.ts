@@ -122,6 +122,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     const gateway = createGatewayRouter({
       routes: httpRoutes,
       servicePort: createServicePortReader(deps.kubeConfig),
+      guard: verification.guard,
       pluginName: settings.pluginName,
       logger: deps.logger.child({ part: 'gateway' }),
       verifier: createGatewayVerifier({

@@ -9,7 +9,8 @@ import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from 
 import { headerRouteMatches, mirrorRouteRefusal } from '../core/routes.js';
 import { desiredWeights, type DesiredWeight, type WeightStep } from '../core/weights.js';
 import type { Logger } from '../logger.js';
-import { IDLE_VERBS, RpcVerified, SerialQueue, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import { IDLE_VERBS, RpcVerified, SerialQueue, throwIfCancelled, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
+import type { GuardDecision } from '../trafficrouter/types.js';
 import type { HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
 import { DEFAULT_BACKEND_WEIGHT, planHeaderRoute, planRemoveHeaderRoutes, planWeights, refersTo, selectRules, type HTTPRoute } from './route.js';
@@ -61,6 +62,12 @@ export interface GatewayRouterDeps {
   servicePort?(namespace: string, name: string, signal?: AbortSignal): Promise<number | undefined>;
   pluginName: string;
   verifier?: GatewayWeightVerifier;
+  /**
+   * The final-switch guard (src/verify/guard.ts): the switch back to stable after a promotion waits until the
+   * stable Service's target groups (the LBC's TargetGroupBindings for the Gateway) hold the new pods. A hold
+   * fails SetWeight with its reason and writes nothing, so the canary keeps the traffic.
+   */
+  guard?: { beforeSetWeight(step: WeightStep, call?: CallContext): Promise<GuardDecision> };
   logger?: Logger;
 }
 
@@ -102,6 +109,11 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
     async setWeight(rollout, desiredWeight, additionalDestinations, call) {
       const config = parseGatewayConfig(rollout, deps.pluginName);
       const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
+      if (deps.guard) {
+        const decision = await deps.guard.beforeSetWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations ?? []), call);
+        if (decision.hold) throw new Error(decision.reason);
+        throwIfCancelled(call, `SetWeight ${desiredWeight}`);
+      }
       const ports = new Map<string, number>();
       if (deps.servicePort) {
         for (const d of additionalDestinations) {

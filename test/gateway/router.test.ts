@@ -170,6 +170,32 @@ describe('Gateway mode SetWeight', () => {
     expect(api.now().spec.rules![1]!.backendRefs!.slice(2)).toEqual([{ name: 'exp-b', port: 9090, weight: 5 }]);
   });
 
+  it('the final-switch guard: a hold fails SetWeight with its reason and writes nothing; it sees the mode-neutral step', async () => {
+    const api = serveRoute(route());
+    const steps: unknown[] = [];
+    const guarded = (hold: boolean) =>
+      createGatewayRouter({
+        routes: createHTTPRouteClient(fakeKubeConfig(base)),
+        pluginName: PLUGIN,
+        guard: {
+          beforeSetWeight: async (step) => {
+            steps.push({ target: step.target, services: step.services, desiredWeight: step.desiredWeight, maxWeight: step.maxWeight });
+            return hold ? { hold: true, reason: 'holding traffic on the canary: waiting for the target groups of stable Service apps/shop-stable' } : { hold: false };
+          },
+        },
+      });
+    await expect(guarded(true).setWeight(rollout(), 0, [])).rejects.toThrow('holding traffic on the canary: waiting for the target groups of stable Service apps/shop-stable');
+    expect(api.patches).toEqual([]);
+    await guarded(false).setWeight(rollout(), 0, []);
+    expect(api.patches).toHaveLength(1);
+    expect(steps[0]).toEqual({
+      target: JSON.stringify(['gateway', [{ name: 'shop', namespace: 'apps' }], { kind: 'services' }]),
+      services: { stable: 'shop-stable', canary: 'shop-canary', pingPong: false },
+      desiredWeight: 0,
+      maxWeight: 100,
+    });
+  });
+
   it('refuses a rule that would forward to more than 5 target groups, before any write', async () => {
     const rules = [{ name: 'main', backendRefs: ['shop-stable', 'shop-canary', 'a', 'b', 'c'].map((name) => ({ name, port: 80 })) }];
     const api = serveRoute(route('3', rules));
