@@ -3,12 +3,12 @@
 // (test/kube/install-manifests.test.ts): pod pieces and plugin entry agree with the sidecar's own settings
 // parser and defaults, and the RBAC grants what the plugin calls.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { OPTIONS, parseSettings, type Settings } from '../../src/settings.js';
 import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
+import { REPO_ROOT } from '../support/kube/assets.js';
 
-export const root = fileURLToPath(new URL('../../', import.meta.url));
+export const root = `${REPO_ROOT}/`;
 export const read = (p: string) => readFileSync(root + p, 'utf8');
 
 export interface Container {

@@ -8,7 +8,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
-import { read, root } from './checks.js';
+import { REPO_ROOT } from '../support/kube/assets.js';
+
+// Not from checks.ts: that imports vitest, and the sandbox runs this file outside the test runner.
+const root = `${REPO_ROOT}/`;
+const read = (p: string): string => readFileSync(root + p, 'utf8');
 
 export const ARGO_ROLLOUTS_MODULE = 'github.com/argoproj/argo-rollouts';
 const RELEASE_URL = /https:\/\/github\.com\/argoproj\/argo-rollouts\/releases\/download\/(v[\w.-]+)\/install\.yaml/;

@@ -19,6 +19,7 @@ import {
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
 import { REPO_ROOT } from '../../support/kube/assets.js';
+import { renderOverlay, renderUnavailable } from '../../deploy/render.js';
 import { startEnvtest, type Envtest } from '../../support/kube/envtest.js';
 import { elbv2Client, freePort, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../../support/moto.js';
 import { sleep, startProcess, stopProcess, tail, waitFor, type Proc } from '../../support/processes.js';
@@ -70,31 +71,77 @@ interface DeploySidecar {
   env: Record<string, string>;
 }
 
-/** The sidecar container of deploy/kustomize/deployment-patch.yaml: its args and env, as shipped. */
-export function deploySidecar(): DeploySidecar {
-  const docs = loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/deployment-patch.yaml'), 'utf8')) as Array<{
-    spec: { template: { spec: { containers: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }> } } };
-  }>;
-  const container = docs[0]!.spec.template.spec.containers.find((c) => c.name === 'alb-plugin');
-  if (!container) throw new Error('deploy/kustomize/deployment-patch.yaml has no alb-plugin container');
+type DeploymentDoc = KubernetesObject & {
+  spec: { template: { spec: { containers: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }> } } };
+};
+
+/** The sidecar container of the controller Deployment (rendered, or deploy/'s patch): its args and env, as shipped. */
+export function deploySidecar(
+  deployment: DeploymentDoc = (loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/deployment-patch.yaml'), 'utf8')) as DeploymentDoc[])[0]!,
+): DeploySidecar {
+  const container = deployment.spec.template.spec.containers.find((c) => c.name === 'alb-plugin');
+  if (!container) throw new Error('the argo-rollouts Deployment from deploy/ has no alb-plugin container');
   return {
     args: container.args ?? [],
     env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])),
   };
 }
 
-/** deploy/'s plugin ConfigMap, with only `location` pointing at the locally built handshake binary. */
-export function deployPluginConfigMap(handshake: string): KubernetesObject {
-  const [cm] = loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/argo-rollouts-config.yaml'), 'utf8')) as Array<
-    KubernetesObject & { data: Record<string, string> }
-  >;
-  const entry = cm!.data.trafficRouterPlugins!;
+/** deploy/'s plugin ConfigMap (rendered, or the overlay's patch), with only `location` pointing at the local handshake binary. */
+export function deployPluginConfigMap(
+  handshake: string,
+  cm: KubernetesObject & { data?: Record<string, string> } = (loadAllYaml(
+    readFileSync(join(REPO_ROOT, 'deploy/kustomize/argo-rollouts-config.yaml'), 'utf8'),
+  ) as Array<KubernetesObject & { data: Record<string, string> }>)[0]!,
+): KubernetesObject {
+  const entry = cm.data?.trafficRouterPlugins ?? '';
   if (!/location: "file:\/\/\/alb-plugin\/handshake"/.test(entry)) throw new Error(`unexpected plugin entry in deploy/: ${entry}`);
   return {
-    ...cm!,
-    metadata: { ...cm!.metadata, namespace: ARGO_NAMESPACE },
-    data: { ...cm!.data, trafficRouterPlugins: entry.replace('file:///alb-plugin/handshake', `file://${handshake}`) },
+    ...cm,
+    metadata: { ...cm.metadata, namespace: ARGO_NAMESPACE },
+    data: { ...cm.data, trafficRouterPlugins: entry.replace('file:///alb-plugin/handshake', `file://${handshake}`) },
   } as KubernetesObject;
+}
+
+interface Install {
+  /** How the objects were made, for the progress line. */
+  source: string;
+  crds: KubernetesObject[];
+  /** Everything else but the controller Deployment (the controller and the sidecar run as processes). */
+  objects: KubernetesObject[];
+  sidecar: DeploySidecar;
+}
+
+/**
+ * What `kubectl apply -k deploy/kustomize` installs, rendered by kustomize (kubectl's) with the upstream
+ * install.yaml from the Go module cache; where kubectl is missing, the same pieces read from deploy/ directly.
+ */
+function install(p: Peers): Install {
+  const crdsOf = (docs: KubernetesObject[]) => docs.filter((d) => d.kind === 'CustomResourceDefinition');
+  if (renderUnavailable() === undefined) {
+    const rendered = renderOverlay(p.argoInstall) as unknown as KubernetesObject[];
+    const deployment = rendered.find((d) => d.kind === 'Deployment' && d.metadata?.name === 'argo-rollouts') as DeploymentDoc | undefined;
+    if (!deployment) throw new Error('the kustomize rendering of deploy/kustomize has no argo-rollouts Deployment');
+    return {
+      source: 'kustomize rendering of deploy/kustomize',
+      crds: crdsOf(rendered),
+      objects: rendered
+        .filter((d) => d.kind !== 'CustomResourceDefinition' && d.kind !== 'Deployment')
+        .map((d) => (d.kind === 'ConfigMap' && d.metadata?.name === 'argo-rollouts-config' ? deployPluginConfigMap(p.handshake, d) : d)),
+      sidecar: deploySidecar(deployment),
+    };
+  }
+  const upstream = (loadAllYaml(readFileSync(p.argoInstall, 'utf8')) as KubernetesObject[]).filter(Boolean);
+  return {
+    source: 'upstream install.yaml plus deploy/kustomize pieces (no kubectl to render the overlay)',
+    crds: crdsOf(upstream),
+    objects: [
+      ...upstream.filter((d) => d.kind !== 'CustomResourceDefinition' && d.kind !== 'Deployment' && d.kind !== 'ConfigMap'),
+      ...(loadAllYaml(readFileSync(join(REPO_ROOT, 'deploy/kustomize/rbac.yaml'), 'utf8')) as KubernetesObject[]),
+      deployPluginConfigMap(p.handshake),
+    ],
+    sidecar: deploySidecar(),
+  };
 }
 
 function webhookCerts(dir: string): string {
@@ -265,9 +312,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     };
 
-    progress('CRDs (Argo Rollouts, AWS Load Balancer Controller)');
-    const argoDocs = (loadAllYaml(readFileSync(p.argoInstall, 'utf8')) as KubernetesObject[]).filter(Boolean);
-    const crds = [...argoDocs.filter((d) => d.kind === 'CustomResourceDefinition'), ...(loadAllYaml(readFileSync(p.lbcCrds, 'utf8')) as KubernetesObject[]).filter(Boolean)];
+    const shipped = install(p);
+    progress(`CRDs (Argo Rollouts from the ${shipped.source}, AWS Load Balancer Controller)`);
+    const crds = [...shipped.crds, ...(loadAllYaml(readFileSync(p.lbcCrds, 'utf8')) as KubernetesObject[]).filter(Boolean)];
     if (options.gatewayApi) crds.push(...gatewayApiCrds(p.dir));
     await apply(crds);
     for (const crd of crds as Array<KubernetesObject & { spec: { group: string; names: { plural: string; kind: string }; versions: Array<{ name: string; served: boolean }> } }>) {
@@ -282,13 +329,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }, [], 60_000);
     }
 
-    progress('Argo Rollouts install (upstream roles), deploy/ RBAC and plugin entry');
+    progress(`Argo Rollouts install with the plugin (${shipped.source}): roles, RBAC, plugin entry`);
     await core.createNamespace({ body: { metadata: { name: ARGO_NAMESPACE } } });
-    // Everything the upstream install has except the controller Deployment: the controller runs as a process.
-    const upstream = argoDocs.filter((d) => d.kind !== 'CustomResourceDefinition' && d.kind !== 'Deployment' && d.kind !== 'ConfigMap');
-    await apply(upstream, ARGO_NAMESPACE);
-    await apply(readFileSync(join(REPO_ROOT, 'deploy/kustomize/rbac.yaml'), 'utf8'), ARGO_NAMESPACE);
-    await apply([deployPluginConfigMap(p.handshake)]);
+    await apply(shipped.objects, ARGO_NAMESPACE);
     const tr = await core.createNamespacedServiceAccountToken({
       name: 'argo-rollouts',
       namespace: ARGO_NAMESPACE,
@@ -368,15 +411,14 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
     await waitFor('the LBC /readyz', () => httpOk(`http://127.0.0.1:${lbcHealth}/readyz`), [procs.lbc], 120_000);
     }
 
-    const shipped = deploySidecar();
     const sidecarArgs = [
-      ...shipped.args,
+      ...shipped.sidecar.args,
       `--kubeconfig=${argoKubeconfig}`,
       `--aws-endpoint=${proxy.endpoint}`,
       `--aws-region=${MOTO_REGION}`,
       ...(options.sidecarArgs ?? []),
     ];
-    const sidecarEnv = { ...baseEnv(), ...shipped.env, ...awsEnv() };
+    const sidecarEnv = { ...baseEnv(), ...shipped.sidecar.env, ...awsEnv() };
     const startSidecar = async (): Promise<Proc> => {
       const proc = startProcess('sidecar', process.execPath, [p.sidecarMain, ...sidecarArgs], dir, { env: sidecarEnv, cleanupDir: dir });
       await waitFor('the sidecar /readyz', () => httpOk(`${SIDECAR_HTTP}/readyz`), [proc], 60_000);
