@@ -160,4 +160,107 @@ canary:
     expect(cleaned.spec.rules.map((r) => r.name)).toEqual(['main']);
     expect((cleaned.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
   });
+
+  it('ping-pong: the weights follow the roles from the status through two promotions, on the route and on the ALB', async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-pingpong');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'pp')}\n${await o.diagnose(ns, 'pp')}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['pp-ping', 'pp-pong'], 'pp'),
+        gateway('pp', { className: 'alb-plugin' }),
+        httpRoute('pp', { gateway: 'pp', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'pp-ping', weight: 100 }, { service: 'pp-pong', weight: 0 }] },
+        ]),
+        rollout('pp', 'pp', `
+canary:
+  pingPong: {pingService: pp-ping, pongService: pp-pong}
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        httpRoute: pp
+  steps:
+  - setWeight: 25
+  - pause: {duration: 3}
+`),
+      ),
+      ns,
+    );
+    const first = await o.untilHealthy(ns, 'pp');
+    const stableRole = (r: typeof first) => `pp-${r.status?.canary?.stablePingPong || 'pong'}`;
+    const onAlb = (svc: string, weight: number) =>
+      o.until(`${weight} % on ${svc} on the ALB`, async () => {
+        const r = await catchAllRule(o, ns, 'pp', 'pp-ping');
+        return r?.services[svc] === weight ? r : undefined;
+      }, 180_000, diag);
+    const start = await onAlb(stableRole(first), 100);
+    for (const image of ['registry.example.com/pp:2', 'registry.example.com/pp:3']) {
+      const before = stableRole(await o.rollout(ns, 'pp'));
+      const other = before === 'pp-ping' ? 'pp-pong' : 'pp-ping';
+      await o.setImage(ns, 'pp', image);
+      const mid = await onAlb(other, 25);
+      expect(mid.services).toEqual({ [before]: 75, [other]: 25 });
+      const done = await o.untilHealthy(ns, 'pp');
+      expect(stableRole(done)).toBe(other);
+      const end = await onAlb(other, 100);
+      expect(end.services).toEqual({ [other]: 100, [before]: 0 });
+      expect(end.ruleArn).toBe(start.ruleArn);
+    }
+  });
+
+  it("an experiment step: the experiment Service's backendRef is added on its own port, weighted on the ALB, and removed after", async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-experiment');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'ex')}\n${await o.diagnose(ns, 'ex')}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['ex-stable', 'ex-canary'], 'ex'),
+        gateway('ex', { className: 'alb-plugin' }),
+        httpRoute('ex', { gateway: 'ex', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'ex-stable', weight: 100 }, { service: 'ex-canary', weight: 0 }] },
+        ]),
+        rollout('ex', 'ex', `
+canary:
+  stableService: ex-stable
+  canaryService: ex-canary
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        httpRoute: ex
+  steps:
+  - setWeight: 10
+  - experiment:
+      duration: 30s
+      templates:
+      - name: baseline
+        specRef: stable
+        weight: 5
+        service: {name: ex-baseline}
+  - pause: {duration: 3}
+`),
+      ),
+      ns,
+    );
+    await o.untilHealthy(ns, 'ex');
+    await o.setImage(ns, 'ex', 'registry.example.com/ex:2');
+    const withExperiment = await o.until('the experiment Service weighted on the ALB', async () => {
+      const r = await catchAllRule(o, ns, 'ex', 'ex-stable');
+      return r && r.services['ex-baseline'] === 5 ? r : undefined;
+    }, 180_000, diag);
+    expect(withExperiment.services).toEqual({ 'ex-canary': 10, 'ex-baseline': 5, 'ex-stable': 85 });
+    const during = await readHTTPRoute(o, ns, 'ex');
+    // Argo creates the experiment Service with the container port (8080); the route's Services use 80.
+    expect(during.spec.rules[0]!.backendRefs!.find((b) => b.name === 'ex-baseline')).toMatchObject({ port: 8080, weight: 5 });
+    await o.untilHealthy(ns, 'ex');
+    const after = await o.until('the ALB back on stable only', async () => {
+      const r = await catchAllRule(o, ns, 'ex', 'ex-stable');
+      return r && !('ex-baseline' in r.services) && r.services['ex-canary'] === 0 ? r : undefined;
+    }, 180_000, diag);
+    expect(after.services).toEqual({ 'ex-stable': 100, 'ex-canary': 0 });
+    const route = await readHTTPRoute(o, ns, 'ex');
+    expect(route.spec.rules[0]!.backendRefs!.map((b) => b.name)).toEqual(['ex-stable', 'ex-canary']);
+    expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
+  });
 });
