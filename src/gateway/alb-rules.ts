@@ -21,8 +21,9 @@ function pathParts(m: HTTPRouteMatch): string[] {
   const value = m.path?.value ?? '/';
   if (type === 'Exact') return [`path:${JSON.stringify([value])}`];
   if (type === 'RegularExpression') return [`path-regex:${JSON.stringify([value])}`];
-  const trimmed = value.replace(/\/+$/, '');
-  return [`path:${JSON.stringify(trimmed === '' ? ['/*'] : [trimmed, `${trimmed}/*`].sort())}`];
+  if (value === '/') return [`path:${JSON.stringify(['/*'])}`];
+  const trimmed = value.endsWith('/') ? value.slice(0, -1) : value;
+  return [`path:${JSON.stringify([trimmed, `${trimmed}/*`].sort())}`];
 }
 
 /** The condition signatures the LBC builds for one route rule: one per match × hostname. */

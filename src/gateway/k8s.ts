@@ -11,6 +11,7 @@ export interface GatewayListener {
   name: string;
   port: number;
   protocol: string;
+  hostname?: string;
 }
 
 export interface GatewayObject {

@@ -84,6 +84,27 @@ interface Unit {
   services: Map<string, string>;
 }
 
+/** `host` matches `pattern` (exact, or `*.suffix` matching one or more leading labels). */
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  return pattern.startsWith('*.') && host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+}
+
+/**
+ * The hostnames of a route's ALB rules on one listener: the route's hostnames that the listener's hostname admits
+ * (the more specific of the two when one is a wildcard), the listener's hostname when the route has none.
+ */
+export function effectiveHostnames(routeHosts: readonly string[], listenerHost: string | undefined): string[] {
+  if (!listenerHost) return [...routeHosts];
+  if (routeHosts.length === 0) return [listenerHost];
+  const out: string[] = [];
+  for (const h of routeHosts) {
+    if (hostMatches(listenerHost, h)) out.push(h);
+    else if (hostMatches(h, listenerHost)) out.push(listenerHost);
+  }
+  return [...new Set(out)];
+}
+
 function programmedArn(gw: { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }): string | undefined {
   const c = gw.status?.conditions?.find((x) => x.type === 'Programmed' && x.status === 'True');
   return c?.message && /^arn:[^:]+:elasticloadbalancing:/.test(c.message) ? c.message : undefined;
@@ -195,7 +216,9 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayWeightV
       reasons.push(`${gwLabel}: no target group for the stable Service ${config.services.stable} of HTTPRoute ${ref.namespace}/${ref.name} yet`);
       return undefined;
     }
-    const hostnames = route.spec.hostnames ?? [];
+    // The LBC's hostnames per listener (listener_attachment_helper.go hostnameCheck), united over the attached ones.
+    const attached = listeners.filter((l) => ports.includes(l.port) && (!parent.sectionName || l.name === parent.sectionName));
+    const hostnames = [...new Set(attached.flatMap((l) => effectiveHostnames(route.spec.hostnames ?? [], l.hostname)))];
     const rules = indices.map((i) => ({
       label: route.spec.rules![i]!.name ? `rule "${route.spec.rules![i]!.name}"` : `spec.rules[${i}]`,
       signatures: expectedSignatures(route.spec.rules![i]!, hostnames),

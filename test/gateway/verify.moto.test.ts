@@ -223,6 +223,16 @@ describe('Gateway mode VerifyWeight against moto', () => {
     expect(proxy.counts()).toEqual({ DescribeRules: 2, DescribeListeners: 1 });
   });
 
+  it("the Gateway listener's hostname is the rule's host-header when the route names none (the LBC's hostname check)", async () => {
+    world.gateway.spec.listeners = [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com' }];
+    const v = verifier(world);
+    expect((await report(v, 20)).reasons).toEqual([`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`]);
+    await direct.send(
+      new ModifyRuleCommand({ RuleArn: s.main, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }, path('/*')] }),
+    );
+    expect((await report(v, 20)).verified).toBe(true);
+  });
+
   it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {
     const v = verifier(world);
     expect((await report(v, 20)).verified).toBe(true);
