@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/core/rollout.js';
 import { createHTTPRouteClient, type HTTPRouteClient } from '../../src/gateway/client.js';
 import { OWNED_ANNOTATION, type HTTPRoute } from '../../src/gateway/route.js';
+import { createGatewayReader, createServicePortReader } from '../../src/gateway/k8s.js';
 import { createGatewayRouter } from '../../src/gateway/router.js';
 import { REPO_ROOT, skipKubeTests } from '../support/kube/assets.js';
 import { useCluster } from '../kube/cluster.js';
@@ -170,5 +171,36 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
     expect(answers).toEqual([422, 'ok']);
     expect(after.spec.rules![0]!.backendRefs![0]!.port).toBe(8080);
     expect(after.spec.rules![1]!.backendRefs!.map((b) => b.weight)).toEqual([70, 30]);
+  });
+
+  it("VerifyWeight's Kubernetes reads as the sidecar: the Gateway, its class, the LBC's TargetGroupBindings by their stack labels, a Service's port", async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('gw-reads');
+    await custom.createClusterCustomObject({ group: GROUP, version: 'v1', plural: 'gatewayclasses', body: { apiVersion: `${GROUP}/v1`, kind: 'GatewayClass', metadata: { name: `alb-${ns}` }, spec: { controllerName: 'gateway.k8s.aws/alb' } } });
+    await custom.createNamespacedCustomObject({
+      group: GROUP, version: 'v1', namespace: ns, plural: 'gateways',
+      body: { apiVersion: `${GROUP}/v1`, kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: `alb-${ns}`, listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com' }] } },
+    });
+    const tgb = (name: string, service: string, labels: Record<string, string>) => ({
+      apiVersion: 'elbv2.k8s.aws/v1beta1', kind: 'TargetGroupBinding',
+      metadata: { name, namespace: ns, labels },
+      spec: { serviceRef: { name: service, port: 80 }, targetGroupARN: `arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/${name}/0123456789abcdef`, targetType: 'ip' },
+    });
+    const stack = { 'gateway.k8s.aws.alb/stack-namespace': ns, 'gateway.k8s.aws.alb/stack-name': 'gw' };
+    for (const b of [tgb('k8s-stable', 'shop-stable', stack), tgb('k8s-canary', 'shop-canary', stack), tgb('other', 'shop-stable', { 'gateway.k8s.aws.alb/stack-name': 'other' })]) {
+      await custom.createNamespacedCustomObject({ group: 'elbv2.k8s.aws', version: 'v1beta1', namespace: ns, plural: 'targetgroupbindings', body: b });
+    }
+    await c.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'exp', namespace: ns }, spec: { ports: [{ port: 8080, targetPort: 8080 }] } } as KubernetesObject);
+
+    const reader = createGatewayReader(c.sidecarConfig());
+    const gw = await reader.getGateway(ns, 'gw');
+    expect(gw?.spec.listeners).toEqual([{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com', allowedRoutes: { namespaces: { from: 'Same' } } }]);
+    expect(await reader.getGateway(ns, 'missing')).toBeUndefined();
+    expect(await reader.getGatewayClass(`alb-${ns}`)).toMatchObject({ spec: { controllerName: 'gateway.k8s.aws/alb' } });
+    const bindings = await reader.listGatewayBindings(ns, ns, 'gw');
+    expect(bindings.map((b) => [b.name, b.serviceName]).sort()).toEqual([['k8s-canary', 'shop-canary'], ['k8s-stable', 'shop-stable']]);
+    const port = createServicePortReader(c.sidecarConfig());
+    expect(await port(ns, 'exp')).toBe(8080);
+    expect(await port(ns, 'missing')).toBeUndefined();
   });
 });
