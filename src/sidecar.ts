@@ -4,7 +4,7 @@
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { startPluginServer, type PluginServer, type PluginServerHooks } from './goplugin/server.js';
-import { createGatewayReader, createGatewayRouter, createGatewayVerifier, createHTTPRouteClient, createServicePortReader } from './gateway/index.js';
+import { createGatewayReader, createGatewayRouter, createGatewayVerifier, createHTTPRouteClient, createServicePortReader, createServicePortsReader } from './gateway/index.js';
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Settings } from './settings.js';
@@ -122,6 +122,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     const gateway = createGatewayRouter({
       routes: httpRoutes,
       servicePort: createServicePortReader(deps.kubeConfig),
+      servicePorts: createServicePortsReader(deps.kubeConfig),
       guard: verification.guard,
       pluginName: settings.pluginName,
       logger: deps.logger.child({ part: 'gateway' }),

@@ -5,4 +5,4 @@ export { createGatewayRouter, gatewayWeightStep, type GatewayRouter, type Gatewa
 export { createHTTPRouteClient, RouteConflictError, RouteNotFoundError, type HTTPRouteClient } from './client.js';
 export { OWNED_ANNOTATION } from './route.js';
 export { createGatewayVerifier, type GatewayVerifierDeps, type GatewayWeightReport } from './verify.js';
-export { createGatewayReader, createServicePortReader, type GatewayReader } from './k8s.js';
+export { createGatewayReader, createServicePortReader, createServicePortsReader, type GatewayReader } from './k8s.js';

@@ -114,3 +114,19 @@ export function createServicePortReader(kc: KubeConfig): (namespace: string, nam
     }
   };
 }
+
+/**
+ * The ports of a Service: `undefined` when it does not exist (404), `null` when it could not be read (anything
+ * else: the caller does not refuse on what it could not see).
+ */
+export function createServicePortsReader(kc: KubeConfig): (namespace: string, name: string, signal?: AbortSignal) => Promise<number[] | undefined | null> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return async (namespace, name, signal) => {
+    try {
+      const svc = await core.readNamespacedService({ namespace, name }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal));
+      return (svc.spec?.ports ?? []).map((p) => p.port);
+    } catch (err) {
+      return err instanceof ApiException && err.code === 404 ? undefined : null;
+    }
+  };
+}

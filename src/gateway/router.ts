@@ -60,6 +60,12 @@ export interface GatewayRouterDeps {
    * Absent, or undefined: the stable backendRef's port.
    */
   servicePort?(namespace: string, name: string, signal?: AbortSignal): Promise<number | undefined>;
+  /**
+   * The ports of a Service (undefined: it does not exist; null: it could not be read). Before a weight write, the
+   * stable and canary backendRefs are checked against their Services: the LBC silently leaves a backend whose
+   * Service or port is missing out of the forward, so the others would get its share.
+   */
+  servicePorts?(namespace: string, name: string, signal?: AbortSignal): Promise<number[] | undefined | null>;
   pluginName: string;
   verifier?: GatewayWeightVerifier;
   /**
@@ -86,6 +92,38 @@ export function gatewayWeightStep(rollout: Rollout, config: GatewayConfig, desir
     additionalDestinations,
     maxWeight: config.maxWeight,
   };
+}
+
+/** The driven rules' stable and canary backendRefs name Services that exist and have the backendRef's port. */
+async function checkBackendServices(
+  servicePorts: NonNullable<GatewayRouterDeps['servicePorts']>,
+  config: GatewayConfig,
+  ref: RouteRef,
+  route: HTTPRoute,
+  call?: CallContext,
+): Promise<void> {
+  const seen = new Map<string, number[] | undefined | null>();
+  for (const i of selectRules(route, ref, config)) {
+    const rule = route.spec.rules![i]!;
+    for (const svc of [config.services.stable, config.services.canary]) {
+      const backend = (rule.backendRefs ?? []).find((b) => refersTo(b, svc, config.namespace, ref.namespace));
+      if (!backend) continue;
+      if (!seen.has(svc)) seen.set(svc, await servicePorts(config.namespace, svc, call?.signal));
+      const ports = seen.get(svc);
+      const where = `HTTPRoute ${ref.namespace}/${ref.name} ${rule.name ? `rule "${rule.name}"` : `spec.rules[${i}]`}`;
+      if (ports === undefined) {
+        throw new Error(
+          `${where}: Service ${config.namespace}/${svc} does not exist; the LBC would leave its backendRef out of the forward and send its share to the other backends. Create the Service`,
+        );
+      }
+      if (ports !== null && backend.port !== undefined && !ports.includes(backend.port)) {
+        throw new Error(
+          `${where}: the backendRef of Service ${config.namespace}/${svc} names port ${backend.port}, which the Service does not have (ports: ${ports.join(', ') || 'none'}); ` +
+            'the LBC would leave it out of the forward and send its share to the other backends. Use one of the Service ports',
+        );
+      }
+    }
+  }
 }
 
 export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
@@ -125,7 +163,14 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
         config,
         call,
         async (ref) => {
-          const out = await updateRoute(deps.routes, ref, (route) => planWeights(route, ref, config, desired, ports).ops, call);
+          const out = await updateRoute(
+            deps.routes,
+            ref,
+            (route) => planWeights(route, ref, config, desired, ports).ops,
+            call,
+            undefined,
+            deps.servicePorts ? (route) => checkBackendServices(deps.servicePorts!, config, ref, route, call) : undefined,
+          );
           if (out.changed) {
             deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, desiredWeight }, 'HTTPRoute weights written');
           }

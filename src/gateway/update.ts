@@ -29,6 +29,8 @@ export async function updateRoute(
   plan: (route: HTTPRoute) => JsonPatchOp[],
   call?: CallContext,
   maxAttempts = DEFAULT_MAX_ATTEMPTS,
+  /** Runs before each patch with the route read and the patch; throwing refuses the write. */
+  beforeWrite?: (route: HTTPRoute, ops: JsonPatchOp[]) => Promise<void>,
 ): Promise<RouteUpdate> {
   const label = `HTTPRoute ${ref.namespace}/${ref.name}`;
   for (let attempt = 1; ; attempt++) {
@@ -36,6 +38,7 @@ export async function updateRoute(
     const current = await client.get(ref.namespace, ref.name, requestOptions(call));
     const ops = plan(current);
     if (ops.length === 0) return { changed: false, route: current, ops };
+    if (beforeWrite) await beforeWrite(current, ops);
     throwIfCancelled(call, `${label}: write`);
     try {
       return { changed: true, route: await client.patch(ref.namespace, ref.name, ops, requestOptions(call)), ops };

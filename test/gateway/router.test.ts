@@ -196,6 +196,36 @@ describe('Gateway mode SetWeight', () => {
     });
   });
 
+  it('before a weight write, the stable and canary Services must exist with the backendRef\'s port (the LBC would drop the backend)', async () => {
+    const api = serveRoute(route());
+    const services: Record<string, number[] | undefined | null> = { 'shop-stable': [80], 'shop-canary': [8080] };
+    const asked: string[] = [];
+    const r = createGatewayRouter({
+      routes: createHTTPRouteClient(fakeKubeConfig(base)),
+      pluginName: PLUGIN,
+      servicePorts: async (ns, name) => {
+        asked.push(`${ns}/${name}`);
+        return services[name];
+      },
+    });
+    await expect(r.setWeight(rollout(), 20, [])).rejects.toThrow(
+      'HTTPRoute apps/shop rule "main": the backendRef of Service apps/shop-canary names port 80, which the Service does not have (ports: 8080); the LBC would leave it out of the forward and send its share to the other backends. Use one of the Service ports',
+    );
+    delete services['shop-canary'];
+    await expect(r.setWeight(rollout(), 20, [])).rejects.toThrow(
+      'HTTPRoute apps/shop rule "main": Service apps/shop-canary does not exist; the LBC would leave its backendRef out of the forward and send its share to the other backends. Create the Service',
+    );
+    expect(api.patches).toEqual([]);
+    // A Service that cannot be read is not a reason to refuse.
+    services['shop-canary'] = null;
+    await r.setWeight(rollout(), 20, []);
+    expect(api.patches).toHaveLength(1);
+    // No write, no Service read.
+    asked.length = 0;
+    await r.setWeight(rollout(), 20, []);
+    expect(asked).toEqual([]);
+  });
+
   it('refuses a rule that would forward to more than 5 target groups, before any write', async () => {
     const rules = [{ name: 'main', backendRefs: ['shop-stable', 'shop-canary', 'a', 'b', 'c'].map((name) => ({ name, port: 80 })) }];
     const api = serveRoute(route('3', rules));

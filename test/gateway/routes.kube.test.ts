@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/core/rollout.js';
 import { createHTTPRouteClient, type HTTPRouteClient } from '../../src/gateway/client.js';
 import { OWNED_ANNOTATION, type HTTPRoute } from '../../src/gateway/route.js';
-import { createGatewayReader, createServicePortReader } from '../../src/gateway/k8s.js';
+import { createGatewayReader, createServicePortReader, createServicePortsReader } from '../../src/gateway/k8s.js';
 import { createGatewayRouter } from '../../src/gateway/router.js';
 import { REPO_ROOT, skipKubeTests } from '../support/kube/assets.js';
 import { useCluster } from '../kube/cluster.js';
@@ -202,5 +202,8 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
     const port = createServicePortReader(c.sidecarConfig());
     expect(await port(ns, 'exp')).toBe(8080);
     expect(await port(ns, 'missing')).toBeUndefined();
+    const ports = createServicePortsReader(c.sidecarConfig());
+    expect(await ports(ns, 'exp')).toEqual([8080]);
+    expect(await ports(ns, 'missing')).toBeUndefined();
   });
 });
