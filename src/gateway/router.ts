@@ -144,11 +144,13 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
   const router: GatewayRouter = {
     ...IDLE_VERBS,
 
-    async setWeight(rollout, desiredWeight, additionalDestinations, call) {
+    async setWeight(rollout, desiredWeight, destinations, call) {
+      // Argo's Go side may send a nil list.
+      const additionalDestinations = destinations ?? [];
       const config = parseGatewayConfig(rollout, deps.pluginName);
       const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
       if (deps.guard) {
-        const decision = await deps.guard.beforeSetWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations ?? []), call);
+        const decision = await deps.guard.beforeSetWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations), call);
         if (decision.hold) throw new Error(decision.reason);
         throwIfCancelled(call, `SetWeight ${desiredWeight}`);
       }
@@ -180,11 +182,12 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
       );
     },
 
-    async verifyWeight(rollout, desiredWeight, additionalDestinations, call): Promise<VerifyWeightResult> {
+    async verifyWeight(rollout, desiredWeight, destinations, call): Promise<VerifyWeightResult> {
       if (!deps.verifier) return { verified: RpcVerified.NotImplemented };
+      const additionalDestinations = destinations ?? [];
       const config = parseGatewayConfig(rollout, deps.pluginName);
       const desired = desiredWeights({ desiredWeight, additionalDestinations, maxWeight: config.maxWeight, services: config.services });
-      return deps.verifier.verifyWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations ?? []), config, desired, call);
+      return deps.verifier.verifyWeight(gatewayWeightStep(rollout, config, desiredWeight, additionalDestinations), config, desired, call);
     },
 
     async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {

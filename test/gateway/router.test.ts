@@ -121,6 +121,12 @@ describe('Gateway mode SetWeight', () => {
     expect(api.patches).toHaveLength(1);
   });
 
+  it("a nil list of additional destinations (Go's nil slice) is no experiment", async () => {
+    const api = serveRoute(route());
+    await router().setWeight(rollout(), 20, null as never);
+    expect(api.now().spec.rules![1]!.backendRefs!.map((b) => b.weight)).toEqual([80, 20]);
+  });
+
   it('ping-pong: the roles come from the status, through the core', async () => {
     const rules = [{ matches: [], backendRefs: [{ name: 'ping', port: 80, weight: 100 }, { name: 'pong', port: 80, weight: 0 }] }];
     const api = serveRoute(route('5', rules));
