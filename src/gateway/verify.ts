@@ -32,6 +32,8 @@ import type { GatewayWeightVerifier } from './router.js';
 export const ALB_GATEWAY_CONTROLLER = 'gateway.k8s.aws/alb';
 export const DRY_RUN_ANNOTATION = 'gateway.k8s.aws/dry-run';
 export const TG_RESOURCE_TAG = 'gateway.k8s.aws.alb/resource';
+/** Rule discoveries (and target-group tags) kept for warm checks. */
+const MAX_REMEMBERED = 5000;
 
 export interface GatewayVerifierDeps {
   /** `--aws-verify-target-group`; off means NotImplemented and no AWS call, as in Ingress mode. */
@@ -128,9 +130,10 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayWeightV
       counter.calls++;
       const tags = await deps.elbv2.describeTags(unknown, { signal });
       for (const a of unknown) tgTags.set(a, tags.get(a)?.[TG_RESOURCE_TAG] ?? '');
+      while (tgTags.size > MAX_REMEMBERED) tgTags.delete(tgTags.keys().next().value as string);
     }
     const needle = `:${ref.namespace}-${ref.name}:HTTPRoute-${config.namespace}-${service}:`;
-    return arns.find((a) => tgTags.get(a)!.includes(needle));
+    return arns.find((a) => (tgTags.get(a) ?? '').includes(needle));
   }
 
   async function units(config: GatewayConfig, desired: DesiredWeight[], counter: { calls: number }, reasons: string[], signal: AbortSignal): Promise<Unit[]> {
@@ -292,6 +295,8 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayWeightV
           }
           rules = c.rules as Rule[][];
           found.set(u.key, rules.map((l) => l.map((r) => r.RuleArn!)));
+          // Bounded: the oldest discoveries go first (a later check of theirs is one cold rediscovery).
+          while (found.size > MAX_REMEMBERED) found.delete(found.keys().next().value as string);
         }
         rules.forEach((list, i) =>
           list.forEach((r) => {
