@@ -14,7 +14,8 @@ describe.skipIf(e2eSkipped())('the sandbox (bash scripts/sandbox.sh)', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code, out.slice(-4000)).toBe(0);
     // The live display showed each side of the canary, and the end of it.
-    expect(out).toMatch(/step 1\/4 setWeight 20 \| .*Rollout canary 20 \| Ingress action canary 20 \| ALB rule canary 20 \/ stable 80 \| .*verified yes/);
+    // (the step shown is the one the Rollout is at: the pause after setWeight 20)
+    expect(out).toMatch(/step 2\/4 pause 15s \| phase Paused \| Rollout canary 20 \| Ingress action canary 20 \| ALB rule canary 20 \/ stable 80 \| targets canary 1\/1 healthy, stable 2\/2 healthy \| verified yes/);
     expect(out).toContain('sandbox: verified canary at 20 % (--once): stopping');
     expect(out).toContain('stopping the sandbox');
   });
