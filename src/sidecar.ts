@@ -15,6 +15,7 @@ import { createNoopRouter } from './trafficrouter/noop-router.js';
 import type { Rollout } from './core/rollout.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
 import { CleanupController } from './cleanup/controller.js';
+import { GatewayRouteCleanup } from './cleanup/gateway-routes.js';
 import { ListenerRuleCleanup } from './cleanup/listener-rules.js';
 import { createReleaser } from './cleanup/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from './cleanup/watch.js';
@@ -172,6 +173,11 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
           pluginName: settings.pluginName,
           bindings,
           release: (r) => listenerRule.release(r),
+          logger: deps.logger,
+          onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
+        }),
+        gatewayRoutes: new GatewayRouteCleanup({
+          release: (r) => gateway.release(r),
           logger: deps.logger,
           onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
         }),

@@ -1,5 +1,6 @@
 // Keeps the last seen state of every Rollout and releases Ingresses when a Rollout is deleted or stops naming
-// them; a listener-rule mode Rollout that is deleted or leaves the mode has its rule released (listener-rules.ts). Fed by the
+// them; a listener-rule mode Rollout that is deleted or leaves the mode has its rule released (listener-rules.ts),
+// a deleted Gateway-mode Rollout its HTTPRoutes' header-route rules (gateway-routes.ts). Fed by the
 // Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while the sidecar was
 // down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
 // sweep can tell "gone" from "managed by someone else".
@@ -10,7 +11,8 @@ import type { Logger } from '../logger.js';
 import { ingressClass } from '../trafficrouter/ingress-checks.js';
 import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
 import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
-import { builtInAlbIngresses, droppedHolds, holdsOf, inListenerRuleMode, rolloutId, type Hold } from './holds.js';
+import type { GatewayRouteCleanup } from './gateway-routes.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf, inGatewayMode, inListenerRuleMode, rolloutId, type Hold } from './holds.js';
 import { inferTarget } from './ingress-release.js';
 import type { ListenerRuleCleanup } from './listener-rules.js';
 import type { Releaser, ReleaseOutcome } from './releaser.js';
@@ -32,6 +34,8 @@ export interface CleanupControllerOptions {
   readRollout?: (namespace: string, name: string) => Promise<Rollout | undefined>;
   /** Releases listener rules of deleted listener-rule mode Rollouts; without it they are left as they are. */
   listenerRules?: ListenerRuleCleanup;
+  /** Releases the HTTPRoute header-route rules of deleted Gateway-mode Rollouts; without it they are left as they are. */
+  gatewayRoutes?: GatewayRouteCleanup;
 }
 
 interface Seen {
@@ -60,7 +64,7 @@ export class CleanupController {
     this.tombstones.delete(id);
     let holds: Hold[];
     if (now.kind === 'holds') holds = now.holds;
-    else if (now.kind === 'none' || now.kind === 'listenerRule') holds = [];
+    else if (now.kind === 'none' || now.kind === 'listenerRule' || now.kind === 'gateway') holds = [];
     else {
       this.opts.logger?.debug({ rollout: id, reason: now.reason }, 'plugin block unreadable; keeping the Ingresses it held');
       holds = prev?.holds ?? [];
@@ -99,17 +103,23 @@ export class CleanupController {
       : now.kind === 'unknown' && last && inListenerRuleMode(last.rollout, this.opts.pluginName)
         ? last.rollout
         : undefined;
+    const gatewayRollout = inGatewayMode(rollout, this.opts.pluginName)
+      ? rollout
+      : now.kind === 'unknown' && last && inGatewayMode(last.rollout, this.opts.pluginName)
+        ? last.rollout
+        : undefined;
     this.seen.delete(id);
     if (holds.length > 0) {
       this.tombstones.set(id, holds);
       while (this.tombstones.size > this.maxTombstones) this.tombstones.delete(this.tombstones.keys().next().value as string);
     }
     this.opts.onDeleted?.(rollout);
-    const [outcomes, rule] = await Promise.all([
+    const [outcomes, rule, routes] = await Promise.all([
       this.releaseAll(rollout.metadata.namespace, holds),
       ruleRollout && this.opts.listenerRules ? this.opts.listenerRules.release(ruleRollout) : undefined,
+      gatewayRollout && this.opts.gatewayRoutes ? this.opts.gatewayRoutes.release(gatewayRollout) : undefined,
     ]);
-    return rule ? [...outcomes, rule] : outcomes;
+    return [...outcomes, ...(rule ? [rule] : []), ...(routes ? [routes] : [])];
   }
 
   /**
@@ -152,8 +162,8 @@ export class CleanupController {
     if (!ours && builtInAlbIngresses(rollout).includes(ingress)) {
       return () => this.opts.releaser.release(ns, ingress, { rolloutName: name, stableService: '', servicePort: 0, builtInTakesOver: true });
     }
-    // An entry left from before the Rollout moved to listener-rule mode: that mode never writes Ingresses.
-    if (holds.kind === 'listenerRule') {
+    // An entry left from before the Rollout moved to listener-rule or Gateway mode: they never write Ingresses.
+    if (holds.kind === 'listenerRule' || holds.kind === 'gateway') {
       return () => this.opts.releaser.release(ns, ingress, (live) => inferTarget(live, name));
     }
     if (holds.kind !== 'holds' || holds.holds.length === 0 || ours) return 'keep';

@@ -28,6 +28,11 @@ export type Holds =
    * Kept apart from `unknown` so such a Rollout does not look like a broken Ingress-mode block.
    */
   | { kind: 'listenerRule' }
+  /**
+   * Gateway mode (the block has `httpRoute(s)`): the Rollout holds HTTPRoute rules, never an Ingress. Kept apart
+   * from `unknown` for the same reason, so that Ingresses held before a move to Gateway mode are released.
+   */
+  | { kind: 'gateway' }
   | { kind: 'holds'; holds: Hold[] };
 
 /** The plugin block asks for listener-rule mode (it has `listenerRule`, readable or not). */
@@ -35,10 +40,16 @@ export function inListenerRuleMode(rollout: Rollout, pluginName: string): boolea
   return routingMode(rollout, pluginName) === 'listenerRule';
 }
 
+/** The plugin block asks for Gateway mode (it has `httpRoute` or `httpRoutes`, readable or not). */
+export function inGatewayMode(rollout: Rollout, pluginName: string): boolean {
+  return routingMode(rollout, pluginName) === 'gateway';
+}
+
 export function holdsOf(rollout: Rollout, pluginName: string): Holds {
   const mode = routingMode(rollout, pluginName);
   if (mode === undefined) return { kind: 'none' };
   if (mode === 'listenerRule') return { kind: 'listenerRule' };
+  if (mode === 'gateway') return { kind: 'gateway' };
   try {
     const ctx = rolloutContext(rollout, pluginName);
     return { kind: 'holds', holds: ctx.config.ingresses.map((ing) => ({ ingress: ing.name, target: releaseTargetOf(ctx, ing.name) })) };
@@ -50,7 +61,7 @@ export function holdsOf(rollout: Rollout, pluginName: string): Holds {
 /** Holds in `before` whose Ingress is no longer named in `after`. */
 export function droppedHolds(before: Hold[], after: Holds): Hold[] {
   if (after.kind === 'unknown') return [];
-  // A Rollout that moved to listener-rule mode names no Ingress any more: everything it held is dropped.
+  // A Rollout that moved to listener-rule or Gateway mode names no Ingress any more: everything it held is dropped.
   const kept = new Set(after.kind === 'holds' ? after.holds.map((h) => h.ingress) : []);
   return before.filter((h) => !kept.has(h.ingress));
 }

@@ -11,7 +11,7 @@ import { desiredWeights, type DesiredWeight, type WeightStep } from '../core/wei
 import type { Logger } from '../logger.js';
 import { IDLE_VERBS, RpcVerified, SerialQueue, throwIfCancelled, type CallContext, type TrafficRouter, type VerifyWeightResult } from '../trafficrouter/router.js';
 import type { GuardDecision } from '../trafficrouter/types.js';
-import type { HTTPRouteClient } from './client.js';
+import { RouteNotFoundError, type HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
 import { DEFAULT_BACKEND_WEIGHT, planHeaderRoute, planRemoveHeaderRoutes, planWeights, refersTo, selectRules, type HTTPRoute } from './route.js';
 import { updateRoute } from './update.js';
@@ -227,7 +227,20 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
 
     async release(rollout) {
       const config = parseGatewayConfig(rollout, deps.pluginName);
-      await eachRoute(config, undefined, async (ref) => (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops)).changed, rollout);
+      // A route already deleted holds nothing of the Rollout; the others are still released.
+      await eachRoute(
+        config,
+        undefined,
+        async (ref) => {
+          try {
+            return (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops)).changed;
+          } catch (err) {
+            if (err instanceof RouteNotFoundError) return false;
+            throw err;
+          }
+        },
+        rollout,
+      );
     },
   };
   return router;

@@ -5,6 +5,11 @@ import nock from 'nock';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { CleanupController } from '../../src/cleanup/controller.js';
 import { createReleaser, type ReleaseOutcome } from '../../src/cleanup/releaser.js';
+import { GatewayRouteCleanup } from '../../src/cleanup/gateway-routes.js';
+import { createHTTPRouteClient } from '../../src/gateway/client.js';
+import { applyJsonPatch, type JsonPatchOp } from '../../src/gateway/json-patch.js';
+import { OWNED_ANNOTATION, type HTTPRoute } from '../../src/gateway/route.js';
+import { createGatewayRouter } from '../../src/gateway/router.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, NS, P, path, PLUGIN, rollout } from './fixtures.js';
@@ -298,5 +303,117 @@ describe('sweep confirms with the API server before releasing', () => {
     const { controller, patches } = setup([ing], { readRollout: read });
     expect(await controller.sweep([ing])).toEqual([outcome]);
     expect(patches.length > 0).toBe(patched);
+  });
+});
+
+describe('Gateway mode', () => {
+  const routeUrl = (name: string) => `/apis/gateway.networking.k8s.io/v1/namespaces/${NS}/httproutes/${name}`;
+  const gwRollout = (block: Record<string, unknown> = { httpRoute: 'app' }): Rollout => {
+    const r = rollout({ managedRoutes: ['beta'] });
+    r.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: block };
+    return r;
+  };
+  const httpRoute = (): HTTPRoute => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'app', namespace: NS, resourceVersion: '7' },
+    spec: {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        {
+          name: 'main',
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [{ name: 'app-stable', port: 80, weight: 70 }, { name: 'app-canary', port: 80, weight: 30 }],
+        },
+      ],
+    },
+  });
+
+  /** A stateful HTTPRoute `app` (GET, JSON patch); `missing` answers 404 for every route. */
+  function serveRoute(start: HTTPRoute | undefined) {
+    let current = start && structuredClone(start);
+    const patches: JsonPatchOp[][] = [];
+    nock(API)
+      .persist()
+      .get(new RegExp(`^${routeUrl('[^/?]+')}$`))
+      .reply((uri) =>
+        current && uri.endsWith('/app')
+          ? [200, current]
+          : [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'httproutes.gateway.networking.k8s.io not found' }],
+      )
+      .patch(routeUrl('app'))
+      .reply((_uri, body) => {
+        const ops = (typeof body === 'string' ? JSON.parse(body) : body) as JsonPatchOp[];
+        patches.push(ops);
+        const next = structuredClone(current!);
+        applyJsonPatch(next, ops);
+        next.metadata.resourceVersion = String(Number(current!.metadata.resourceVersion) + 1);
+        current = next;
+        return [200, current];
+      });
+    return { patches, now: () => current! };
+  }
+
+  function gwSetup(ingresses: Ingress[] = []) {
+    const base = setup(ingresses);
+    const router = createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN });
+    const routeOutcomes: ReleaseOutcome[] = [];
+    const controller = new CleanupController({
+      pluginName: PLUGIN,
+      albIngressClasses: ['alb'],
+      releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => base.outcomes.push(o) }),
+      gatewayRoutes: new GatewayRouteCleanup({ release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+    });
+    return { ...base, controller, router, routeOutcomes };
+  }
+
+  it('a Rollout that moves from Ingress mode to Gateway mode releases the Ingresses it held', async () => {
+    const ing = ingress('app', { [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+    const { controller, patches, routeOutcomes } = gwSetup([ing]);
+    await controller.upsert(rollout());
+    expect(await controller.upsert(gwRollout())).toEqual(['released']);
+    expect(patches.map((p) => [p.ingress, p.body.metadata.annotations])).toEqual([['app', { [key('app-stable')]: fwd(['app-stable', 80, 100]), [MANAGED]: null }]]);
+    // Still in Gateway mode: nothing more to release, and no HTTPRoute is touched by an update.
+    expect(await controller.upsert(gwRollout())).toEqual([]);
+    expect(routeOutcomes).toEqual([]);
+  });
+
+  it('the sweep releases an entry left on an Ingress by a Rollout now in Gateway mode', async () => {
+    const ing = ingress('app', { [key('app-stable')]: fwd(['app-canary', 80, 20], ['app-stable', 80, 80]), [MANAGED]: managed({ web: [key('app-stable')] }) }, [path('app-stable')]);
+    const { controller, patches } = gwSetup([ing]);
+    await controller.upsert(gwRollout());
+    expect(await controller.sweep([ing])).toEqual(['released']);
+    expect(patches[0]!.body.metadata.annotations).toEqual({ [key('app-stable')]: fwd(['app-stable', 80, 100]), [MANAGED]: null });
+  });
+
+  it("a deleted Gateway-mode Rollout's header-route rules leave its HTTPRoute; weights and other rules stay", async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router, routeOutcomes } = gwSetup();
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
+    expect(await controller.upsert(gwRollout())).toEqual([]);
+    expect(await controller.remove(gwRollout())).toEqual(['released']);
+    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+    expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+    expect(routeOutcomes).toEqual(['released']);
+  });
+
+  it('uses the last seen Gateway-mode state when the deleted object carries an unreadable plugin block', async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router } = gwSetup();
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    const broken = rollout({ managedRoutes: ['beta'], ingresses: [] });
+    (broken.spec.strategy.canary!.trafficRouting!.plugins![PLUGIN] as Record<string, unknown>).servicePort = 'eighty';
+    expect(await controller.remove(broken)).toEqual(['released']);
+    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+  });
+
+  it('a route already deleted holds nothing: released without a write; an unreadable httpRoute block is an error', async () => {
+    const api = serveRoute(undefined);
+    const { controller } = gwSetup();
+    expect(await controller.remove(gwRollout({ httpRoutes: ['gone', 'app'] }))).toEqual(['released']);
+    expect(api.patches).toEqual([]);
+    expect(await controller.remove(gwRollout({ httpRoute: 42 }))).toEqual(['error']);
   });
 });

@@ -19,6 +19,12 @@ function listenerRuleRollout(listenerRule: unknown): Rollout {
   return r;
 }
 
+function gatewayRollout(block: Record<string, unknown>): Rollout {
+  const r = rollout();
+  r.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: block };
+  return r;
+}
+
 describe('holdsOf', () => {
   it.each<[string, Rollout, Holds]>([
     ['plain', rollout(), { kind: 'holds', holds: [hold('app', 'app-stable', 80, 'app-stable')] }],
@@ -34,6 +40,10 @@ describe('holdsOf', () => {
     ['listener-rule mode', listenerRuleRollout({ ruleArn: 'arn:aws:elasticloadbalancing:us-west-2:1:listener-rule/app/a/b/c/d' }), { kind: 'listenerRule' }],
     // Still listener-rule mode: never mistaken for an unreadable Ingress-mode block.
     ['listener-rule mode with a broken listenerRule', listenerRuleRollout('not an object'), { kind: 'listenerRule' }],
+    ['Gateway mode', gatewayRollout({ httpRoute: 'shop' }), { kind: 'gateway' }],
+    ['Gateway mode, several routes', gatewayRollout({ httpRoutes: ['a', { name: 'b', namespace: 'edge' }] }), { kind: 'gateway' }],
+    // Still Gateway mode: never mistaken for an unreadable Ingress-mode block.
+    ['Gateway mode with a broken httpRoute', gatewayRollout({ httpRoute: 42 }), { kind: 'gateway' }],
     ['blue-green', { metadata: { name: 'web' }, spec: { strategy: { blueGreen: {} } } }, { kind: 'none' }],
   ])('%s', (_name, r, want) => {
     expect(holdsOf(r, PLUGIN)).toEqual(want);
@@ -55,6 +65,7 @@ describe('droppedHolds', () => {
     ['plugin removed', { kind: 'none' }, ['a', 'b']],
     ['unreadable: nothing concluded', { kind: 'unknown', reason: 'x' }, []],
     ['moved to listener-rule mode: names no Ingress', { kind: 'listenerRule' }, ['a', 'b']],
+    ['moved to Gateway mode: names no Ingress', { kind: 'gateway' }, ['a', 'b']],
   ])('%s', (_n, after, dropped) => {
     expect(droppedHolds(before, after).map((h) => h.ingress)).toEqual(dropped);
   });
