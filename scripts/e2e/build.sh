@@ -34,45 +34,16 @@ if [ "$missing" = 0 ]; then
   exit 0
 fi
 
-export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
-mkdir -p "$out/manifests" "$out/logs"
+mkdir -p "$out/manifests"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+GOBUILD_SCRIPT=scripts/e2e/build.sh
+GOBUILD_LOGS="$out/logs"
+# shellcheck source=../lib/gobuild.sh
+source "$(dirname "$0")/../lib/gobuild.sh"
 
-fail() {
-  echo "scripts/e2e/build.sh: $1 failed; last lines of its log ($2):" >&2
-  tail -n 40 "$2" >&2
-  exit 1
-}
-
-# Runs a step at low priority, keeps its log, and prints its wall time and peak memory.
-timed() {
-  local name=$1 log="$out/logs/$1.log"
-  shift
-  local start=$SECONDS
-  if [ -x /usr/bin/time ]; then
-    nice -n 10 /usr/bin/time -v -o "$out/logs/$name.time" "$@" >"$log" 2>&1 || fail "$name" "$log"
-    awk -F': ' '/Elapsed \(wall clock\)/ {w=$2} /Maximum resident set size/ {m=$2}
-      END {printf "  %s: wall %s, peak RSS %.0f MiB\n", n, w, m/1024}' n="$name" "$out/logs/$name.time" >&2
-  else
-    nice -n 10 "$@" >"$log" 2>&1 || fail "$name" "$log"
-    echo "  $name: $((SECONDS - start)) s" >&2
-  fi
-}
-
-# Directory of a module in the module cache (downloads it through the proxy if needed).
-moddir() {
-  local dir
-  dir="$(go mod download -json "$1" 2>"$work/download.log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')" || true
-  [ -n "$dir" ] && [ -d "$dir" ] || fail "go mod download $1" "$work/download.log"
-  echo "$dir"
-}
-gomodfile() {
-  local f
-  f="$(go mod download -json "$1" 2>"$work/download.log" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')" || true
-  [ -n "$f" ] && [ -f "$f" ] || fail "go mod download $1" "$work/download.log"
-  echo "$f"
-}
+# Directory of a module in the module cache (downloaded through the proxy if needed).
+moddir() { gobuild_modfield "$1" Dir; }
 
 # Argo's go.mod has replace directives (and k8s.io/kubelet v0.0.0), so `go install pkg@v` refuses it. A
 # wrapper module made of its own go.mod and go.sum, under another module path, requires it instead.
@@ -88,8 +59,8 @@ build_argo() {
   chmod u+w "$mod/go.mod" "$mod/go.sum"
   (
     cd "$mod"
-    timed argo-get go get "github.com/argoproj/argo-rollouts/cmd/rollouts-controller@$ARGO_VERSION"
-    timed argo go build -trimpath -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${ARGO_VERSION#v}" \
+    gobuild_timed argo-get go get "github.com/argoproj/argo-rollouts/cmd/rollouts-controller@$ARGO_VERSION"
+    gobuild_timed argo go build -trimpath -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${ARGO_VERSION#v}" \
       -o "$out/rollouts-controller.tmp" github.com/argoproj/argo-rollouts/cmd/rollouts-controller
   )
   mv "$out/rollouts-controller.tmp" "$out/rollouts-controller"
@@ -111,8 +82,8 @@ build_plain() { # name module package expected
   (
     cd "$mod"
     go mod init "e2epeers/$name" >/dev/null 2>&1
-    timed "$name-get" go get "$pkg@${module#*@}"
-    timed "$name" go build -trimpath -ldflags '-s -w' -o "$out/$name.tmp" "$pkg"
+    gobuild_timed "$name-get" go get "$pkg@${module#*@}"
+    gobuild_timed "$name" go build -trimpath -ldflags '-s -w' -o "$out/$name.tmp" "$pkg"
   )
   mv "$out/$name.tmp" "$out/$name"
 }
@@ -157,31 +128,16 @@ kwok_manifests() {
   install -m 0644 "$work/stages.yaml" "$out/manifests/kwok-stages.yaml"
 }
 
-# k8s.io/kubernetes points its k8s.io/* staging modules at ./staging paths that the module zip lacks: the
-# wrapper repeats each replace with the published staging version, as scripts/kube/build.sh does.
+# k8s.io/kubernetes needs a wrapper module (scripts/lib/gobuild.sh, gobuild_k8s_wrapper).
 build_kcm() {
   [ -x "$out/kube-controller-manager" ] && return 0
   echo "building kube-controller-manager $K8S_VERSION (about 6 min cold, 1-2 min after kube-apiserver)..." >&2
-  local mod="$work/kcm" staging="v0.${K8S_VERSION#v1.}" gomod
-  gomod="$(gomodfile "k8s.io/kubernetes@$K8S_VERSION")"
-  mkdir -p "$mod"
-  {
-    echo "module e2epeers/kcm"
-    echo
-    echo "go $(sed -n 's/^go //p' "$gomod")"
-    echo
-    echo "require k8s.io/kubernetes $K8S_VERSION"
-    echo
-    echo "replace ("
-    sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/k8s\.io/.*$#\t\1 => \1 '"$staging"'#p' "$gomod"
-    echo ")"
-  } >"$mod/go.mod"
+  local mod="$work/kcm"
+  gobuild_k8s_wrapper "$mod" e2epeers/kcm "$K8S_VERSION"
   (
     cd "$mod"
-    timed kcm-get go get "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
-    local v=k8s.io/component-base/version
-    timed kube-controller-manager go build -trimpath \
-      -ldflags "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $v.gitTreeState=clean" \
+    gobuild_timed kcm-get go get "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
+    gobuild_timed kube-controller-manager go build -trimpath -ldflags "$(gobuild_k8s_ldflags "$K8S_VERSION")" \
       -o "$out/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager
   )
   mv "$out/kube-controller-manager.tmp" "$out/kube-controller-manager"

@@ -5,9 +5,7 @@
 #   bash scripts/kube/build.sh          # build if missing, then print the cache directory
 #   bash scripts/kube/build.sh --print  # print dir=<cache dir> and rollout_crd=<path> only (no build)
 #
-# k8s.io/kubernetes cannot be required as-is: its go.mod points the k8s.io/* staging modules at
-# ./staging/src paths that do not exist in the module zip. A throw-away wrapper module repeats each of
-# those replace directives with the published staging version (v0.<minor>.<patch>).
+# k8s.io/kubernetes cannot be required as-is (scripts/lib/gobuild.sh, gobuild_k8s_wrapper, says why and how).
 set -euo pipefail
 
 K8S_VERSION="${KUBE_TEST_K8S_VERSION:-v1.34.4}"
@@ -28,30 +26,14 @@ if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] && [ -f "$rollout_crd" ]; 
   exit 0
 fi
 
-export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
 mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-
-fail() {
-  echo "scripts/kube/build.sh: $1 failed; last lines of its log ($2):" >&2
-  tail -n 40 "$2" >&2
-  exit 1
-}
-
-# Runs a build step at low priority and records its wall time and peak memory next to the binary,
-# because the first build competes with everyone else's tests for 2 cores. Its log stays there too.
-timed() {
-  local name=$1 log="$out/$1.log"
-  shift
-  if [ -x /usr/bin/time ]; then
-    nice -n 10 /usr/bin/time -v -o "$out/$name.time" "$@" >"$log" 2>&1 || fail "$name" "$log"
-    awk -F': ' '/Elapsed \(wall clock\)/ {w=$2} /Maximum resident set size/ {m=$2}
-      END {printf "  %s: wall %s, peak RSS %.0f MiB\n", n, w, m/1024}' n="$name" "$out/$name.time" >&2
-  else
-    nice -n 10 "$@" >"$log" 2>&1 || fail "$name" "$log"
-  fi
-}
+GOBUILD_SCRIPT=scripts/kube/build.sh
+# Each step's log and timing stay next to the binaries.
+GOBUILD_LOGS="$out"
+# shellcheck source=../lib/gobuild.sh
+source "$(dirname "$0")/../lib/gobuild.sh"
 
 build_etcd() {
   [ -x "$out/etcd" ] && return 0
@@ -61,8 +43,8 @@ build_etcd() {
   (
     cd "$mod"
     go mod init kubetest/etcd >/dev/null 2>&1
-    timed etcd-get go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-    timed etcd go build -trimpath -ldflags '-s -w' -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3
+    gobuild_timed etcd-get go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    gobuild_timed etcd go build -trimpath -ldflags '-s -w' -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3
   )
   mv "$out/etcd.tmp" "$out/etcd"
 }
@@ -70,31 +52,12 @@ build_etcd() {
 build_kube_apiserver() {
   [ -x "$out/kube-apiserver" ] && return 0
   echo "building kube-apiserver $K8S_VERSION (k8s.io/kubernetes/cmd/kube-apiserver)..." >&2
-  local mod="$work/kube" staging="v0.${K8S_VERSION#v1.}"
-  mkdir -p "$mod"
-  local gomod
-  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" 2>"$work/download.log" |
-    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')" || true
-  [ -n "$gomod" ] && [ -f "$gomod" ] || fail "go mod download k8s.io/kubernetes@$K8S_VERSION" "$work/download.log"
-  {
-    echo "module kubetest/kube"
-    echo
-    echo "go $(sed -n 's/^go //p' "$gomod")"
-    echo
-    echo "require k8s.io/kubernetes $K8S_VERSION"
-    echo
-    echo "replace ("
-    sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/k8s\.io/.*$#\t\1 => \1 '"$staging"'#p' "$gomod"
-    echo ")"
-  } >"$mod/go.mod"
-  grep -q "k8s.io/api => k8s.io/api $staging" "$mod/go.mod" ||
-    { echo "scripts/kube/build.sh: no staging replace directives found in $gomod" >&2; exit 1; }
+  local mod="$work/kube"
+  gobuild_k8s_wrapper "$mod" kubetest/kube "$K8S_VERSION"
   (
     cd "$mod"
-    timed kube-get go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION"
-    local v=k8s.io/component-base/version
-    timed kube-apiserver go build -trimpath \
-      -ldflags "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $v.gitTreeState=clean" \
+    gobuild_timed kube-get go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION"
+    gobuild_timed kube-apiserver go build -trimpath -ldflags "$(gobuild_k8s_ldflags "$K8S_VERSION")" \
       -o "$out/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
   )
   mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
@@ -105,10 +68,8 @@ fetch_rollout_crd() {
   [ -f "$rollout_crd" ] && return 0
   echo "fetching the Rollout CRD from github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION..." >&2
   local dir
-  dir="$(go mod download -json "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" 2>"$work/argo.log" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')" || true
-  [ -n "$dir" ] && [ -f "$dir/manifests/crds/rollout-crd.yaml" ] ||
-    fail "go mod download github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" "$work/argo.log"
+  dir="$(gobuild_modfield "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" Dir)"
+  [ -f "$dir/manifests/crds/rollout-crd.yaml" ] || { echo "scripts/kube/build.sh: no manifests/crds/rollout-crd.yaml in $dir" >&2; exit 1; }
   mkdir -p "$(dirname "$rollout_crd")"
   install -m 0644 "$dir/manifests/crds/rollout-crd.yaml" "$rollout_crd.tmp"
   mv "$rollout_crd.tmp" "$rollout_crd"

@@ -279,8 +279,12 @@ func TestSlowCallRunsIntoTheDeadline(t *testing.T) {
 		}
 	}
 	r := <-result
-	if !r.HasError() || !strings.Contains(r.Error(), "Plugin.SetWeight did not finish within 5s") || !strings.Contains(r.Error(), "--rpc-timeout-seconds") {
-		t.Fatalf("SetWeight error = %q, want the deadline message", r.Error())
+	// The Kubernetes request's own budget ends inside the RPC deadline (router.ts CallContext), so the answer
+	// names what stalled; the RPC deadline's message is the fallback for work with no budget of its own.
+	deadline := strings.Contains(r.Error(), "Plugin.SetWeight did not finish within 5s") && strings.Contains(r.Error(), "--rpc-timeout-seconds")
+	stalled := strings.Contains(r.Error(), "slow-ingress") && strings.Contains(r.Error(), "no answer from the Kubernetes API within")
+	if !r.HasError() || !(deadline || stalled) {
+		t.Fatalf("SetWeight error = %q, want the Kubernetes budget's or the deadline's message", r.Error())
 	}
 	release()
 	// The session is still usable after the abandoned call.
