@@ -120,6 +120,15 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     // Gateway mode (HTTPRoutes the LBC builds into the Gateway's ALB): guarded JSON patches of the routes.
     // VerifyWeight reads the Gateway's ALB through the same ELBv2 client, when verification is on.
     const httpRoutes = createHTTPRouteClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'httproute' }) });
+    const gatewayVerifier = createGatewayVerifier({
+      enabled: settings.awsVerifyTargetGroup,
+      elbv2: verification.elbv2,
+      routes: httpRoutes,
+      gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
+      events,
+      log: deps.logger.child({ part: 'gateway' }),
+      timeoutMs: verificationTimeoutMs(settings.rpcTimeoutSeconds),
+    });
     const gateway = createGatewayRouter({
       routes: httpRoutes,
       servicePort: createServicePortReader(deps.kubeConfig),
@@ -127,15 +136,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       guard: verification.guard,
       pluginName: settings.pluginName,
       logger: deps.logger.child({ part: 'gateway' }),
-      verifier: createGatewayVerifier({
-        enabled: settings.awsVerifyTargetGroup,
-        elbv2: verification.elbv2,
-        routes: httpRoutes,
-        gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
-        events,
-        log: deps.logger.child({ part: 'gateway' }),
-        timeoutMs: verificationTimeoutMs(settings.rpcTimeoutSeconds),
-      }),
+      verifier: gatewayVerifier,
     });
     deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule, gateway });
 
@@ -213,6 +214,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
           // Target groups as for VerifyWeight: checked only with --aws-verify-target-group.
           ...(settings.awsVerifyTargetGroup ? { targetsReport: (r: Rollout) => listenerRule.targetsReport(r) } : {}),
         },
+        // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
+        gateway: { report: (config, desired, signal) => gatewayVerifier.report(config, desired, signal) },
       }),
     });
     closers.push(() => app.close());

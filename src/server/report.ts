@@ -65,6 +65,33 @@ export interface ListenerRuleReport {
   reasons: string[];
 }
 
+/** Gateway mode: one ALB rule the LBC built from a driven HTTPRoute rule. */
+export interface GatewayRuleReport {
+  /** The HTTPRoute, `namespace/name`. */
+  route: string;
+  /** The Gateway (parentRef) whose load balancer holds the rule, `namespace/name`. */
+  gateway: string;
+  /** The HTTPRoute rule: its name, or `spec.rules[i]`. */
+  rule: string;
+  ruleArn: string | null;
+  /** Weights by Service: what SetWeight writes for the current step. */
+  expectedWeights: WeightMap;
+  /** Weights by Service (target group ARN when no Service is known for it), as ELBv2 reports the forward now. */
+  actualWeights: WeightMap;
+  verified: boolean;
+}
+
+/** Gateway mode: the HTTPRoutes the Rollout drives and the ALB rules the LBC made of their driven rules. */
+export interface GatewayReport {
+  /** The HTTPRoutes, `namespace/name`. */
+  routes: string[];
+  /** Weights by Service the driven rules should carry now. */
+  expectedWeights: WeightMap;
+  rules: GatewayRuleReport[];
+  verified: boolean;
+  reasons: string[];
+}
+
 export interface RolloutReport {
   rollout: {
     namespace: string;
@@ -78,10 +105,12 @@ export interface RolloutReport {
   /** Flattened reasons of everything not verified; empty when verified. */
   reasons: string[];
   checkedAt: string;
-  /** Empty in listener-rule mode. */
+  /** Empty in listener-rule and Gateway mode. */
   ingresses: IngressReport[];
   /** Present only for a Rollout in listener-rule mode. */
   listenerRule?: ListenerRuleReport;
+  /** Present only for a Rollout in Gateway mode. */
+  gateway?: GatewayReport;
   targetGroups: TargetGroupReport[];
 }
 

@@ -2,17 +2,20 @@
 // rules against the Rollout's current weights) and the target report (target groups against the Services'
 // ready endpoints). Canary Rollouts of this plugin get both; other Rollouts (blue-green) name their
 // Ingresses in the request and get the target check of their active and preview Services. Rollouts in
-// listener-rule mode get the same two checks from the listener-rule router, on their one driven rule.
+// listener-rule mode get the same two checks from the listener-rule router, on their one driven rule; Rollouts in
+// Gateway mode the Gateway verifier's weight report on the ALB rules of their HTTPRoutes and the target check of
+// their Services (the LBC's TargetGroupBindings for the Gateway name the Services as Ingress mode's do).
 
 import { routingMode } from '../core/plugin-block.js';
 import type { Rollout, WeightDestination } from '../core/rollout.js';
-import { stableWeight } from '../core/weights.js';
+import { desiredWeights, stableWeight, type DesiredWeight } from '../core/weights.js';
+import { parseGatewayConfig, type GatewayConfig, type GatewayWeightReport } from '../gateway/index.js';
 import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from '../listenerrule/index.js';
 import { weightRequest, type WeightRequest } from '../trafficrouter/view.js';
 import type { TargetsReport, VerifyMode } from '../verify/target-health.js';
 import type { IngressWeightReport } from '../verify/weight-check.js';
 import type { WeightReport } from '../verify/weight-report.js';
-import type { IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
+import type { GatewayRuleReport, IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
 
 /** The verifier functions the report is made of (src/verify). */
 export interface ReportChecks {
@@ -22,6 +25,13 @@ export interface ReportChecks {
   ingressHostnames(namespace: string, name: string): Promise<string[]>;
   /** Listener-rule mode's checks (the router's own); without them such a Rollout gets an error. */
   listenerRule?: ListenerRuleChecks;
+  /** Gateway mode's weight check (the Gateway verifier's `report`); without it such a Rollout gets an error. */
+  gateway?: GatewayChecks;
+}
+
+/** The Gateway verifier's report method (src/gateway/verify.ts). */
+export interface GatewayChecks {
+  report(config: GatewayConfig, desired: DesiredWeight[], signal?: AbortSignal): Promise<GatewayWeightReport>;
 }
 
 /** The listener-rule router's report methods (src/listenerrule/router.ts). */
@@ -196,6 +206,49 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
     };
   }
 
+  async function gatewayReport(rollout: Rollout, ns: string, signal: AbortSignal): Promise<RolloutReport> {
+    const checks = deps.gateway;
+    if (!checks) throw new Error('Gateway mode is not available in this sidecar (no Gateway verifier configured)');
+    const config = parseGatewayConfig(rollout, deps.pluginName);
+    const { desired, additional } = currentWeights(rollout);
+    const want = desiredWeights({ desiredWeight: desired, additionalDestinations: additional, maxWeight: config.maxWeight, services: config.services });
+    const stable = stableWeight({ maxWeight: config.maxWeight, desiredWeight: desired, additionalDestinations: additional });
+    // As in Ingress mode, only Services that should carry traffic need their targets in place.
+    const services = [...new Set([...(stable > 0 ? [config.services.stable] : []), ...(desired > 0 ? [config.services.canary] : [])])];
+    const [weights, ...targets] = await Promise.all([checks.report(config, want, signal), ...services.map((s) => deps.targets.verifyTargets(ns, s))]);
+    const expected = weightMap(want);
+    const rules: GatewayRuleReport[] = weights.rules.map((r) => {
+      const actual = r.weights ?? {};
+      return {
+        route: r.route,
+        gateway: r.gateway,
+        rule: r.rule,
+        ruleArn: r.ruleArn ?? null,
+        expectedWeights: expected,
+        actualWeights: actual,
+        // As the verifier judges a rule: an expected Service missing from the forward only matters with weight.
+        verified: want.every((w) => !w.service || (actual[w.service] === undefined ? w.weight === 0 : actual[w.service] === w.weight)),
+      };
+    });
+    const routeReasons = [...weights.reasons, ...(weights.error ? [weights.error] : [])];
+    const reasons = [...routeReasons, ...targets.flatMap(targetReasons)];
+    return {
+      rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: desired },
+      verified: weights.verified && !weights.error && targets.every((t) => t.verified),
+      reasons: [...new Set(reasons)],
+      checkedAt: now().toISOString(),
+      ingresses: [],
+      gateway: {
+        routes: config.routes.map((r) => `${r.namespace}/${r.name}`),
+        expectedWeights: expected,
+        rules,
+        verified: weights.verified && !weights.error,
+        reasons: routeReasons,
+      },
+      targetGroups: targets.flatMap(targetGroupsFrom),
+    };
+  }
+
   async function servicesReport(rollout: Rollout, ns: string, ingressNames: string[]): Promise<RolloutReport> {
     const bg = rollout.spec.strategy.blueGreen as BlueGreenStrategy | undefined;
     const canary = rollout.spec.strategy.canary;
@@ -242,7 +295,9 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
           ? await servicesReport(rollout, ns, opts.ingresses)
           : mode === 'listenerRule'
             ? await listenerRuleReport(rollout, ns)
-            : await canaryReport(rollout, ns);
+            : mode === 'gateway'
+              ? await gatewayReport(rollout, ns, opts.signal)
+              : await canaryReport(rollout, ns);
       cache.delete(key);
       cache.set(key, { at: now().getTime(), report });
       while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);

@@ -8,6 +8,8 @@ import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/trafficrouter/view.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import type { WeightReport } from '../../src/verify/weight-report.js';
+import type { GatewayWeightReport } from '../../src/gateway/index.js';
+import type { DesiredWeight } from '../../src/core/weights.js';
 import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
 
 const LB = 'k8s-shop-app-0123456789';
@@ -94,8 +96,8 @@ function withWeight(r: Rollout, weight: number): Rollout {
   return { ...r, status: { ...r.status, canary: { weights: { canary: { weight, serviceName: 'app-canary' }, stable: { weight: 100 - weight, serviceName: 'app-stable' } } } } };
 }
 
-function setup(rollouts: Rollout[], opts: { actualCanary?: number; healthy?: Record<string, number> } = {}) {
-  const asked: { weights: number[]; targets: string[]; hosts: string[] } = { weights: [], targets: [], hosts: [] };
+function setup(rollouts: Rollout[], opts: { actualCanary?: number; healthy?: Record<string, number>; gateway?: (desired: DesiredWeight[]) => GatewayWeightReport } = {}) {
+  const asked: { weights: number[]; targets: string[]; hosts: string[]; gateway?: Array<{ routes: string[]; desired: DesiredWeight[] }> } = { weights: [], targets: [], hosts: [] };
   const checks: ReportChecks = {
     weights: {
       async report(req) {
@@ -113,6 +115,16 @@ function setup(rollouts: Rollout[], opts: { actualCanary?: number; healthy?: Rec
       asked.hosts.push(name);
       return name === 'pending' ? [] : [`${LB}-1234567890.eu-west-1.elb.amazonaws.com`];
     },
+    ...(opts.gateway
+      ? {
+          gateway: {
+            async report(config, desired) {
+              (asked.gateway ??= []).push({ routes: config.routes.map((r) => `${r.namespace}/${r.name}`), desired });
+              return opts.gateway!(desired);
+            },
+          },
+        }
+      : {}),
   };
   const byKey = new Map(rollouts.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
   const source = createRolloutReportSource({
@@ -253,5 +265,119 @@ describe('report cache', () => {
     await get('/api/v1/rollouts/shop/web'); // expired
     await app.close();
     expect(calls).toEqual(['weights 20', 'weights 20', 'weights 50', 'weights 50']);
+  });
+});
+
+describe('Gateway mode report', () => {
+  const GW_RULE = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s-shop-gw-0123456789/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111`;
+  function gatewayRollout(weight: number): Rollout {
+    const r = withWeight(canaryRollout('web'), weight);
+    r.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: { httpRoutes: ['app', { name: 'edge', namespace: 'ingress' }] } };
+    return r;
+  }
+  /** The verifier's report with the ALB rule of the `app` route carrying `actualCanary`. */
+  const gwReport = (actualCanary: number) => (desired: DesiredWeight[]): GatewayWeightReport => {
+    const want = desired.find((d) => d.role === 'canary')!.weight;
+    const verified = actualCanary === want;
+    return {
+      verified,
+      reasons: verified ? [] : [`load balancer of Gateway shop/gw, HTTPRoute shop/app rule "main": Service app-canary has weight ${actualCanary}, expected ${want}`],
+      rules: [
+        { route: 'shop/app', gateway: 'shop/gw', rule: 'rule "main"', ruleArn: GW_RULE, weights: { 'app-stable': 100 - actualCanary, 'app-canary': actualCanary } },
+      ],
+      elbv2Calls: 1,
+    };
+  };
+
+  it('is verified when the ALB rules carry the weights and the targets are healthy', async () => {
+    const { app, asked } = setup([gatewayRollout(20)], { gateway: gwReport(20) });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      rollout: { namespace: 'shop', name: 'web', strategy: 'canary', desiredWeight: 20 },
+      verified: true,
+      reasons: [],
+      checkedAt: '2026-11-21T14:30:00.000Z',
+      ingresses: [],
+      gateway: {
+        routes: ['shop/app', 'ingress/edge'],
+        expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
+        rules: [
+          {
+            route: 'shop/app',
+            gateway: 'shop/gw',
+            rule: 'rule "main"',
+            ruleArn: GW_RULE,
+            expectedWeights: { 'app-canary': 20, 'app-stable': 80 },
+            actualWeights: { 'app-canary': 20, 'app-stable': 80 },
+            verified: true,
+          },
+        ],
+        verified: true,
+        reasons: [],
+      },
+      targetGroups: ['app-stable', 'app-canary'].map((svc) => ({
+        service: svc,
+        targetGroupBinding: `k8s-shop-${svc}`,
+        arn: tgArn(svc),
+        expectedTargets: 2,
+        registeredTargets: 2,
+        healthyTargets: 2,
+        verified: true,
+        reasons: [],
+      })),
+    });
+    // The Ingress verifier is never asked; the Gateway verifier gets the core's desired weights.
+    expect(asked.weights).toEqual([]);
+    expect(asked.targets).toEqual(['app-stable', 'app-canary']);
+    expect(asked.gateway).toEqual([
+      {
+        routes: ['shop/app', 'ingress/edge'],
+        desired: [
+          { role: 'canary', service: 'app-canary', weight: 20 },
+          { role: 'stable', service: 'app-stable', weight: 80 },
+        ],
+      },
+    ]);
+  });
+
+  it('is not verified, with the rule and the reason, when the ALB rule still carries the old weights', async () => {
+    const { app } = setup([gatewayRollout(20)], { gateway: gwReport(0) });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    const body = res.json();
+    expect(body.verified).toBe(false);
+    expect(body.reasons).toEqual(['load balancer of Gateway shop/gw, HTTPRoute shop/app rule "main": Service app-canary has weight 0, expected 20']);
+    expect(body.gateway.verified).toBe(false);
+    expect(body.gateway.rules[0]).toMatchObject({ actualWeights: { 'app-canary': 0, 'app-stable': 100 }, verified: false });
+  });
+
+  it('is not verified when a canary target is not healthy', async () => {
+    const { app } = setup([gatewayRollout(20)], { gateway: gwReport(20), healthy: { 'app-canary': 1 } });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    expect(res.json().verified).toBe(false);
+    expect(res.json().gateway.verified).toBe(true);
+    expect(res.json().reasons).toEqual(['Service app-canary: target group k8s-shop-app-canary: 1/2 targets healthy']);
+  });
+
+  it('a verifier error is a reason, not a verified report', async () => {
+    const { app } = setup([gatewayRollout(20)], {
+      gateway: () => ({ verified: false, reasons: [], rules: [], error: 'Gateway shop/gw has no load balancer address yet', elbv2Calls: 0 }),
+    });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    expect(res.json()).toMatchObject({ verified: false, reasons: ['Gateway shop/gw has no load balancer address yet'], gateway: { verified: false, rules: [] } });
+  });
+
+  it('before any weight was set: only the stable targets, the whole weight on stable', async () => {
+    const r = canaryRollout('web');
+    r.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: { httpRoute: 'app' } };
+    const { app, asked } = setup([r], { gateway: gwReport(0) });
+    const res = await app.inject('/api/v1/rollouts/shop/web');
+    await app.close();
+    expect(res.json()).toMatchObject({ verified: true, gateway: { routes: ['shop/app'], expectedWeights: { 'app-canary': 0, 'app-stable': 100 } } });
+    expect(asked.targets).toEqual(['app-stable']);
   });
 });
