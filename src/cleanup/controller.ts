@@ -1,6 +1,6 @@
 // Keeps the last seen state of every Rollout and releases Ingresses when a Rollout is deleted or stops naming
 // them; a listener-rule mode Rollout that is deleted or leaves the mode has its rule released (listener-rules.ts),
-// a deleted Gateway-mode Rollout its HTTPRoutes' header-route rules (gateway-routes.ts). Fed by the
+// a Gateway-mode Rollout that is deleted or leaves the mode its HTTPRoutes' header-route rules (gateway-routes.ts). Fed by the
 // Rollout watch (watch.ts); the sweep catches what the watch could not see (deletions while the sidecar was
 // down, releases that failed). Every Rollout is remembered, not only this plugin's, so the
 // sweep can tell "gone" from "managed by someone else".
@@ -80,15 +80,18 @@ export class CleanupController {
     // Ingress no longer named. An unreadable block concludes nothing; a rule re-pointed within the mode is
     // not released (its header-route rules could not be told from the new rule's).
     const leftRule = prev && now.kind !== 'listenerRule' && now.kind !== 'unknown' && inListenerRuleMode(prev.rollout, this.opts.pluginName);
-    const [outcomes, rule] = await Promise.all([
+    // Leaving Gateway mode the same way takes the Rollout's header-route rules out of its HTTPRoutes (weights stay).
+    const leftGateway = prev && now.kind !== 'gateway' && now.kind !== 'unknown' && inGatewayMode(prev.rollout, this.opts.pluginName);
+    const [outcomes, rule, routes] = await Promise.all([
       this.releaseAll(rollout.metadata.namespace, dropped),
       now.kind === 'listenerRule'
         ? this.opts.listenerRules?.observe(rollout)
         : leftRule
           ? this.opts.listenerRules?.release(prev.rollout)
           : undefined,
+      leftGateway ? this.opts.gatewayRoutes?.release(prev.rollout) : undefined,
     ]);
-    return rule ? [...outcomes, rule] : outcomes;
+    return [...outcomes, ...(rule ? [rule] : []), ...(routes ? [routes] : [])];
   }
 
   /** A Rollout was deleted: release every Ingress it held, as of its last state. */

@@ -1,5 +1,5 @@
-// Cleanup for Gateway mode: a deleted Rollout's header-route rules leave its HTTPRoutes through the gateway
-// router's `release`; the backendRefs and their weights stay as the last SetWeight left them.
+// Cleanup for Gateway mode: the header-route rules of a Rollout that is deleted, or leaves Gateway mode, leave
+// its HTTPRoutes through the gateway router's `release`; the backendRefs and their weights stay as the last SetWeight left them.
 // The rules the Rollout owns are found from the route's own bookkeeping annotation at each release, so any
 // sidecar releases the same rules. A release that fails is logged and counted, not retried.
 
@@ -19,7 +19,7 @@ export interface GatewayRouteCleanupOptions {
 export class GatewayRouteCleanup {
   constructor(private readonly opts: GatewayRouteCleanupOptions) {}
 
-  /** A Gateway-mode Rollout was deleted (pass its last Gateway-mode state): release its HTTPRoutes now. */
+  /** A Gateway-mode Rollout was deleted, or left the mode (pass its last Gateway-mode state): release its HTTPRoutes now. */
   async release(rollout: Rollout): Promise<ReleaseOutcome> {
     const outcome = await this.attempt(rollout);
     this.opts.onOutcome?.(outcome);
@@ -30,12 +30,12 @@ export class GatewayRouteCleanup {
     const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
     try {
       await this.opts.release(rollout);
-      this.opts.logger?.info({ rollout: id }, 'released the HTTPRoutes of a deleted Rollout');
+      this.opts.logger?.info({ rollout: id }, 'released the HTTPRoutes of a Rollout that no longer drives them');
       return 'released';
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (err instanceof ConfigError) this.opts.logger?.warn({ rollout: id, err: msg }, 'unreadable httpRoute block; the HTTPRoutes are left as they are');
-      else this.opts.logger?.warn({ rollout: id, err: msg }, 'could not release the HTTPRoutes of a deleted Rollout; remove its header-route rules by hand');
+      else this.opts.logger?.warn({ rollout: id, err: msg }, 'could not release the HTTPRoutes of a Rollout that no longer drives them; remove its header-route rules by hand');
       return 'error';
     }
   }

@@ -398,6 +398,29 @@ describe('Gateway mode', () => {
     expect(routeOutcomes).toEqual(['released']);
   });
 
+  it.each<{ name: string; after: () => Rollout; released: boolean }>([
+    { name: 'back to Ingress mode: the header-route rules leave the HTTPRoute', after: () => rollout({ managedRoutes: ['beta'], ingresses: ['other'] }), released: true },
+    { name: 'plugin block removed: the same', after: () => rollout({ managedRoutes: ['beta'], plugin: 'someone-else/router' }), released: true },
+    { name: 'still Gateway mode: nothing released', after: () => gwRollout(), released: false },
+    {
+      name: 'an unreadable Ingress block (mid-edit): nothing released',
+      after: () => {
+        const r = rollout({ managedRoutes: ['beta'] });
+        (r.spec.strategy.canary!.trafficRouting!.plugins![PLUGIN] as Record<string, unknown>).servicePort = 'eighty';
+        return r;
+      },
+      released: false,
+    },
+  ])('a Rollout that leaves Gateway mode, $name', async ({ after, released }) => {
+    const api = serveRoute(httpRoute());
+    const { controller, router, routeOutcomes } = gwSetup([ingress('other', {}, [path('app-stable')])]);
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    await controller.upsert(after());
+    expect(routeOutcomes).toEqual(released ? ['released'] : []);
+    expect(api.now().spec.rules!.map((r) => r.name)).toEqual(released ? ['main'] : ['main', 'argo-web-beta']);
+  });
+
   it('uses the last seen Gateway-mode state when the deleted object carries an unreadable plugin block', async () => {
     const api = serveRoute(httpRoute());
     const { controller, router } = gwSetup();
