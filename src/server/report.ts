@@ -71,7 +71,7 @@ export interface GatewayRuleReport {
   route: string;
   /** The Gateway (parentRef) whose load balancer holds the rule, `namespace/name`. */
   gateway: string;
-  /** The HTTPRoute rule: its name, or `spec.rules[i]`. */
+  /** The HTTPRoute rule: `rule "<name>"`, or `spec.rules[i]` when it has no name. */
   rule: string;
   ruleArn: string | null;
   /** Weights by Service: what SetWeight writes for the current step. */
