@@ -178,6 +178,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
           onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
         }),
         gatewayRoutes: new GatewayRouteCleanup({
+          pluginName: settings.pluginName,
           release: (r) => gateway.release(r),
           logger: deps.logger,
           onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),

@@ -82,6 +82,7 @@ export class CleanupController {
     const leftRule = prev && now.kind !== 'listenerRule' && now.kind !== 'unknown' && inListenerRuleMode(prev.rollout, this.opts.pluginName);
     // Leaving Gateway mode the same way takes the Rollout's header-route rules out of its HTTPRoutes (weights stay).
     const leftGateway = prev && now.kind !== 'gateway' && now.kind !== 'unknown' && inGatewayMode(prev.rollout, this.opts.pluginName);
+    if (now.kind === 'gateway') this.opts.gatewayRoutes?.observe(rollout);
     const [outcomes, rule, routes] = await Promise.all([
       this.releaseAll(rollout.metadata.namespace, dropped),
       now.kind === 'listenerRule'
@@ -132,6 +133,7 @@ export class CleanupController {
   async sweep(ingresses: readonly Ingress[]): Promise<ReleaseOutcome[]> {
     const work: Array<Promise<ReleaseOutcome | ReleaseOutcome[]>> = [];
     if (this.opts.listenerRules) work.push(this.opts.listenerRules.retry(this.opts.readRollout));
+    if (this.opts.gatewayRoutes) work.push(this.opts.gatewayRoutes.retry(this.opts.readRollout));
     for (const ing of ingresses) {
       const raw = ing.metadata.annotations?.[PLUGIN_MANAGED_KEY];
       if (!raw || !this.opts.albIngressClasses.includes(ingressClass(ing))) continue;

@@ -333,11 +333,14 @@ describe('Gateway mode', () => {
   function serveRoute(start: HTTPRoute | undefined) {
     let current = start && structuredClone(start);
     const patches: JsonPatchOp[][] = [];
+    let failing = 0;
     nock(API)
       .persist()
       .get(new RegExp(`^${routeUrl('[^/?]+')}$`))
       .reply((uri) =>
-        current && uri.endsWith('/app')
+        failing > 0 && failing--
+          ? [500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, message: 'etcdserver: request timed out' }]
+          : current && uri.endsWith('/app')
           ? [200, current]
           : [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'httproutes.gateway.networking.k8s.io not found' }],
       )
@@ -351,10 +354,10 @@ describe('Gateway mode', () => {
         current = next;
         return [200, current];
       });
-    return { patches, now: () => current! };
+    return { patches, now: () => current!, failGets: (n: number) => (failing = n) };
   }
 
-  function gwSetup(ingresses: Ingress[] = []) {
+  function gwSetup(ingresses: Ingress[] = [], readRollout?: (ns: string, name: string) => Promise<Rollout | undefined>) {
     const base = setup(ingresses);
     const router = createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN });
     const routeOutcomes: ReleaseOutcome[] = [];
@@ -362,7 +365,8 @@ describe('Gateway mode', () => {
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => base.outcomes.push(o) }),
-      gatewayRoutes: new GatewayRouteCleanup({ release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+      gatewayRoutes: new GatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+      ...(readRollout ? { readRollout } : {}),
     });
     return { ...base, controller, router, routeOutcomes };
   }
@@ -430,6 +434,34 @@ describe('Gateway mode', () => {
     (broken.spec.strategy.canary!.trafficRouting!.plugins![PLUGIN] as Record<string, unknown>).servicePort = 'eighty';
     expect(await controller.remove(broken)).toEqual(['released']);
     expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+  });
+
+  it('a release that failed (Kubernetes error) is tried again at the next sweep', async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router, routeOutcomes } = gwSetup([], async () => undefined);
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    api.failGets(10);
+    expect(await controller.remove(gwRollout())).toEqual(['error']);
+    expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
+    api.failGets(0);
+    expect(await controller.sweep([])).toEqual(['released']);
+    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+    expect(routeOutcomes).toEqual(['error', 'released']);
+    // Done: the next sweep has nothing left to retry.
+    expect(await controller.sweep([])).toEqual([]);
+  });
+
+  it('a failed release is dropped when the API server has the Rollout in Gateway mode again (created anew)', async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router } = gwSetup([], async () => gwRollout());
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    api.failGets(10);
+    expect(await controller.remove(gwRollout())).toEqual(['error']);
+    api.failGets(0);
+    expect(await controller.sweep([])).toEqual([]);
+    expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
   });
 
   it('a route already deleted holds nothing: released without a write; an unreadable httpRoute block is an error', async () => {

@@ -110,7 +110,7 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode cleanup from a real watc
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses }),
-      gatewayRoutes: new GatewayRouteCleanup({ release: (r) => gateway.release(r) }),
+      gatewayRoutes: new GatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => gateway.release(r) }),
     });
     // The sweep is driven by hand here; the watch events alone must do the work.
     watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
