@@ -1,6 +1,6 @@
 // Runs every benchmark section side by side against the same peers, prints one table with ratios and
 // writes bench/results/<section>.json plus bench/results/latest.json. Sections can be picked with
-// BENCH_SECTIONS=gob,verify,rpc,footprint; BENCH_QUICK=1 makes every section short (harness smoke test).
+// BENCH_SECTIONS=gob,verify,rpc,footprint (latest.* are written only when all four ran); BENCH_QUICK=1 makes every section short (harness smoke test).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,11 +45,11 @@ async function main(): Promise<void> {
       process.stderr.write('bench: weight verification (moto, seeding load balancers)...\n');
       const { rows, many } = await benchVerify(ctx);
       save('verify', { rows, many });
-      lines.push('ELBv2 calls per weight verification (same moto, same counting proxy)');
-      lines.push('| LBs in region | ours cold calls | ours warm calls | Argo calls | Argo / ours warm | ours cold ms | ours warm p50 ms | Argo p50 ms |');
-      lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+      lines.push('ELBv2 calls per weight verification (same moto, same counting proxy; ours = Ingress mode; Gateway mode = a Gateway + HTTPRoute\'s ALB in the same region, measured in the same run)');
+      lines.push('| LBs in region | ours cold calls | ours warm calls | Argo calls | Argo / ours warm | ours cold ms | ours warm p50 ms | Argo p50 ms | Gateway mode cold calls | Gateway mode warm calls | Gateway mode warm p50 ms |');
+      lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const r of rows as VerifyRow[]) {
-        lines.push(`| ${r.loadBalancers} | ${f(r.oursColdCalls, 0)} | ${f(r.oursWarmCalls, 2)} | ${f(r.argoCalls, 1)} | ${f(r.warmCallRatio, 1)}x | ${f(r.oursColdMs)} | ${f(r.oursWarmP50Ms)} | ${f(r.argoP50Ms)} |`);
+        lines.push(`| ${r.loadBalancers} | ${f(r.oursColdCalls, 0)} | ${f(r.oursWarmCalls, 2)} | ${f(r.argoCalls, 1)} | ${f(r.warmCallRatio, 1)}x | ${f(r.oursColdMs)} | ${f(r.oursWarmP50Ms)} | ${f(r.argoP50Ms)} | ${f(r.gatewayColdCalls, 0)} | ${f(r.gatewayWarmCalls, 2)} | ${f(r.gatewayWarmP50Ms)} |`);
       }
       const m = many as ManyRolloutsResult;
       lines.push('');
@@ -101,8 +101,14 @@ async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
   const header = `Measured ${m.date} on ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}${ctx.quick ? ' (QUICK mode: short runs)' : ''}`;
   const table = [header, '', ...lines].join('\n');
-  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(resultsDir, 'latest.md'), table + '\n');
+  // latest.* hold a full run; a run of some sections (BENCH_SECTIONS) only writes theirs (<section>.json).
+  const all = ['gob', 'verify', 'rpc', 'footprint'].every((s) => sections.includes(s));
+  if (all) {
+    writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(resultsDir, 'latest.md'), table + '\n');
+  } else {
+    process.stderr.write(`bench: sections ${sections.join(',')} only; bench/results/latest.* left as they were\n`);
+  }
   process.stdout.write(table + '\n');
 }
 

@@ -1,9 +1,15 @@
 // ELBv2 calls and time per weight verification: our verifier against Argo's own verification code
 // (Go, utils/aws, driven by bench/go/argoverify), both pointed at the same moto_server through the same
 // call-counting proxy, with 10, 300 and 1000 load balancers in the region seeded as the LBC would.
+// Gateway mode side by side: at each size an ALB seeded as the LBC builds it for a Gateway + HTTPRoute
+// (test/gateway/moto-world.ts) is checked by the Gateway verifier through the same proxy, cold then warm.
 // Also: 200 Rollouts at setWeight steps re-verified every 10 s for a simulated minute.
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../src/aws/elbv2.js';
+import { desiredWeights } from '../src/core/weights.js';
+import { parseGatewayConfig } from '../src/gateway/config.js';
+import { gatewayWeightStep } from '../src/gateway/router.js';
+import { createGatewayVerifier } from '../src/gateway/verify.js';
 import { RpcVerified } from '../src/trafficrouter/router.js';
 import type { Rollout } from '../src/core/rollout.js';
 import { ingressesTarget, type WeightRequest } from '../src/trafficrouter/view.js';
@@ -19,6 +25,7 @@ import {
   type SeededIngress,
 } from '../test/support/lbc-seed.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../test/support/moto.js';
+import { NS as GATEWAY_NS, seedGatewayAlb, World } from '../test/gateway/moto-world.js';
 import { percentile, runJson, type BenchContext } from './harness.js';
 
 const NS = 'default';
@@ -34,6 +41,18 @@ export interface VerifyRow {
   argoP50Ms: number;
   /** Argo calls per verification / ours warm. */
   warmCallRatio: number;
+  /** Gateway mode, same region and proxy: the Gateway verifier's check on a Gateway + HTTPRoute's ALB. */
+  gatewayColdCalls: number;
+  gatewayWarmCalls: number;
+  gatewayColdMs: number;
+  gatewayWarmP50Ms: number;
+}
+
+export interface GatewayMeasure {
+  coldCalls: number;
+  warmCalls: number;
+  coldMs: number;
+  warmP50Ms: number;
 }
 
 export interface ManyRolloutsResult {
@@ -120,6 +139,70 @@ async function argoVerify(
   return { calls: proxy.total() / verifications, p50Ms: out.p50Ms };
 }
 
+function gatewayRollout(weight: number): Rollout {
+  return {
+    metadata: { name: 'shop', namespace: GATEWAY_NS, uid: 'uid-shop' },
+    spec: {
+      strategy: {
+        canary: {
+          stableService: 'shop-stable',
+          canaryService: 'shop-canary',
+          trafficRouting: { plugins: { 'argoproj-labs/alb': { httpRoute: 'shop', ruleName: 'main' } } },
+          steps: [{ setWeight: weight }, { pause: {} }],
+        },
+      },
+    },
+    status: { stableRS: 'stable-hash', currentPodHash: 'canary-hash', currentStepIndex: 0 },
+  };
+}
+
+/**
+ * Gateway mode: seeds the ALB the LBC builds for Gateway `shop` + HTTPRoute `shop` (main rule stable 80 / canary
+ * 20; Programmed carries the ALB's ARN, as the LBC writes it), then the Gateway verifier's check, cold then warm,
+ * counted at the proxy. The check is what each VerifyWeight runs until its gate remembers a Verified verdict
+ * (after which VerifyWeight makes no call at all; asserted below), as with the Ingress rows' `report`.
+ */
+async function gatewayVerify(
+  seedClient: ElasticLoadBalancingV2Client,
+  endpoint: string,
+  net: Network,
+  proxy: Elbv2Proxy,
+  suffix: string,
+  warmRuns: number,
+): Promise<GatewayMeasure> {
+  const world = new World(await seedGatewayAlb(seedClient, endpoint, { net, suffix }));
+  const elbv2 = createElbv2({ region: MOTO_REGION, endpoint: proxy.endpoint, rateLimit: 10_000, rateBurst: 10_000,
+    client: new ElasticLoadBalancingV2Client({ region: MOTO_REGION, endpoint: proxy.endpoint, credentials: MOTO_CREDENTIALS, maxAttempts: 1 }) });
+  const verifier = createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world });
+  const rollout = gatewayRollout(20);
+  const config = parseGatewayConfig(rollout, 'argoproj-labs/alb');
+  const desired = desiredWeights({ desiredWeight: 20, additionalDestinations: [], maxWeight: 100, services: config.services });
+  proxy.resetCounts();
+  let t = process.hrtime.bigint();
+  const cold = await verifier.report(config, desired);
+  const coldMs = msSince(t);
+  const coldCalls = proxy.total();
+  if (!cold.verified) throw new Error(`Gateway verifier did not verify: ${cold.error ?? cold.reasons.join('; ')}`);
+  const times: number[] = [];
+  proxy.resetCounts();
+  for (let i = 0; i < warmRuns; i++) {
+    t = process.hrtime.bigint();
+    const r = await verifier.report(config, desired);
+    times.push(msSince(t));
+    if (!r.verified) throw new Error('warm Gateway verification failed');
+  }
+  const warmCalls = proxy.total() / warmRuns;
+  times.sort((a, b) => a - b);
+  // Through VerifyWeight: the first call runs the (now warm) check, the next is remembered with no call.
+  const step = gatewayWeightStep(rollout, config, 20, []);
+  if ((await verifier.verifyWeight(step, config, desired)).verified !== RpcVerified.Verified) throw new Error('Gateway VerifyWeight did not verify');
+  proxy.resetCounts();
+  if ((await verifier.verifyWeight(step, config, desired)).verified !== RpcVerified.Verified || proxy.total() !== 0) {
+    throw new Error(`Gateway VerifyWeight not remembered (${proxy.total()} calls)`);
+  }
+  return { coldCalls, warmCalls, coldMs, warmP50Ms: percentile(times, 0.5) };
+}
+
 export async function benchVerify(ctx: BenchContext): Promise<{ rows: VerifyRow[]; many: ManyRolloutsResult }> {
   const moto = await startMoto();
   const proxy = await startElbv2Proxy(moto.endpoint);
@@ -171,6 +254,9 @@ export async function benchVerify(ctx: BenchContext): Promise<{ rows: VerifyRow[
       const oursWarmCalls = proxy.total() / warmRuns;
       warmTimes.sort((a, b) => a - b);
       const argo = await argoVerify(ctx, proxy, [seeded.lb.hostname], `${NS}/${ingress}-${name}-canary:${PORT}`, ctx.quick ? 2 : 5);
+      // The Gateway's ALB joins the region now, the newest load balancer in it, as the Ingress's was.
+      const gw = await gatewayVerify(seedClient, moto.endpoint, net, proxy, `-${size}`, warmRuns);
+      fillers += 1;
       rows.push({
         loadBalancers: size,
         oursColdCalls,
@@ -180,6 +266,10 @@ export async function benchVerify(ctx: BenchContext): Promise<{ rows: VerifyRow[
         argoCalls: argo.calls,
         argoP50Ms: argo.p50Ms,
         warmCallRatio: argo.calls / Math.max(oursWarmCalls, 1e-9),
+        gatewayColdCalls: gw.coldCalls,
+        gatewayWarmCalls: gw.warmCalls,
+        gatewayColdMs: gw.coldMs,
+        gatewayWarmP50Ms: gw.warmP50Ms,
       });
     }
     const many = await benchManyRollouts(ctx, seedClient, net, proxy);

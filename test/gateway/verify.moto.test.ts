@@ -6,123 +6,30 @@
 // noticed, and the configurations the LBC cannot build an ALB for are refused with a reason.
 import {
   AddTagsCommand,
-  CreateListenerCommand,
   CreateRuleCommand,
-  CreateTargetGroupCommand,
   DeleteRuleCommand,
   ModifyRuleCommand,
-  type Action,
   type ElasticLoadBalancingV2Client,
-  type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createElbv2, type Elbv2 } from '../../src/aws/elbv2.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { desiredWeights } from '../../src/core/weights.js';
-import type { HTTPRouteClient } from '../../src/gateway/client.js';
 import { parseGatewayConfig } from '../../src/gateway/config.js';
-import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/gateway/k8s.js';
-import { applyJsonPatch, type JsonPatchOp } from '../../src/gateway/json-patch.js';
-import type { HTTPRoute } from '../../src/gateway/route.js';
 import { createGatewayRouter, gatewayWeightStep } from '../../src/gateway/router.js';
 import { createGatewayVerifier } from '../../src/gateway/verify.js';
 import { RpcVerified } from '../../src/trafficrouter/router.js';
 import type { RolloutEvent } from '../../src/trafficrouter/types.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
-import { createLoadBalancer, createNetwork, type SeededLoadBalancer } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
+import { forward, header, NS, path, seedGatewayAlb, World, type Seeded } from './moto-world.js';
 
 const PLUGIN = 'argoproj-labs/alb';
-const NS = 'apps';
 
 let moto: Moto;
 let proxy: Elbv2Proxy;
 let direct: ElasticLoadBalancingV2Client;
 let elbv2: Elbv2;
-
-interface Seeded {
-  lb: SeededLoadBalancer;
-  listener: string;
-  tg: Record<string, string>;
-  api: string;
-  main: string;
-  beta: string;
-}
-
-const forward = (weights: Record<string, number>, tg: Record<string, string>): Action[] => [
-  { Type: 'forward', ForwardConfig: { TargetGroups: Object.entries(weights).map(([svc, Weight]) => ({ TargetGroupArn: tg[svc]!, Weight })) } },
-];
-const path = (...Values: string[]): RuleCondition => ({ Field: 'path-pattern', PathPatternConfig: { Values } });
-const header = (name: string, ...Values: string[]): RuleCondition => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: name, Values } });
-
-/** What the LBC makes of route `shop` [api /api → api; main / → stable 80 / canary 20; beta / + X-Beta → canary]. */
-async function seed(): Promise<Seeded> {
-  const net = await createNetwork(moto.endpoint);
-  const lb = await createLoadBalancer(direct, net, { name: 'k8s-apps-shop-0123456789' });
-  const tg: Record<string, string> = {};
-  for (const svc of ['api', 'shop-stable', 'shop-canary', 'other-stable']) {
-    const out = await direct.send(new CreateTargetGroupCommand({ Name: `k8s-apps-shop-${svc}`.slice(0, 32), Protocol: 'HTTP', Port: 8080, VpcId: net.vpcId, TargetType: 'ip' }));
-    tg[svc] = out.TargetGroups![0]!.TargetGroupArn!;
-  }
-  const l = await direct.send(
-    new CreateListenerCommand({ LoadBalancerArn: lb.arn, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }),
-  );
-  const listener = l.Listeners![0]!.ListenerArn!;
-  const rule = async (Priority: number, Conditions: RuleCondition[], Actions: Action[]) =>
-    (await direct.send(new CreateRuleCommand({ ListenerArn: listener, Priority, Conditions, Actions }))).Rules![0]!.RuleArn!;
-  const api = await rule(1, [path('/api', '/api/*')], forward({ api: 1 }, tg));
-  const beta = await rule(2, [path('/*'), header('X-Beta', 'yes')], forward({ 'shop-canary': 1 }, tg));
-  const main = await rule(3, [path('/*')], forward({ 'shop-stable': 80, 'shop-canary': 20 }, tg));
-  return { lb, listener, tg, api, main, beta };
-}
-
-function route(): HTTPRoute {
-  return {
-    metadata: { name: 'shop', namespace: NS, resourceVersion: '1' },
-    spec: {
-      parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shop', sectionName: 'http' }],
-      rules: [
-        { name: 'main', matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'shop-stable', port: 80, weight: 80 }, { name: 'shop-canary', port: 80, weight: 20 }] },
-        { name: 'beta', matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Beta', value: 'yes' }] }], backendRefs: [{ name: 'shop-canary', port: 80 }] },
-        { name: 'api', matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [{ name: 'api', port: 80 }] },
-      ],
-    },
-  };
-}
-
-class World implements GatewayReader, HTTPRouteClient {
-  route = route();
-  gateway: GatewayObject;
-  controller = 'gateway.k8s.aws/alb';
-  bindings: GatewayBinding[];
-  constructor(readonly s: Seeded) {
-    this.gateway = {
-      metadata: { name: 'shop', namespace: NS },
-      spec: { gatewayClassName: 'alb', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-      status: { addresses: [{ type: 'Hostname', value: s.lb.hostname }], conditions: [{ type: 'Programmed', status: 'True', message: s.lb.arn }] },
-    };
-    this.bindings = ['api', 'shop-stable', 'shop-canary'].map((svc) => ({ name: `tgb-${svc}`, serviceName: svc, servicePort: 80, targetGroupArn: s.tg[svc]! }));
-  }
-  async get(): Promise<HTTPRoute> {
-    return structuredClone(this.route);
-  }
-  patches = 0;
-  async patch(_ns: string, _name: string, ops: JsonPatchOp[]): Promise<HTTPRoute> {
-    this.patches++;
-    applyJsonPatch(this.route, ops);
-    this.route.metadata.resourceVersion = String(Number(this.route.metadata.resourceVersion) + 1);
-    return structuredClone(this.route);
-  }
-  async getGateway(ns: string, name: string) {
-    return ns === NS && name === 'shop' ? structuredClone(this.gateway) : undefined;
-  }
-  async getGatewayClass(name: string) {
-    return name === 'alb' ? { spec: { controllerName: this.controller } } : undefined;
-  }
-  async listGatewayBindings(ns: string, gwNs: string, gw: string) {
-    return ns === NS && gwNs === NS && gw === 'shop' ? this.bindings : [];
-  }
-}
 
 function rollout(weight = 20): Rollout {
   return {
@@ -165,7 +72,7 @@ let s: Seeded;
 let world: World;
 beforeEach(async () => {
   await moto.reset();
-  s = await seed();
+  s = await seedGatewayAlb(direct, moto.endpoint);
   world = new World(s);
   elbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
   proxy.resetCounts();
