@@ -418,7 +418,7 @@ export function planHeaderRoute(route: HTTPRoute, ref: RouteRef, config: Gateway
   return { ops: b.finish(), after: b.work };
 }
 
-/** RemoveManagedRoutes (and abort, release): every header rule the Rollout added goes; weights stay. */
+/** RemoveManagedRoutes, abort and release: every header rule the Rollout added goes; weights stay (release resets them separately). */
 export function planRemoveHeaderRoutes(route: HTTPRoute, config: GatewayConfig): Plan {
   const owner = ownerKey(config);
   const owned = ownedBy(route, owner);

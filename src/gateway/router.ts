@@ -227,13 +227,18 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
 
     async release(rollout) {
       const config = parseGatewayConfig(rollout, deps.pluginName);
+      // As in Ingress mode: the Rollout's header rules go and the weights go back to 100 % on the effective
+      // stable Service (and experiment backendRefs it added go), since a deleted Rollout's canary pods go too.
+      const stableOnly = desiredWeights({ desiredWeight: 0, additionalDestinations: [], maxWeight: config.maxWeight, services: config.services });
       // A route already deleted holds nothing of the Rollout; the others are still released.
       await eachRoute(
         config,
         undefined,
         async (ref) => {
           try {
-            return (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops)).changed;
+            const headers = (await updateRoute(deps.routes, ref, (route) => planRemoveHeaderRoutes(route, config).ops)).changed;
+            const weights = (await updateRoute(deps.routes, ref, (route) => planWeights(route, ref, config, stableOnly, new Map()).ops)).changed;
+            return headers || weights;
           } catch (err) {
             if (err instanceof RouteNotFoundError) return false;
             throw err;

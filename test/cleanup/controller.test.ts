@@ -329,6 +329,10 @@ describe('Gateway mode', () => {
     },
   });
 
+  /** The route after a release: the Rollout's rules gone, 100 % on stable (as Ingress mode's release does). */
+  const releasedRules = () =>
+    httpRoute().spec.rules!.map((r) => ({ ...r, backendRefs: [{ name: 'app-stable', port: 80, weight: 100 }, { name: 'app-canary', port: 80, weight: 0 }] }));
+
   /** A stateful HTTPRoute `app` (GET, JSON patch); `missing` answers 404 for every route. */
   function serveRoute(start: HTTPRoute | undefined) {
     let current = start && structuredClone(start);
@@ -390,14 +394,14 @@ describe('Gateway mode', () => {
     expect(patches[0]!.body.metadata.annotations).toEqual({ [key('app-stable')]: fwd(['app-stable', 80, 100]), [MANAGED]: null });
   });
 
-  it("a deleted Gateway-mode Rollout's header-route rules leave its HTTPRoute; weights and other rules stay", async () => {
+  it("a deleted Gateway-mode Rollout's header-route rules leave its HTTPRoute, the weights go back to stable, other rules stay", async () => {
     const api = serveRoute(httpRoute());
     const { controller, router, routeOutcomes } = gwSetup();
     await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
     expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
     expect(await controller.upsert(gwRollout())).toEqual([]);
     expect(await controller.remove(gwRollout())).toEqual(['released']);
-    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+    expect(api.now().spec.rules).toEqual(releasedRules());
     expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
     expect(routeOutcomes).toEqual(['released']);
   });
@@ -433,7 +437,7 @@ describe('Gateway mode', () => {
     const broken = rollout({ managedRoutes: ['beta'], ingresses: [] });
     (broken.spec.strategy.canary!.trafficRouting!.plugins![PLUGIN] as Record<string, unknown>).servicePort = 'eighty';
     expect(await controller.remove(broken)).toEqual(['released']);
-    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+    expect(api.now().spec.rules).toEqual(releasedRules());
   });
 
   it('a release that failed (Kubernetes error) is tried again at the next sweep', async () => {
@@ -446,7 +450,7 @@ describe('Gateway mode', () => {
     expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
     api.failGets(0);
     expect(await controller.sweep([])).toEqual(['released']);
-    expect(api.now().spec.rules).toEqual(httpRoute().spec.rules);
+    expect(api.now().spec.rules).toEqual(releasedRules());
     expect(routeOutcomes).toEqual(['error', 'released']);
     // Done: the next sweep has nothing left to retry.
     expect(await controller.sweep([])).toEqual([]);

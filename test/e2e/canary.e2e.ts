@@ -97,14 +97,8 @@ canary:
     const reasons = (await o.events(ns, 'demo')).map((e) => e.reason);
     expect(reasons).toContain('ALBPluginIngressPatched');
     expect(reasons).toContain('ALBPluginWeightVerified');
-    // The API an AnalysisTemplate polls: it may take a check or two to see the Rollout's newest status.
-    const answers: Array<{ desired: unknown; verified: boolean; live: unknown }> = [];
-    await o.until('the sidecar API to say verified', async () => {
-      const api = await o.sidecarApi(ns, 'demo');
-      const live = (await o.rollout(ns, 'demo')).status?.canary?.weights?.canary.weight;
-      answers.push({ desired: (api.rollout as { desiredWeight?: unknown } | undefined)?.desiredWeight, verified: api.verified, live });
-      return api.verified ? true : undefined;
-    }, 60_000, async () => JSON.stringify(answers));
+    // The API an AnalysisTemplate polls.
+    const answers = await o.untilApiVerified(ns, 'demo');
     if (answers.length > 1) console.log(`sidecar API answers until verified: ${JSON.stringify(answers)}`);
     expect(await o.metrics()).toMatch(/alb_plugin_rpc_calls_total\{[^}]*method="Plugin.SetWeight"[^}]*\} [1-9]/);
     expect(o.stack.logs('controller', 200_000)).toContain("Reconciling TrafficRouting with type 'ALBPlugin'");

@@ -161,6 +161,55 @@ canary:
     expect((cleaned.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
   });
 
+  it('Rollout deleted mid-canary: its header rule leaves the HTTPRoute and the ALB goes back to 100 % stable', async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-delete');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns, 'shop')}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['shop-stable', 'shop-canary'], 'shop'),
+        gateway('shop', { className: 'alb-plugin' }),
+        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
+        ]),
+        rollout('shop', 'shop', `
+canary:
+  stableService: shop-stable
+  canaryService: shop-canary
+  trafficRouting:
+    managedRoutes: [{name: beta}]
+    plugins:
+      ${PLUGIN}:
+        httpRoute: shop
+  steps:
+  - setWeight: 30
+  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
+  - pause: {}
+`),
+      ),
+      ns,
+    );
+    await o.untilHealthy(ns, 'shop');
+    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
+    await o.untilPaused(ns, 'shop');
+    await o.until('30 % and the header rule on the ALB', async () => {
+      const rules = await gatewayRules(o, ns, 'shop');
+      const main = rules.find((r) => !headerCondition(r, 'X-Beta'));
+      return rules.length === 2 && main?.services['shop-canary'] === 30 ? rules : undefined;
+    }, 120_000, diag);
+
+    await o.deleteRollout(ns, 'shop');
+    const after = await o.until('the ALB back on stable without the header rule', async () => {
+      const rules = await gatewayRules(o, ns, 'shop');
+      return rules.length === 1 && rules[0]!.services['shop-canary'] === 0 ? rules : undefined;
+    }, 120_000, diag);
+    expect(after[0]!.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
+    const route = await readHTTPRoute(o, ns, 'shop');
+    expect(route.spec.rules.map((r) => r.name)).toEqual(['main']);
+    expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
+  });
+
   it('ping-pong: the weights follow the roles from the status through two promotions, on the route and on the ALB', async () => {
     const o = obs();
     const ns = await o.namespace('gw-pingpong');

@@ -55,7 +55,6 @@ canary:
       if (s.step > 0) expect(share, JSON.stringify(s)).toBeGreaterThanOrEqual(20);
       if (s.step > 2) expect(share, JSON.stringify(s)).toBeGreaterThanOrEqual(60);
     }
-    const api = await o.sidecarApi(ns, 'rs');
-    expect(api.verified, JSON.stringify(api)).toBe(true);
+    await o.untilApiVerified(ns, 'rs');
   });
 });

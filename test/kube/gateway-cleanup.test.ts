@@ -120,7 +120,7 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode cleanup from a real watc
     return { c, ns, gateway, ingressRouter: createIngressRouter({ ingresses, pluginName: PLUGIN, albIngressClasses: ['alb'] }), readRoute, createRollout };
   }
 
-  it("a deleted Gateway-mode Rollout's header rule leaves the HTTPRoute; weights and the driven rule stay", async () => {
+  it("a deleted Gateway-mode Rollout's header rule leaves the HTTPRoute, its weights go back to stable, the driven rule stays", async () => {
     const { ns, gateway, readRoute, createRollout } = await setup('gw-deleted');
     const before = await readRoute();
     const ro = await createRollout(gatewayRollout(ns));
@@ -130,11 +130,14 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode cleanup from a real watc
     await custom.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: ns, name: 'rollout' });
     const deadline = Date.now() + 20_000;
     let after = await readRoute();
-    while (after.spec.rules!.length > 1 && Date.now() < deadline) {
+    const released = (r: HTTPRoute) => r.spec.rules!.length === 1 && r.spec.rules![0]!.backendRefs![0]!.weight === 100;
+    while (!released(after) && Date.now() < deadline) {
       await sleep(100);
       after = await readRoute();
     }
-    expect(after.spec.rules).toEqual(before.spec.rules);
+    expect(after.spec.rules).toEqual(
+      before.spec.rules!.map((r) => ({ ...r, backendRefs: r.backendRefs!.map((b) => ({ ...b, weight: b.name === 'stable-svc' ? 100 : 0 })) })),
+    );
     expect(after.metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
   });
 

@@ -191,6 +191,22 @@ export class Observer {
     return (await res.json()) as { verified: boolean; reasons: string[] };
   }
 
+  /**
+   * Polls the sidecar's verdict the way an AnalysisRun's web metric does, until verified. Argo updates
+   * status.canary.weights a reconcile after the final switch, and the API judges the weights the status names,
+   * so the first answer after a promotion can still be about the last step's weight.
+   */
+  async untilApiVerified(ns: string, name: string, timeoutMs = 60_000): Promise<Array<{ desired: unknown; verified: boolean; live: unknown }>> {
+    const answers: Array<{ desired: unknown; verified: boolean; live: unknown }> = [];
+    await this.until(`the sidecar API to say ${ns}/${name} is verified`, async () => {
+      const api = await this.sidecarApi(ns, name);
+      const live = (await this.rollout(ns, name)).status?.canary?.weights?.canary.weight;
+      answers.push({ desired: (api.rollout as { desiredWeight?: unknown } | undefined)?.desiredWeight, verified: api.verified, live });
+      return api.verified ? true : undefined;
+    }, timeoutMs, async () => JSON.stringify(answers));
+    return answers;
+  }
+
   async metrics(): Promise<string> {
     const res = await fetch(`${SIDECAR_HTTP}/metrics`, { signal: AbortSignal.timeout(5000) });
     return res.text();
