@@ -7,15 +7,15 @@
 // Rollout, so the target groups the bindings point at are remembered while the Rollout lives.
 // The header-route rules to delete are found by their Rollout tag on the load balancer at each release (the
 // router's `release`), not from memory, so any sidecar (a new leader, a restarted one) releases the same
-// rules; this process only remembers binding ARNs and the releases waiting for a retry.
+// rules; this process only remembers binding ARNs and the releases waiting for a retry (retrying-release.ts).
 
-import { ConfigError } from '../core/fields.js';
 import type { Rollout } from '../core/rollout.js';
 import type { BindingReader } from '../listenerrule/index.js';
 import { GoneError } from '../listenerrule/locate.js';
 import type { Logger } from '../logger.js';
 import { inListenerRuleMode, rolloutId } from './holds.js';
 import type { ReleaseOutcome } from './releaser.js';
+import { message, RetryingRelease, type RolloutReader } from './retrying-release.js';
 
 /** Plugin-block fields that may name a TargetGroupBinding. */
 const ROLE_FIELDS = ['stableTargetGroup', 'canaryTargetGroup', 'pingTargetGroup', 'pongTargetGroup'] as const;
@@ -31,29 +31,39 @@ export interface ListenerRuleCleanupOptions {
   maxRetries?: number;
 }
 
-interface Pending {
-  rollout: Rollout;
-  attempts: number;
-}
-
 export class ListenerRuleCleanup {
   /**
    * `namespace/binding` → target group ARN, as last read. Kept after a release (another Rollout may share
    * the binding); a few strings per binding ever seen.
    */
   private readonly arns = new Map<string, string>();
-  private readonly pending = new Map<string, Pending>();
-  private readonly maxRetries: number;
+  private readonly releases: RetryingRelease;
 
   constructor(private readonly opts: ListenerRuleCleanupOptions) {
-    this.maxRetries = opts.maxRetries ?? 10;
+    this.releases = new RetryingRelease({
+      what: 'listener rule',
+      byHand: 'set its weights by hand',
+      inMode: (r) => inListenerRuleMode(r, opts.pluginName),
+      run: async (r) => {
+        try {
+          await opts.release(await this.pinned(r));
+        } catch (err) {
+          if (!(err instanceof GoneError)) throw err;
+          opts.logger?.info({ rollout: rolloutId(r.metadata.namespace, r.metadata.name), reason: message(err) }, 'listener rule to release is gone; nothing to do');
+          return 'rule_gone';
+        }
+      },
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+      ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
+    });
   }
 
   /** A listener-rule Rollout was added or changed: remember its bindings' target groups (best effort). */
   async observe(rollout: Rollout): Promise<void> {
     const ns = rollout.metadata.namespace || 'default';
     // A Rollout created again under the same name takes over; an old pending release must not hit it.
-    this.pending.delete(rolloutId(ns, rollout.metadata.name));
+    this.releases.forget(rollout);
     await Promise.all(
       this.bindingNames(rollout)
         .filter((name) => !this.arns.has(`${ns}/${name}`))
@@ -69,69 +79,18 @@ export class ListenerRuleCleanup {
   }
 
   /** A listener-rule Rollout was deleted, or left the mode (pass its last listener-rule state): release its rule now. */
-  async release(rollout: Rollout): Promise<ReleaseOutcome> {
-    const outcome = await this.attempt(rollout, 0);
-    this.opts.onOutcome?.(outcome);
-    return outcome;
+  release(rollout: Rollout): Promise<ReleaseOutcome> {
+    return this.releases.release(rollout);
   }
 
-  /**
-   * Tries failed releases again (from the sweep). A Rollout that drives a listener rule again is left alone;
-   * `readRollout` answers that from the API server, since the watch can lag.
-   */
-  async retry(readRollout?: (namespace: string, name: string) => Promise<Rollout | undefined>): Promise<ReleaseOutcome[]> {
-    const out: ReleaseOutcome[] = [];
-    for (const [id, p] of [...this.pending]) {
-      const ns = p.rollout.metadata.namespace || 'default';
-      if (readRollout) {
-        try {
-          const now = await readRollout(ns, p.rollout.metadata.name);
-          if (now && inListenerRuleMode(now, this.opts.pluginName)) {
-            this.pending.delete(id);
-            continue;
-          }
-        } catch (err) {
-          this.opts.logger?.warn({ rollout: id, err: message(err) }, 'could not read the Rollout; retrying its listener rule release at the next sweep');
-          continue;
-        }
-      }
-      const outcome = await this.attempt(p.rollout, p.attempts);
-      this.opts.onOutcome?.(outcome);
-      out.push(outcome);
-    }
-    return out;
+  /** Tries failed releases again (from the sweep), leaving alone a Rollout that drives a listener rule again. */
+  retry(readRollout?: RolloutReader): Promise<ReleaseOutcome[]> {
+    return this.releases.retry(readRollout);
   }
 
   /** Rollouts whose release failed and waits for the next sweep. */
   pendingReleases(): string[] {
-    return [...this.pending.keys()];
-  }
-
-  private async attempt(rollout: Rollout, attempts: number): Promise<ReleaseOutcome> {
-    const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
-    this.pending.delete(id);
-    try {
-      await this.opts.release(await this.pinned(rollout));
-      this.opts.logger?.info({ rollout: id }, 'released listener rule of a Rollout that no longer drives it');
-      return 'released';
-    } catch (err) {
-      if (err instanceof GoneError) {
-        this.opts.logger?.info({ rollout: id, reason: message(err) }, 'listener rule to release is gone; nothing to do');
-        return 'rule_gone';
-      }
-      // The listener-rule block or a rule every mode shares (src/core): reading again will not help.
-      if (err instanceof ConfigError) {
-        this.opts.logger?.warn({ rollout: id, err: message(err) }, 'unreadable listenerRule block; the rule is left as it is');
-        return 'error';
-      }
-      if (attempts + 1 > this.maxRetries) {
-        this.opts.logger?.error({ rollout: id, err: message(err), attempts: attempts + 1 }, 'giving up releasing a listener rule; set its weights by hand');
-        return 'error';
-      }
-      this.pending.set(id, { rollout, attempts: attempts + 1 });
-      this.opts.logger?.warn({ rollout: id, err: message(err) }, 'could not release a listener rule; the next sweep retries');
-      return 'error';
-    }
+    return this.releases.pendingReleases();
   }
 
   /** The Rollout with each binding reference replaced by its target group ARN (live binding first, else remembered). */
@@ -181,8 +140,4 @@ export class ListenerRuleCleanup {
 function bindingName(ref: unknown): string | undefined {
   const name = (ref as { targetGroupBinding?: unknown } | null | undefined)?.targetGroupBinding;
   return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
