@@ -1,8 +1,11 @@
 // Starts a real moto_server (the ELBv2 emulator, lbc-elbv2.md §5) on a free loopback port for one test
 // file. Every suite gets its own process, so suites never see each other's load balancers.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startProcess, stopProcess, tail } from './processes.js';
 
 export const MOTO_REGION = 'us-west-2';
 export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -29,18 +32,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A crashed or interrupted test run must not leave emulators behind.
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
 async function answers(endpoint: string): Promise<boolean> {
   try {
     const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
@@ -52,43 +43,23 @@ async function answers(endpoint: string): Promise<boolean> {
 }
 
 export async function startMoto(): Promise<Moto> {
-  installExitHook();
+  // Its own process group and a watchdog (processes.ts): a test process that is killed takes moto with it.
+  const dir = mkdtempSync(join(tmpdir(), 'moto-'));
   // The port could be taken between probing and binding; a couple of attempts make that harmless.
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const proc = startProcess(`moto-${attempt}`, 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], dir, {
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     });
-    running.add(child);
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    let exited = false;
-    const exitedPromise = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        exited = true;
-        running.delete(child);
-        resolve();
-      });
-    });
-    child.once('error', (e) => {
-      stderr += String(e);
-    });
-
     // Poll until it answers: moto needs a second or two to import its service modules.
     const deadline = Date.now() + 30_000;
-    while (!exited && Date.now() < deadline) {
+    while (!proc.hasExited() && Date.now() < deadline) {
       if (await answers(endpoint)) {
         const stop = async (): Promise<void> => {
-          if (exited) return;
-          child.kill('SIGTERM');
-          const killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
-          await exitedPromise;
-          clearTimeout(killTimer);
+          await stopProcess(proc);
+          rmSync(dir, { recursive: true, force: true });
         };
         const reset = async (): Promise<void> => {
           const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
@@ -99,11 +70,11 @@ export async function startMoto(): Promise<Moto> {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
-    child.kill('SIGKILL');
-    await exitedPromise;
-    lastError = stderr;
+    await stopProcess(proc, 'SIGKILL');
+    lastError = tail(proc.logPath, 1000);
   }
-  throw new Error(`moto_server did not start (is moto[server]==5.2.1 installed?): ${lastError.slice(-1000)}`);
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`moto_server did not start (is moto[server]==5.2.1 installed?): ${lastError}`);
 }
 
 /** An SDK client for tests and seeding: region us-west-2, dummy credentials, pointed at `endpoint`. */
