@@ -2,18 +2,18 @@
 // (Go, utils/aws, driven by bench/go/argoverify), both pointed at the same moto_server through the same
 // call-counting proxy, with 10, 300 and 1000 load balancers in the region seeded as the LBC would.
 // Gateway mode side by side: at each size an ALB seeded as the LBC builds it for a Gateway + HTTPRoute
-// (test/gateway/moto-world.ts) is checked by the Gateway verifier through the same proxy, cold then warm.
+// (test/modes/gateway/moto-fixtures.ts) is checked by the Gateway verifier through the same proxy, cold then warm.
 // Also: 200 Rollouts at setWeight steps re-verified every 10 s for a simulated minute.
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../src/aws/elbv2.js';
 import { desiredWeights } from '../src/core/weights.js';
-import { parseGatewayConfig } from '../src/gateway/config.js';
-import { gatewayWeightStep } from '../src/gateway/router.js';
-import { createGatewayVerifier } from '../src/gateway/verify.js';
-import { RpcVerified } from '../src/trafficrouter/router.js';
+import { parseGatewayConfig } from '../src/modes/gateway/config.js';
+import { gatewayWeightStep } from '../src/modes/gateway/router.js';
+import { createGatewayVerifier } from '../src/modes/gateway/verify.js';
+import { RpcVerified } from '../src/plugin/router.js';
 import type { Rollout } from '../src/core/rollout.js';
-import { ingressesTarget, type WeightRequest } from '../src/trafficrouter/view.js';
-import { createWeightVerifier } from '../src/verify/weights.js';
+import { ingressesTarget, type WeightRequest } from '../src/modes/ingress/view.js';
+import { createWeightVerifier } from '../src/modes/ingress/verify/verifier.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../test/support/elbv2-proxy.js';
 import {
   createLoadBalancer,
@@ -25,7 +25,7 @@ import {
   type SeededIngress,
 } from '../test/support/lbc-seed.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from '../test/support/moto.js';
-import { NS as GATEWAY_NS, seedGatewayAlb, World } from '../test/gateway/moto-world.js';
+import { NS as GATEWAY_NS, seedGatewayAlb, World } from '../test/modes/gateway/moto-fixtures.js';
 import { percentile, runJson, type BenchContext } from './harness.js';
 
 const NS = 'default';

@@ -3,9 +3,9 @@
 // metric is owned here so names and labels stay in one place and the docs can list them.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RpcVerified } from './trafficrouter/router.js';
-import type { WeightVerifier } from './trafficrouter/types.js';
-import type { WeightRequest } from './trafficrouter/view.js';
+import { RpcVerified } from './plugin/router.js';
+import type { WeightVerifier } from './modes/ingress/view.js';
+import type { WeightRequest } from './modes/ingress/view.js';
 
 export const METRIC_PREFIX = 'alb_plugin_';
 

@@ -1,7 +1,7 @@
 // Sidecar settings: every one is a flag and an environment variable with a default. The table below is
 // the single source for parsing, defaults and `--help`.
 
-import { DEFAULT_PLUGIN_NAME } from './trafficrouter/router.js';
+import { DEFAULT_PLUGIN_NAME } from './plugin/router.js';
 
 export type VerifyMode = 'healthy' | 'registered';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

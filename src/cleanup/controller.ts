@@ -8,14 +8,14 @@
 import type { Rollout } from '../core/rollout.js';
 import type { Ingress } from '../k8s/ingress.js';
 import type { Logger } from '../logger.js';
-import { ingressClass } from '../trafficrouter/ingress-checks.js';
-import { ManagedAnnotationsError, parseManagedAnnotations } from '../trafficrouter/managed.js';
-import { PLUGIN_MANAGED_KEY } from '../trafficrouter/types.js';
-import type { GatewayRouteCleanup } from './gateway-routes.js';
+import { ingressClass } from '../modes/ingress/checks.js';
+import { ManagedAnnotationsError, parseManagedAnnotations } from '../modes/ingress/managed.js';
+import { PLUGIN_MANAGED_KEY } from '../modes/ingress/types.js';
+import type { GatewayRouteCleanup } from '../modes/gateway/cleanup.js';
 import { builtInAlbIngresses, droppedHolds, holdsOf, inGatewayMode, inListenerRuleMode, rolloutId, type Hold } from './holds.js';
-import { inferTarget } from './ingress-release.js';
-import type { ListenerRuleCleanup } from './listener-rules.js';
-import type { Releaser, ReleaseOutcome } from './releaser.js';
+import { inferTarget } from '../modes/ingress/release.js';
+import type { ListenerRuleCleanup } from '../modes/listener-rule/cleanup.js';
+import type { Releaser, ReleaseOutcome } from '../modes/ingress/releaser.js';
 
 export interface CleanupControllerOptions {
   pluginName: string;

@@ -5,8 +5,8 @@
 
 import { routingMode } from '../core/plugin-block.js';
 import type { Rollout } from '../core/rollout.js';
-import { rolloutContext } from '../trafficrouter/view.js';
-import { releaseTargetOf, type ReleaseTarget } from './ingress-release.js';
+import { rolloutContext } from '../modes/ingress/view.js';
+import { releaseTargetOf, type ReleaseTarget } from '../modes/ingress/release.js';
 
 export interface Hold {
   ingress: string;

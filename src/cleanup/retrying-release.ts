@@ -6,7 +6,7 @@ import { ConfigError } from '../core/fields.js';
 import type { Rollout } from '../core/rollout.js';
 import type { Logger } from '../logger.js';
 import { rolloutId } from './holds.js';
-import type { ReleaseOutcome } from './releaser.js';
+import type { ReleaseOutcome } from '../modes/ingress/releaser.js';
 
 export type RolloutReader = (namespace: string, name: string) => Promise<Rollout | undefined>;
 

@@ -3,7 +3,7 @@
 // only when the state it reports changes. State is kept per Rollout (by uid, so a re-created Rollout starts
 // fresh), per topic: a topic is a group of reasons that describe the same thing, plus a subject.
 
-import type { RolloutEvent } from '../trafficrouter/types.js';
+import type { RolloutEvent } from '../plugin/hooks.js';
 import {
   REASON_LOAD_BALANCER_NOT_FOUND,
   REASON_TARGETS_VERIFY_ERROR,

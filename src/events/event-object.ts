@@ -3,7 +3,7 @@
 // `kubectl describe rollout` and `kubectl argo rollouts get` show them next to Argo's own.
 
 import type { Rollout } from '../core/rollout.js';
-import type { RolloutEvent } from '../trafficrouter/types.js';
+import type { RolloutEvent } from '../plugin/hooks.js';
 
 export const EVENT_COMPONENT = 'rollouts-plugin-trafficrouter-alb';
 /** The API server refuses longer notes on events.k8s.io; core/v1 readers truncate too. */

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { CoreV1Api, type CoreV1Event as ApiEvent, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import type { Rollout } from '../core/rollout.js';
-import type { EventSink, RolloutEvent } from '../trafficrouter/types.js';
+import type { EventSink, RolloutEvent } from '../plugin/hooks.js';
 import { EventDeduper, type SinkEvent } from './dedup.js';
 import { buildEvent, rolloutNamespace, type CoreV1Event } from './event-object.js';
 

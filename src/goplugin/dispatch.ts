@@ -7,7 +7,7 @@
 // a net/rpc error, as Argo's Go server stub does ("invalid args ...").
 
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
-import { RpcVerified, type TrafficRouter } from '../trafficrouter/router.js';
+import { RpcVerified, type TrafficRouter } from '../plugin/router.js';
 import { GobInterface, isGobStruct, type GobStruct, type GobValue } from './gob/values.js';
 import type { Reply } from './netrpc/reply.js';
 import type { MethodTable, RpcCall, RpcMethod } from './netrpc/server.js';

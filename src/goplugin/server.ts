@@ -4,7 +4,7 @@
 
 import net from 'node:net';
 import type { Logger } from '../logger.js';
-import type { TrafficRouter } from '../trafficrouter/router.js';
+import type { TrafficRouter } from '../plugin/router.js';
 import { rolloutArgConverters } from './args.js';
 import type { ArgConverters } from './dispatch.js';
 import type { CallOutcome } from './netrpc/server.js';

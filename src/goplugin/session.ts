@@ -8,7 +8,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
-import type { TrafficRouter } from '../trafficrouter/router.js';
+import type { TrafficRouter } from '../plugin/router.js';
 import { acceptBrokerStream, BrokerIds } from './broker.js';
 import { controlMethods } from './control.js';
 import { pluginMethods, type ArgConverters } from './dispatch.js';

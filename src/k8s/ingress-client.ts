@@ -1,6 +1,6 @@
 // The only place that talks to the Kubernetes API about Ingresses. Writes are JSON merge patches that name
 // only the keys the plugin owns and carry `metadata.resourceVersion`, so the API server refuses (409) a write
-// based on a stale read; the caller re-reads and recomputes (see trafficrouter/ingress-update.ts).
+// based on a stale read; the caller re-reads and recomputes (see modes/ingress/update.ts).
 
 import {
   ApiException,
@@ -102,7 +102,7 @@ function plain(obj: unknown): Ingress {
 /**
  * Below the default RPC deadline (25 s), so a hung API server fails the call instead of outliving it. Inside
  * an RPC call the router passes a tighter `timeoutMs`: what is left of the call's budget (see CallContext in
- * src/trafficrouter/router.ts).
+ * src/plugin/router.ts).
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 

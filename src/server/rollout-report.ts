@@ -9,12 +9,12 @@
 import { routingMode } from '../core/plugin-block.js';
 import type { Rollout, WeightDestination } from '../core/rollout.js';
 import { desiredWeights, stableWeight, type DesiredWeight } from '../core/weights.js';
-import { parseGatewayConfig, type GatewayConfig, type GatewayWeightReport } from '../gateway/index.js';
-import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from '../listenerrule/index.js';
-import { weightRequest, type WeightRequest } from '../trafficrouter/view.js';
+import { parseGatewayConfig, type GatewayConfig, type GatewayWeightReport } from '../modes/gateway/index.js';
+import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from '../modes/listener-rule/index.js';
+import { weightRequest, type WeightRequest } from '../modes/ingress/view.js';
 import type { TargetsReport, VerifyMode } from '../verify/target-health.js';
-import type { IngressWeightReport } from '../verify/weight-check.js';
-import type { WeightReport } from '../verify/weight-report.js';
+import type { IngressWeightReport } from '../modes/ingress/verify/weight-check.js';
+import type { WeightReport } from '../modes/ingress/verify/weight-report.js';
 import type { GatewayRuleReport, IngressReport, ReportOptions, RolloutReport, RolloutReportSource, TargetGroupReport, WeightMap } from './report.js';
 
 /** The verifier functions the report is made of (src/verify). */
@@ -29,12 +29,12 @@ export interface ReportChecks {
   gateway?: GatewayChecks;
 }
 
-/** The Gateway verifier's report method (src/gateway/verify.ts). */
+/** The Gateway verifier's report method (src/modes/gateway/verify.ts). */
 export interface GatewayChecks {
   report(config: GatewayConfig, desired: DesiredWeight[], signal?: AbortSignal): Promise<GatewayWeightReport>;
 }
 
-/** The listener-rule router's report methods (src/listenerrule/router.ts). */
+/** The listener-rule router's report methods (src/modes/listener-rule/router.ts). */
 export interface ListenerRuleChecks {
   weightReport(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<ListenerRuleWeightReport>;
   /** Absent when target verification is off: the report then covers the weights only. */

@@ -9,8 +9,8 @@
 // API error) holds too, with that error: the guard never fails open.
 import type { Rollout } from '../core/rollout.js';
 import type { WeightStep } from '../core/weights.js';
-import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../trafficrouter/router.js';
-import type { GuardDecision, SetWeightGuard } from '../trafficrouter/types.js';
+import { GUARD_SHARE, stepBudgetMs, throwIfCancelled, type CallContext } from '../plugin/call.js';
+import type { GuardDecision, SetWeightGuard } from '../plugin/hooks.js';
 import { isFullyPromoted } from './gate.js';
 import { POD_TEMPLATE_HASH_LABEL, type TargetsReport } from './target-health.js';
 
@@ -34,7 +34,7 @@ export function isFinalSwitch(req: WeightStep): boolean {
   return r.status?.canary?.weights?.canary?.weight === req.maxWeight;
 }
 
-/** The guard as the routers call it: with the RPC call, whose budget it keeps to (src/trafficrouter/router.ts). */
+/** The guard as the routers call it: with the RPC call, whose budget it keeps to (src/plugin/router.ts). */
 export interface CallAwareGuard extends SetWeightGuard {
   beforeSetWeight(req: WeightStep, call?: CallContext): Promise<GuardDecision>;
 }

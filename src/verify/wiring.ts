@@ -5,13 +5,13 @@ import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
 import type { Rollout } from '../core/rollout.js';
-import type { EventSink } from '../trafficrouter/types.js';
+import type { EventSink } from '../plugin/hooks.js';
 import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';
 import { createTargetsK8s } from './k8s-targets.js';
 import { createTargetVerifier, type TargetVerifier } from './target-health.js';
-import type { IngressStatusView } from './weight-check.js';
-import { createWeightVerifier, type WeightVerifierApi } from './weights.js';
+import type { IngressStatusView } from '../modes/ingress/verify/weight-check.js';
+import { createWeightVerifier, type WeightVerifierApi } from '../modes/ingress/verify/verifier.js';
 
 export interface VerificationDeps {
   /** The router's IngressClient.get. */

@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import type { IngressClient } from '../../src/k8s/ingress-client.js';
 import { applyIngressEdit, type Ingress, type IngressEdit } from '../../src/k8s/ingress.js';
-import { createIngressRouter } from '../../src/trafficrouter/ingress-router.js';
-import { actionKey, conditionKey } from '../../src/trafficrouter/keys.js';
+import { createIngressRouter } from '../../src/modes/ingress/router.js';
+import { actionKey, conditionKey } from '../../src/modes/ingress/keys.js';
 import type { Rollout } from '../../src/core/rollout.js';
-import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
-import { ARGO_MANAGED_KEY, DEFAULT_ANNOTATION_PREFIX, PLUGIN_MANAGED_KEY } from '../../src/trafficrouter/types.js';
+import { DEFAULT_PLUGIN_NAME } from '../../src/plugin/router.js';
+import { ARGO_MANAGED_KEY, DEFAULT_ANNOTATION_PREFIX, PLUGIN_MANAGED_KEY } from '../../src/modes/ingress/types.js';
 import { PRODUCT, USER_AGENT } from '../../src/version.js';
 import { documentedEntries, hasGo, normalize, type DocumentedEntry } from './support.js';
 

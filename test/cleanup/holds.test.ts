@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtInAlbIngresses, droppedHolds, holdsOf, rolloutId, type Hold, type Holds } from '../../src/cleanup/holds.js';
-import { inferTarget } from '../../src/cleanup/ingress-release.js';
+import { inferTarget } from '../../src/modes/ingress/release.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { fwd, ingress, MANAGED, P, path, PLUGIN, rollout } from './fixtures.js';
 

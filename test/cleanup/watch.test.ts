@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../src/logger.js';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
 import { CleanupController } from '../../src/cleanup/controller.js';
-import { createReleaser } from '../../src/cleanup/releaser.js';
+import { createReleaser } from '../../src/modes/ingress/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from '../../src/cleanup/watch.js';
 import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, NS, P, path, PLUGIN, rollout } from './fixtures.js';
 

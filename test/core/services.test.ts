@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { serviceRoles } from '../../src/core/services.js';
-import { parsePluginConfig } from '../../src/trafficrouter/config.js';
-import { effectiveServices } from '../../src/trafficrouter/view.js';
-import { makeRollout, PLUGIN } from '../trafficrouter/fixtures.js';
+import { parsePluginConfig } from '../../src/modes/ingress/config.js';
+import { effectiveServices } from '../../src/modes/ingress/view.js';
+import { makeRollout, PLUGIN } from '../modes/ingress/fixtures.js';
 
 const pingPong = { pingService: 'ping-svc', pongService: 'pong-svc' };
 

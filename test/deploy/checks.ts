@@ -1,11 +1,11 @@
 // What every install flavour of the plugin must satisfy, shared by the static manifest tests, the kustomize
 // rendering (test/deploy/kustomize-build.test.ts) and its installation on a real API server
-// (test/kube/install-manifests.test.ts): pod pieces and plugin entry agree with the sidecar's own settings
+// (test/deploy/install-manifests.kube.test.ts): pod pieces and plugin entry agree with the sidecar's own settings
 // parser and defaults, and the RBAC grants what the plugin calls.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { OPTIONS, parseSettings, type Settings } from '../../src/settings.js';
-import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
+import { DEFAULT_PLUGIN_NAME } from '../../src/plugin/router.js';
 import { REPO_ROOT } from '../support/kube/assets.js';
 
 export const root = `${REPO_ROOT}/`;
@@ -61,7 +61,7 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['argoproj.io', 'rollouts', 'list'],
   ['argoproj.io', 'rollouts', 'watch'],
   ['', 'events', 'create'],
-  // Gateway mode (src/gateway): the routes it patches, the Gateways and classes it reads.
+  // Gateway mode (src/modes/gateway): the routes it patches, the Gateways and classes it reads.
   ['gateway.networking.k8s.io', 'httproutes', 'get'],
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],
   ['gateway.networking.k8s.io', 'gateways', 'get'],

@@ -3,7 +3,7 @@
 // whole: the release is the one the tests run, every upstream object is still there and untouched apart from
 // the namespace, the controller keeps its container and gains one read-only mount, the pod gains the sidecar,
 // the init container and the volume, the ConfigMap gains the plugin entry, and the RBAC binds the controller's
-// ServiceAccount to what the plugin calls. test/kube/install-manifests.test.ts installs the same rendering on
+// ServiceAccount to what the plugin calls. test/deploy/install-manifests.kube.test.ts installs the same rendering on
 // a real kube-apiserver. Skipped, saying why, when kubectl or the module is unavailable.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';

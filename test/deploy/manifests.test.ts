@@ -3,7 +3,7 @@
 // renamed flag, port or path cannot leave the manifests behind.
 import { describe, expect, it } from 'vitest';
 import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
-import { DEFAULT_PLUGIN_NAME } from '../../src/trafficrouter/router.js';
+import { DEFAULT_PLUGIN_NAME } from '../../src/plugin/router.js';
 import { buildServer } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { canaryRollout, fakeSource } from '../server/fixtures.js';

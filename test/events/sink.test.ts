@@ -7,7 +7,7 @@ import { createEventSink, kubeEventWriter } from '../../src/events/sink.js';
 import { buildEvent, MAX_MESSAGE_LENGTH } from '../../src/events/event-object.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Rollout } from '../../src/core/rollout.js';
-import type { RolloutEvent } from '../../src/trafficrouter/types.js';
+import type { RolloutEvent } from '../../src/plugin/hooks.js';
 
 const API = 'http://127.0.0.1:6443';
 

@@ -6,7 +6,7 @@ import { UnknownBrokerIdError } from '../../src/goplugin/errors.js';
 import { GOB_TYPE_NAME, GobInterface, type GobStruct, type GobValue } from '../../src/goplugin/gob/values.js';
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
-import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/trafficrouter/router.js';
+import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/plugin/router.js';
 import { duplexPair } from './helpers.js';
 
 function struct(name: string, fields: Record<string, GobValue>): GobStruct {

@@ -3,7 +3,7 @@ import type { ArgConverters } from '../../src/goplugin/dispatch.js';
 import { startPluginServer, type PluginServer } from '../../src/goplugin/server.js';
 import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/frame.js';
 import type { Rollout } from '../../src/core/rollout.js';
-import { RpcVerified, type TrafficRouter } from '../../src/trafficrouter/router.js';
+import { RpcVerified, type TrafficRouter } from '../../src/plugin/router.js';
 import { silentLogger, TestRpcClient } from './helpers.js';
 import { MiniYamuxClient } from './yamux-client.js';
 

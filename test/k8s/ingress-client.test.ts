@@ -7,7 +7,7 @@ import {
   KubernetesApiError,
   RequestCancelledError,
 } from '../../src/k8s/ingress-client.js';
-import { makeIngress } from '../trafficrouter/fixtures.js';
+import { makeIngress } from '../modes/ingress/fixtures.js';
 import { fakeKubeConfig, useNockedApiServer, ingressPath, jsonBody, MERGE_PATCH, TOKEN } from './fake-cluster.js';
 
 let base: string;

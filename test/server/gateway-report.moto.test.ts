@@ -13,10 +13,10 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createElbv2 } from '../../src/aws/elbv2.js';
 import type { Rollout } from '../../src/core/rollout.js';
-import type { HTTPRouteClient } from '../../src/gateway/client.js';
-import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/gateway/k8s.js';
-import type { HTTPRoute } from '../../src/gateway/route.js';
-import { createGatewayVerifier } from '../../src/gateway/verify.js';
+import type { HTTPRouteClient } from '../../src/modes/gateway/client.js';
+import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/modes/gateway/k8s.js';
+import type { HTTPRoute } from '../../src/modes/gateway/route.js';
+import { createGatewayVerifier } from '../../src/modes/gateway/verify.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
 import { createRolloutReportSource } from '../../src/server/rollout-report.js';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { FastifyInstance } from 'fastify';
 import { createElbv2 } from '../../src/aws/elbv2.js';
-import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/listenerrule/index.js';
+import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/modes/listener-rule/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
 import { createRolloutReportSource } from '../../src/server/rollout-report.js';
@@ -16,7 +16,7 @@ import { createTargetVerifier } from '../../src/verify/target-health.js';
 import { fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
 import { registerTargets } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
-import { bindingReader, NS, PLUGIN, rollout, seed, type Fixture, type ServiceName } from '../listenerrule/fixture.js';
+import { bindingReader, NS, PLUGIN, rollout, seed, type Fixture, type ServiceName } from '../modes/listener-rule/fixtures.js';
 
 const json = { 'content-type': 'application/json' };
 let moto: Moto;

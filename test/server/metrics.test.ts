@@ -8,9 +8,9 @@ import {
   verdictOf,
   type Verdict,
 } from '../../src/metrics.js';
-import { RpcVerified, type VerifyWeightResult } from '../../src/trafficrouter/router.js';
-import type { WeightVerifier } from '../../src/trafficrouter/types.js';
-import type { WeightRequest } from '../../src/trafficrouter/view.js';
+import { RpcVerified, type VerifyWeightResult } from '../../src/plugin/router.js';
+import type { WeightVerifier } from '../../src/modes/ingress/view.js';
+import type { WeightRequest } from '../../src/modes/ingress/view.js';
 import { canaryRollout, fakeSource, PLUGIN } from './fixtures.js';
 
 async function scrape(m: ReturnType<typeof createMetrics>): Promise<string> {

@@ -5,10 +5,10 @@ import { buildServer } from '../../src/server/app.js';
 import { createRolloutReportSource, type ReportChecks } from '../../src/server/rollout-report.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Rollout } from '../../src/core/rollout.js';
-import type { WeightRequest } from '../../src/trafficrouter/view.js';
+import type { WeightRequest } from '../../src/modes/ingress/view.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
-import type { WeightReport } from '../../src/verify/weight-report.js';
-import type { GatewayWeightReport } from '../../src/gateway/index.js';
+import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/index.js';
 import type { DesiredWeight } from '../../src/core/weights.js';
 import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
 

@@ -2,7 +2,7 @@
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../../src/aws/elbv2.js';
 import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
-import { ingressesTarget, type EffectiveServices, type WeightRequest } from '../../src/trafficrouter/view.js';
+import { ingressesTarget, type EffectiveServices, type WeightRequest } from '../../src/modes/ingress/view.js';
 import type { Clock } from '../../src/aws/token-bucket.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from '../support/moto.js';
 

@@ -2,7 +2,7 @@
 // deadline, so SetWeight answers with the guard's own reason instead of the generic timeout, and a call
 // whose deadline has passed never switches.
 import { describe, expect, it } from 'vitest';
-import { CallCancelledError, type CallContext } from '../../src/trafficrouter/router.js';
+import { CallCancelledError, type CallContext } from '../../src/plugin/call.js';
 import { createSetWeightGuard } from '../../src/verify/guard.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import { request, rollout } from './fixtures.js';

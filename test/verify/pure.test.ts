@@ -2,12 +2,12 @@
 // scoping and comparison, the gate, and target evaluation.
 import { describe, expect, it } from 'vitest';
 import type { Rule, TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { actionRules, compareRules, forwardTuples } from '../../src/verify/compare.js';
-import { expectedWeights, targetGroupResourceId } from '../../src/verify/expected.js';
+import { actionRules, compareRules, forwardTuples } from '../../src/modes/ingress/verify/compare.js';
+import { expectedWeights, targetGroupResourceId } from '../../src/modes/ingress/verify/expected.js';
 import { stepMoment, VerifyGate } from '../../src/verify/gate.js';
 import { isFinalSwitch } from '../../src/verify/guard.js';
-import { loadBalancerNameFromHostname, sameLoadBalancerHost } from '../../src/verify/hostname.js';
-import { lbcTargetGroupPrefix, targetGroupNameFromArn } from '../../src/verify/inventory.js';
+import { loadBalancerNameFromHostname, sameLoadBalancerHost } from '../../src/modes/ingress/verify/hostname.js';
+import { lbcTargetGroupPrefix, targetGroupNameFromArn } from '../../src/modes/ingress/verify/inventory.js';
 import { targetGroupBindingResource } from '../../src/verify/k8s.js';
 import { evaluateTargets, expectedTargets, matchServicePort, slicesFromEndpoints } from '../../src/verify/target-health.js';
 import { request, rollout } from './fixtures.js';

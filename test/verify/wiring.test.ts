@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/settings.js';
-import { RpcVerified } from '../../src/trafficrouter/router.js';
+import { RpcVerified } from '../../src/plugin/router.js';
 import type { IngressClient } from '../../src/k8s/ingress-client.js';
 import { createVerification, verificationTimeoutMs, type VerificationDeps } from '../../src/verify/wiring.js';
 import { CallLog, request, rollout, testElbv2 } from './fixtures.js';

@@ -12,7 +12,7 @@ import { rolloutArgConverters } from '../../../src/goplugin/args.js';
 import { pluginMethods } from '../../../src/goplugin/dispatch.js';
 import { serveNetRpc } from '../../../src/goplugin/netrpc/server.js';
 import { pluginArgsFromGob } from '../../../src/goplugin/rollout-json.js';
-import { createNoopRouter } from '../../../src/trafficrouter/noop-router.js';
+import { createNoopRouter } from '../../../src/plugin/noop-router.js';
 import { duplexPair, silentLogger, TestRpcClient } from '../helpers.js';
 import { canonical, decodeChunks, normaliseGo, randomChunks, vector, type Vector } from './helpers.js';
 

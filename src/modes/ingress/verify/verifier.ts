@@ -1,0 +1,80 @@
+// Plugin.VerifyWeight in Ingress mode: the gate (gate.ts) decides whether the answer is worth an AWS call,
+// the check (weight-check.ts, within its deadline in weight-report.ts) reads ELBv2, the answer is remembered
+// and reported as Events (weight-events.ts). The HTTP API runs the same check ungated (`report`).
+import type { Elbv2 } from '../../../aws/elbv2.js';
+import type { Rollout } from '../../../core/rollout.js';
+import type { Logger } from '../../../logger.js';
+import { RpcVerified, type VerifyWeightResult } from '../../../plugin/router.js';
+import type { EventSink } from '../../../plugin/hooks.js';
+import type { WeightVerifier } from '../view.js';
+import type { WeightRequest } from '../view.js';
+import { rolloutUid, VerifyGate } from '../../../verify/gate.js';
+import { Elbv2Inventory } from './inventory.js';
+import type { IngressStatusView } from './weight-check.js';
+import { emitWeightEvent } from './weight-events.js';
+import { disabledReport, weightReport, type WeightReport } from './weight-report.js';
+
+export interface WeightVerifierDeps {
+  /** `--aws-verify-target-group`; off means NotImplemented and no AWS call. */
+  enabled: boolean;
+  elbv2: Elbv2;
+  /** Reads an Ingress (the router's IngressClient.get); throws when it cannot. */
+  getIngress(namespace: string, name: string): Promise<IngressStatusView>;
+  /** `--alb-tag-key-resource-id`. */
+  resourceTagKey: string;
+  events?: EventSink;
+  log?: Logger;
+  /** Deadline of one verification, kept below the RPC timeout (default 20 s). */
+  timeoutMs?: number;
+  /** Max age of cached listeners and rule discoveries (default 30 s, inventory.ts). */
+  discoveryTtlMs?: number;
+  now?: () => number;
+}
+
+export interface WeightVerifierApi extends WeightVerifier {
+  /** Runs the check now, ungated (HTTP API). */
+  report(req: WeightRequest): Promise<WeightReport>;
+  /** A write changed one of the Rollout's Ingresses: the next VerifyWeight checks again (issue #12 item 5). */
+  ingressChanged(rollout: Rollout): void;
+}
+
+export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierApi {
+  const inventory = new Elbv2Inventory({
+    elbv2: deps.elbv2,
+    resourceTagKey: deps.resourceTagKey,
+    ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const check = { inventory, getIngress: deps.getIngress, now: deps.now ?? Date.now };
+  const gate = new VerifyGate();
+  const timeoutMs = deps.timeoutMs ?? 20_000;
+
+  return {
+    async verifyWeight(req: WeightRequest): Promise<VerifyWeightResult> {
+      if (!deps.enabled) return { verified: RpcVerified.NotImplemented };
+      const decision = gate.decide(req);
+      if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
+      if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
+      const uid = gate.uidOf(req);
+      const writes = gate.writesOf(uid);
+      const report = await weightReport(check, req, decision.moment, timeoutMs);
+      gate.record(uid, decision.key, report.verified ? 'verified' : 'pending', writes);
+      deps.log?.debug({ rollout: report.rollout, moment: report.moment, verified: report.verified, reasons: report.reasons, error: report.error }, 'weight verification');
+      if (deps.events) emitWeightEvent(deps.events, req, report);
+      if (report.verified) return { verified: RpcVerified.Verified };
+      // "Not yet" answers carry no Err so Argo re-queues after 10 s (argo-alb-spec.md §7.6: after an Err it
+      // waits for the next resync). So do failures that pass by themselves; an Err is for configuration errors.
+      return report.error && !report.transient
+        ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` }
+        : { verified: RpcVerified.NotVerified };
+    },
+
+    ingressChanged(rollout: Rollout): void {
+      gate.invalidate(rolloutUid(rollout));
+    },
+
+    async report(req: WeightRequest): Promise<WeightReport> {
+      return deps.enabled ? weightReport(check, req, 'requested', timeoutMs) : disabledReport(req);
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// Finding and reading the driven rule through ELBv2. The client is the shared wrapper from src/aws
+// (rate limit, retries, call counts); this mode only needs the reads below and four writes.
+
+import {
+  CreateRuleCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  type DeleteRuleCommand,
+  type Listener,
+  type LoadBalancer,
+  type Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CallOptions } from '../../aws/elbv2.js';
+import { stepSignal, throwIfCancelled, type CallContext } from '../../plugin/call.js';
+import type { RuleSelector } from './config.js';
+
+/** The subset of the shared ELBv2 wrapper (`createElbv2` in src/aws/elbv2.ts) this mode calls. */
+export interface ListenerRuleElbv2 {
+  describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]>;
+  /** Every listener of the load balancer (paginated). */
+  describeListeners(loadBalancerArn: string, o?: CallOptions): Promise<Listener[]>;
+  /** Every rule of one listener, or the given rules; one call for up to 400 rules. */
+  describeRules(selector: { listenerArn: string } | { ruleArns: string[] }, o?: CallOptions): Promise<Rule[]>;
+  /** Tags per ARN (batches of 20). */
+  describeTags(arns: string[], o?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  send(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand, o?: CallOptions): Promise<unknown>;
+}
+
+/** What a write does, for the message when it is not sent. */
+function operationOf(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand): string {
+  if (command instanceof ModifyListenerCommand) return `ModifyListener ${command.input.ListenerArn ?? ''}`;
+  if (command instanceof CreateRuleCommand) return `CreateRule on ${command.input.ListenerArn ?? ''}`;
+  if (command instanceof ModifyRuleCommand) return `ModifyRule ${command.input.RuleArn ?? ''}`;
+  return `DeleteRule ${command.input.RuleArn ?? ''}`;
+}
+
+/**
+ * The client as one RPC call sees it: every request carries the call's signal (it ends at the call's
+ * deadline, or within its budget), and no write is sent once the signal has fired: a call Argo has been
+ * answered for must not overwrite what a newer call wrote.
+ */
+export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undefined): ListenerRuleElbv2 {
+  if (!call) return elbv2;
+  const o: CallOptions = { signal: stepSignal(call) };
+  return {
+    describeLoadBalancersByName: (names) => elbv2.describeLoadBalancersByName(names, o),
+    describeListeners: (arn) => elbv2.describeListeners(arn, o),
+    describeRules: (selector) => elbv2.describeRules(selector, o),
+    describeTags: (arns) => elbv2.describeTags(arns, o),
+    send: async (command) => {
+      throwIfCancelled(call, operationOf(command));
+      return elbv2.send(command, o);
+    },
+  };
+}
+
+/** Where the driven forward lives: a rule, or (no `ruleArn`) the listener's default action. */
+export interface RuleLocation {
+  listenerArn: string;
+  ruleArn?: string;
+}
+
+/** A listener rule ARN is its listener's ARN with `listener-rule/` and one more path segment. */
+export function listenerArnOfRule(ruleArn: string): string {
+  const i = ruleArn.lastIndexOf('/');
+  if (!ruleArn.includes(':listener-rule/') || i < 0) throw new Error(`${ruleArn} is not a listener rule ARN`);
+  return ruleArn.slice(0, i).replace(':listener-rule/', ':listener/');
+}
+
+/** True when the rule carries exactly the host and path conditions the selector names, and nothing else. */
+export function ruleMatches(rule: Rule, host: string[], path: string[]): boolean {
+  if (rule.IsDefault) return false;
+  const conditions = rule.Conditions ?? [];
+  const fields = conditions.map((c) => c.Field);
+  const want = [...(host.length ? ['host-header'] : []), ...(path.length ? ['path-pattern'] : [])];
+  if (fields.length !== want.length || !want.every((f) => fields.includes(f))) return false;
+  for (const c of conditions) {
+    const values =
+      (c.Field === 'host-header' ? c.HostHeaderConfig?.Values : c.PathPatternConfig?.Values) ?? c.Values ?? [];
+    const expected = c.Field === 'host-header' ? host : path;
+    if (!sameSet(values, expected)) return false;
+  }
+  return true;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const norm = (xs: string[]) => [...new Set(xs)].sort();
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+
+export interface LocatedRule {
+  location: RuleLocation;
+  rule: Rule;
+}
+
+/** Resolves the selector to a location and reads the rule (the read is reused by the caller). */
+export async function locateRule(elbv2: ListenerRuleElbv2, selector: RuleSelector, field: string): Promise<LocatedRule> {
+  if (selector.kind === 'arn') {
+    const location = { listenerArn: listenerArnOfRule(selector.ruleArn), ruleArn: selector.ruleArn };
+    return { location, rule: await readRule(elbv2, location, `${field}.ruleArn`) };
+  }
+
+  let lbArn: string;
+  let lbLabel: string;
+  if ('arn' in selector.loadBalancer) {
+    lbArn = selector.loadBalancer.arn;
+    lbLabel = lbArn;
+  } else {
+    const name = selector.loadBalancer.name;
+    lbLabel = `"${name}"`;
+    const lbs = await withNotFound(
+      () => elbv2.describeLoadBalancersByName([name]),
+      `load balancer ${lbLabel} (${field}.loadBalancerName) does not exist in this account and region; check the name`,
+    );
+    const lb = lbs[0];
+    if (!lb?.LoadBalancerArn) throw new Error(`load balancer ${lbLabel} (${field}.loadBalancerName) was not found`);
+    lbArn = lb.LoadBalancerArn;
+  }
+  const listeners = await withNotFound(
+    () => elbv2.describeListeners(lbArn),
+    `load balancer ${lbLabel} (${field}.loadBalancerArn) does not exist; check the ARN`,
+  );
+  const listener = listeners.find((l) => l.Port === selector.listenerPort);
+  if (!listener?.ListenerArn) {
+    throw new Error(
+      `load balancer ${lbLabel} has no listener on port ${selector.listenerPort} (${field}.listenerPort); ` +
+        `its listeners: ${listeners.map((l) => l.Port).join(', ') || 'none'}`,
+    );
+  }
+  const rules = await elbv2.describeRules({ listenerArn: listener.ListenerArn });
+  if (selector.kind === 'default') {
+    const rule = rules.find((r) => r.IsDefault);
+    if (!rule) throw new Error(`listener ${listener.ListenerArn} returned no default rule`);
+    return { location: { listenerArn: listener.ListenerArn }, rule };
+  }
+  const matches = rules.filter((r) => ruleMatches(r, selector.host, selector.path));
+  const wanted = `host ${JSON.stringify(selector.host)}, path ${JSON.stringify(selector.path)}`;
+  if (matches.length === 0) {
+    throw new Error(
+      `no rule on port ${selector.listenerPort} of load balancer ${lbLabel} has exactly the conditions ${wanted} ` +
+        `(${field}.conditions); match the rule's host-header and path-pattern values, or use ${field}.ruleArn`,
+    );
+  }
+  if (matches.length > 1) {
+    throw new Error(
+      `${matches.length} rules on port ${selector.listenerPort} of load balancer ${lbLabel} match ${wanted} ` +
+        `(${matches.map((r) => r.RuleArn).join(', ')}); use ${field}.ruleArn to pick one`,
+    );
+  }
+  return { location: { listenerArn: listener.ListenerArn, ruleArn: matches[0]!.RuleArn! }, rule: matches[0]! };
+}
+
+/** One DescribeRules call: the rule by ARN, or the listener's rules for its default one. */
+export async function readRule(elbv2: ListenerRuleElbv2, location: RuleLocation, field: string): Promise<Rule> {
+  if (location.ruleArn) {
+    const ruleArn = location.ruleArn;
+    const rules = await withNotFound(
+      () => elbv2.describeRules({ ruleArns: [ruleArn] }),
+      `listener rule ${ruleArn} (${field}) does not exist; it was deleted or the ARN is wrong`,
+    );
+    const rule = rules.find((r) => r.RuleArn === ruleArn);
+    if (!rule) throw new Error(`listener rule ${ruleArn} (${field}) does not exist`);
+    return rule;
+  }
+  const rules = await withNotFound(
+    () => elbv2.describeRules({ listenerArn: location.listenerArn }),
+    `listener ${location.listenerArn} (${field}) does not exist any more`,
+  );
+  const rule = rules.find((r) => r.IsDefault);
+  if (!rule) throw new Error(`listener ${location.listenerArn} returned no default rule`);
+  return rule;
+}
+
+/** Marks an error as "the thing we looked for is gone", so a cached location gets rediscovered. */
+export class GoneError extends Error {
+  override name = 'GoneError';
+}
+
+async function withNotFound<T>(run: () => Promise<T>, message: string): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isNotFound(err)) throw new GoneError(message, { cause: err });
+    throw err;
+  }
+}
+
+/** `LoadBalancerNotFound`, `ListenerNotFound`, `RuleNotFound`, `TargetGroupNotFound` (SDK names end in Exception). */
+export function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /NotFound(Exception)?$/.test(name);
+}

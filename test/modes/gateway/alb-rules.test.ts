@@ -1,0 +1,53 @@
+// The conditions the LBC builds for a route rule (route_rule_condition.go, route_rule_precedence.go and the
+// listener hostname check of listener_attachment_helper.go in LBC v3.6.2), as signatures compared with DescribeRules
+// output.
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { describe, expect, it } from 'vitest';
+import { expectedSignatures, ruleSignature } from '../../../src/modes/gateway/alb-rules.js';
+import { effectiveHostnames } from '../../../src/modes/gateway/verify.js';
+
+const rule = (...Conditions: NonNullable<Rule['Conditions']>): Rule => ({ Conditions });
+const path = (...Values: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values } });
+
+describe('expectedSignatures equal the signature of the ALB rule the LBC builds', () => {
+  it.each([
+    ['PathPrefix /', { matches: [{ path: { type: 'PathPrefix', value: '/' } }] }, [], [rule(path('/*'))]],
+    ['PathPrefix /api', { matches: [{ path: { type: 'PathPrefix', value: '/api' } }] }, [], [rule(path('/api', '/api/*'))]],
+    ['PathPrefix /api/ (one trailing slash trimmed)', { matches: [{ path: { type: 'PathPrefix', value: '/api/' } }] }, [], [rule(path('/api', '/api/*'))]],
+    ['Exact', { matches: [{ path: { type: 'Exact', value: '/x' } }] }, [], [rule(path('/x'))]],
+    ['no matches: the CRD default PathPrefix /', {}, [], [rule(path('/*'))]],
+    ['a header, its value split on unescaped commas, the name in any case',
+      { matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'X-Beta', value: 'a\\,b,c' }] }] }, [],
+      [rule(path('/*'), { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-beta', Values: ['c', 'a,b'] } })]],
+    ['a method', { matches: [{ path: { type: 'PathPrefix', value: '/' }, method: 'POST' }] }, [],
+      [rule(path('/*'), { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } })]],
+    ['one rule per match × hostname', { matches: [{ path: { type: 'PathPrefix', value: '/a' } }, { path: { type: 'Exact', value: '/b' } }] }, ['x.io', 'Y.io'],
+      [
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['x.io'] } }, path('/a', '/a/*')),
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['y.io'] } }, path('/a', '/a/*')),
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['x.io'] } }, path('/b')),
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['y.io'] } }, path('/b')),
+      ]],
+  ] as const)('%s', (_label, routeRule, hosts, albRules) => {
+    expect(expectedSignatures(routeRule as never, hosts)).toEqual(albRules.map((r) => ruleSignature(r as Rule)));
+  });
+
+  it('a header rule is not its catch-all', () => {
+    const catchAll = expectedSignatures({ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }, []);
+    expect(catchAll).not.toEqual([ruleSignature(rule(path('/*'), { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x', Values: ['1'] } }))]);
+  });
+});
+
+describe('effectiveHostnames: the hostnames a route has on one listener', () => {
+  it.each([
+    [[], undefined, []],
+    [['a.io'], undefined, ['a.io']],
+    [[], 'shop.io', ['shop.io']],
+    [['shop.io', 'other.io'], 'shop.io', ['shop.io']],
+    [['*.shop.io'], 'api.shop.io', ['api.shop.io']],
+    [['api.shop.io'], '*.shop.io', ['api.shop.io']],
+    [['other.io'], '*.shop.io', []],
+  ] as const)('route %j on listener %s → %j', (route, listener, want) => {
+    expect(effectiveHostnames(route, listener)).toEqual(want);
+  });
+});

@@ -1,0 +1,226 @@
+// Gateway mode's weight verification against moto (through the counting proxy): an ALB seeded the way the LBC builds
+// it from a Gateway and an HTTPRoute (docs/gateway-api-facts.md §2-4: one rule per route rule match, conditions from
+// the matches, one target group per route and Service, no tag naming the route on the rules), the Kubernetes side
+// (route, Gateway, class, the LBC's TargetGroupBindings) in memory. What it proves: the rule is found by its
+// conditions, weights are compared per Service, a warm check is one DescribeRules, a moved or repurposed rule ARN is
+// noticed, and the configurations the LBC cannot build an ALB for are refused with a reason.
+import {
+  AddTagsCommand,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  ModifyRuleCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createElbv2, type Elbv2 } from '../../../src/aws/elbv2.js';
+import type { Rollout } from '../../../src/core/rollout.js';
+import { desiredWeights } from '../../../src/core/weights.js';
+import { parseGatewayConfig } from '../../../src/modes/gateway/config.js';
+import { createGatewayRouter, gatewayWeightStep } from '../../../src/modes/gateway/router.js';
+import { createGatewayVerifier } from '../../../src/modes/gateway/verify.js';
+import { RpcVerified } from '../../../src/plugin/router.js';
+import type { RolloutEvent } from '../../../src/plugin/hooks.js';
+import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
+import { elbv2Client, startMoto, type Moto } from '../../support/moto.js';
+import { forward, header, NS, path, seedGatewayAlb, World, type Seeded } from './moto-fixtures.js';
+
+const PLUGIN = 'argoproj-labs/alb';
+
+let moto: Moto;
+let proxy: Elbv2Proxy;
+let direct: ElasticLoadBalancingV2Client;
+let elbv2: Elbv2;
+
+function rollout(weight = 20): Rollout {
+  return {
+    metadata: { name: 'shop', namespace: NS, uid: 'uid-shop' },
+    spec: {
+      strategy: {
+        canary: {
+          stableService: 'shop-stable',
+          canaryService: 'shop-canary',
+          trafficRouting: { plugins: { [PLUGIN]: { httpRoute: 'shop', ruleName: 'main' } } },
+          steps: [{ setWeight: weight }, { pause: {} }],
+        },
+      },
+    },
+    status: { stableRS: 'old', currentPodHash: 'new', currentStepIndex: 0 },
+  };
+}
+
+function verifier(world: World, events: RolloutEvent[] = []) {
+  return createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world, events: { emit: (_r, e) => events.push(e) } });
+}
+
+async function report(v: ReturnType<typeof verifier>, weight: number) {
+  const config = parseGatewayConfig(rollout(weight), PLUGIN);
+  return v.report(config, desiredWeights({ desiredWeight: weight, additionalDestinations: [], maxWeight: 100, services: config.services }));
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startElbv2Proxy(moto.endpoint);
+  direct = elbv2Client(moto.endpoint);
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await moto?.stop();
+});
+
+let s: Seeded;
+let world: World;
+beforeEach(async () => {
+  await moto.reset();
+  s = await seedGatewayAlb(direct, moto.endpoint);
+  world = new World(s);
+  elbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
+  proxy.resetCounts();
+});
+
+describe('Gateway mode VerifyWeight against moto', () => {
+  it('finds the route rule\'s ALB rule by its conditions, verifies 80/20 per Service; warm, one DescribeRules(RuleArns)', async () => {
+    const v = verifier(world);
+    const cold = await report(v, 20);
+    expect(cold).toMatchObject({ verified: true, reasons: [] });
+    expect(cold.rules).toEqual([{ route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: s.main, weights: { 'shop-stable': 80, 'shop-canary': 20 } }]);
+    expect(proxy.counts()).toEqual({ DescribeListeners: 1, DescribeRules: 1 });
+    proxy.resetCounts();
+    const warm = await report(v, 20);
+    expect(warm.verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+    expect(warm.elbv2Calls).toBe(1);
+  });
+
+  it('"not yet" while the ALB carries other weights, with the Service and both weights in the reason', async () => {
+    const v = verifier(world);
+    const r = await report(v, 50);
+    expect(r.verified).toBe(false);
+    expect(r.error).toBeUndefined();
+    expect(r.reasons).toEqual([
+      `load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary has weight 20, expected 50`,
+      `load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-stable has weight 80, expected 50`,
+    ]);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 50, 'shop-canary': 50 }, s.tg) }));
+    proxy.resetCounts();
+    expect((await report(v, 50)).verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('a zero weight is a target group present at 0; a canary missing from the forward at a non-zero weight is "not yet"', async () => {
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 100, 'shop-canary': 0 }, s.tg) }));
+    const v = verifier(world);
+    expect((await report(v, 0)).verified).toBe(true);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 100 }, s.tg) }));
+    expect((await report(v, 0)).verified).toBe(true);
+    expect((await report(v, 10)).reasons).toContain(`load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary is not in the forward yet (weight 10 expected)`);
+  });
+
+  it('a rule ARN that came to mean another rule (the LBC\'s combined write) is a miss: one cold rediscovery finds the catch-all', async () => {
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    // The catch-all's ARN now carries the header rule; the catch-all is created anew.
+    await direct.send(new DeleteRuleCommand({ RuleArn: s.beta }));
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Conditions: [path('/*'), header('X-Beta', 'yes')], Actions: forward({ 'shop-canary': 1 }, s.tg) }));
+    const fresh = (await direct.send(new CreateRuleCommand({ ListenerArn: s.listener, Priority: 4, Conditions: [path('/*')], Actions: forward({ 'shop-stable': 80, 'shop-canary': 20 }, s.tg) }))).Rules![0]!.RuleArn!;
+    proxy.resetCounts();
+    const r = await report(v, 20);
+    expect(r.verified).toBe(true);
+    expect(r.rules[0]!.ruleArn).toBe(fresh);
+    expect(proxy.counts()).toEqual({ DescribeRules: 2, DescribeListeners: 1 });
+  });
+
+  it("the Gateway listener's hostname is the rule's host-header when the route names none (the LBC's hostname check)", async () => {
+    world.gateway.spec.listeners = [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com' }];
+    const v = verifier(world);
+    expect((await report(v, 20)).reasons).toEqual([`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`]);
+    await direct.send(
+      new ModifyRuleCommand({ RuleArn: s.main, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }, path('/*')] }),
+    );
+    expect((await report(v, 20)).verified).toBe(true);
+  });
+
+  it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    await direct.send(new DeleteRuleCommand({ RuleArn: s.main }));
+    const r = await report(v, 20);
+    expect(r).toMatchObject({ verified: false, reasons: [`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`] });
+    expect(r.error).toBeUndefined();
+  });
+
+  it('without the ARN in Programmed, the Gateway\'s address finds the load balancer (one DescribeLoadBalancers scan)', async () => {
+    world.gateway.status!.conditions = [{ type: 'Programmed', status: 'Unknown', message: 'Pending' }];
+    const r = await report(verifier(world), 20);
+    expect(r.verified).toBe(true);
+    expect(proxy.count('DescribeLoadBalancers')).toBe(1);
+    world.gateway.status = {};
+    expect((await report(verifier(world), 20)).reasons).toEqual([`no load balancer found for Gateway ${NS}/shop yet (not Programmed, no address)`]);
+  });
+
+  it('a Service backing two routes of the Gateway: the target group\'s resource tag picks this route\'s, read once', async () => {
+    await direct.send(new AddTagsCommand({ ResourceArns: [s.tg['shop-stable']!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-shop:HTTPRoute-${NS}-shop-stable:8080` }] }));
+    await direct.send(new AddTagsCommand({ ResourceArns: [s.tg['other-stable']!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-other:HTTPRoute-${NS}-shop-stable:8080` }] }));
+    world.bindings.push({ name: 'tgb-other', serviceName: 'shop-stable', servicePort: 80, targetGroupArn: s.tg['other-stable']! });
+    const v = verifier(world);
+    expect((await report(v, 20)).verified).toBe(true);
+    expect(proxy.count('DescribeTags')).toBe(1);
+    proxy.resetCounts();
+    expect((await report(v, 20)).verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it.each([
+    ['a Gateway in dry-run', (w: World) => (w.gateway.metadata.annotations = { 'gateway.k8s.aws/dry-run': 'true' }),
+      `Gateway ${NS}/shop is annotated gateway.k8s.aws/dry-run: "true" (lbc-migrate's default): the LBC builds no ALB for it; remove the annotation`],
+    ['a class of another controller', (w: World) => (w.controller = 'gateway.k8s.aws/nlb'),
+      `GatewayClass alb of Gateway ${NS}/shop has controllerName gateway.k8s.aws/nlb; only gateway.k8s.aws/alb (the AWS Load Balancer Controller's ALB) builds an ALB this plugin can verify`],
+    ['a route without the canary', (w: World) => (w.route.spec.rules![0]!.backendRefs = [{ name: 'shop-stable', port: 80 }]),
+      `HTTPRoute ${NS}/shop rule "main" (spec.rules[0]) has no backendRef for Service "shop-canary"; SetWeight only changes weights, add {name: shop-canary, port: <Service port>, weight: 0} to its backendRefs`],
+  ])('%s is a configuration error, answered with Err and no AWS call', async (_label, change, text) => {
+    change(world);
+    const r = await report(verifier(world), 20);
+    expect(r).toMatchObject({ verified: false, error: text, transient: false });
+    expect(proxy.total()).toBe(0);
+    const res = await verifier(world).verifyWeight(gatewayWeightStep(rollout(), parseGatewayConfig(rollout(), PLUGIN), 20, []), parseGatewayConfig(rollout(), PLUGIN), desiredWeights({ desiredWeight: 20, additionalDestinations: [], maxWeight: 100, services: { stable: 'shop-stable', canary: 'shop-canary' } }));
+    expect(res).toEqual({ verified: RpcVerified.NotVerified, err: `weight verification failed: ${text}` });
+  });
+
+  it('through the router and the gate: Verified once, remembered (no AWS call), an Event; a write drops the verdict', async () => {
+    const events: RolloutEvent[] = [];
+    const v = verifier(world, events);
+    const router = createGatewayRouter({ routes: world, pluginName: PLUGIN, verifier: v });
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(events).toEqual([{ type: 'Normal', reason: 'ALBPluginWeightVerified', message: "Weights verified on the Gateway's load balancer: canary 20, stable 80" }]);
+    proxy.resetCounts();
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.total()).toBe(0);
+    v.invalidate(rollout());
+    expect(await router.verifyWeight(rollout(), 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('a header rule is added only once the catch-all\'s ALB rule carries the route\'s current weights (retryable error before)', async () => {
+    const v = verifier(world);
+    const router = createGatewayRouter({ routes: world, pluginName: PLUGIN, verifier: v });
+    const r = rollout();
+    r.spec.strategy.canary!.trafficRouting!.managedRoutes = [{ name: 'gamma' }];
+    const gamma = { name: 'gamma', match: [{ headerName: 'X-Gamma', headerValue: { exact: 'on' } }] };
+    // The route was just set to 50/50; the LBC has not carried it to the ALB yet (80/20 there).
+    world.route.spec.rules![0]!.backendRefs = [{ name: 'shop-stable', port: 80, weight: 50 }, { name: 'shop-canary', port: 80, weight: 50 }];
+    await expect(router.setHeaderRoute(r, gamma)).rejects.toThrow(
+      `HTTPRoute ${NS}/shop: the header route is added once the Gateway's ALB carries the route's current weights (load balancer of Gateway ${NS}/shop, HTTPRoute ${NS}/shop rule "main": Service shop-canary has weight 20, expected 50); adding it in the same LBC reconcile as a weight change would re-pair the catch-all's ALB rule. The next reconcile adds it`,
+    );
+    expect(world.patches).toBe(0);
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 50, 'shop-canary': 50 }, s.tg) }));
+    await router.setHeaderRoute(r, gamma);
+    expect(world.patches).toBe(1);
+    expect(world.route.spec.rules!.map((x) => x.name)).toEqual(['main', 'beta', 'api', 'argo-shop-gamma']);
+    // Already there: no check, no write. Removal never waits.
+    proxy.resetCounts();
+    await router.setHeaderRoute(r, gamma);
+    await router.setHeaderRoute(r, { name: 'gamma' });
+    expect(proxy.total()).toBe(0);
+    expect(world.route.spec.rules!.map((x) => x.name)).toEqual(['main', 'beta', 'api']);
+  });
+});

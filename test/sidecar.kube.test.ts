@@ -1,0 +1,75 @@
+// The composed sidecar (src/sidecar.ts), started as a user would with `--kubeconfig` pointing at the
+// ServiceAccount bound only to deploy/'s ClusterRole: it becomes ready against the real API server, its own
+// Rollout watch releases a deleted Rollout's Ingress, and its JSON API reads Rollouts with that identity.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { Ingress } from '../src/k8s/ingress.js';
+import { createLogger } from '../src/logger.js';
+import { parseSettings } from '../src/settings.js';
+import { startSidecar, type Sidecar } from '../src/sidecar.js';
+import { skipKubeTests } from './support/kube/assets.js';
+import { useCluster } from './support/kube/cluster.js';
+import { action, ingress, MANAGED, PREFIX, rollout } from './support/kube/fixtures.js';
+
+const ACTION = `${PREFIX}/actions.stable-svc`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(skipKubeTests())('the sidecar against kube-apiserver with the shipped RBAC', () => {
+  const cluster = useCluster();
+  let sidecar: Sidecar | undefined;
+
+  beforeAll(async () => {
+    const c = cluster();
+    const kubeconfig = c.env.writeKubeconfig('sidecar', c.sidecar.token);
+    const { settings } = parseSettings(
+      ['--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-region', 'us-west-2'],
+      {},
+    );
+    sidecar = await startSidecar(settings, { logger: createLogger('silent') });
+  });
+  afterAll(async () => {
+    await sidecar?.close();
+  });
+
+  it('is ready: the plugin listener is up and Kubernetes answers with the ServiceAccount token', async () => {
+    const res = await fetch(`${sidecar!.httpAddress}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ready', checks: expect.arrayContaining([{ name: 'kubernetes', ok: true }]) });
+  });
+
+  it('releases the Ingress of a Rollout deleted on the server', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('sidecar');
+    // The state a SetWeight 30 left behind.
+    const ing = ingress({ namespace: ns });
+    ing.metadata.annotations = { ...ing.metadata.annotations, [ACTION]: action('canary-svc', 'stable-svc', 80, 30), [MANAGED]: `{"rollout":["${ACTION}"]}` };
+    await c.create(ing);
+    const custom = c.admin.makeApiClient(CustomObjectsApi);
+    const rollouts = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace: ns };
+    await custom.createNamespacedCustomObject({ ...rollouts, body: rollout({ namespace: ns }) });
+
+    // Whichever way the delete meets the sidecar's watch (seen listed, seen added, or never seen), the watch
+    // event or the sweep that follows the first list releases the Ingress.
+    await custom.deleteNamespacedCustomObject({ ...rollouts, name: 'rollout' });
+
+    let after: Ingress | undefined;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      after = await c.readIngress(ns, 'ingress');
+      if (!after.metadata.annotations?.[MANAGED]?.includes('"rollout"')) break;
+      await sleep(100);
+    }
+    expect(after?.metadata.annotations?.[MANAGED] ?? '{}').not.toContain('"rollout"');
+    expect(after?.metadata.annotations?.[ACTION]).toBe(
+      '{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"stable-svc","ServicePort":"80","Weight":100}]}}',
+    );
+  });
+
+  it('answers 404 with a reason for a Rollout the server does not have', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('api');
+    const res = await fetch(`${sidecar!.httpAddress}/api/v1/rollouts/${ns}/nope/verify`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ALB_ERR_ROLLOUT_NOT_FOUND');
+  });
+});
