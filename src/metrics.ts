@@ -3,9 +3,7 @@
 // metric is owned here so names and labels stay in one place and the docs can list them.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RpcVerified } from './plugin/router.js';
-import type { WeightVerifier } from './modes/ingress/view.js';
-import type { WeightRequest } from './modes/ingress/view.js';
+import { RpcVerified, type TrafficRouter } from './plugin/router.js';
 
 export const METRIC_PREFIX = 'alb_plugin_';
 
@@ -128,12 +126,13 @@ export function verdictOf(verified: RpcVerified, err?: string): Verdict {
   }
 }
 
-/** Wraps the verifier handed to the router so every verdict is counted; the result passes through. */
-export function countingVerifier(inner: WeightVerifier, m: Metrics): WeightVerifier {
+/** Counts every VerifyWeight verdict, in every mode, by what it answered. */
+export function countingRouter(inner: TrafficRouter, m: Metrics): TrafficRouter {
   return {
-    async verifyWeight(req: WeightRequest) {
+    ...inner,
+    async verifyWeight(rollout, desiredWeight, extra, call) {
       try {
-        const res = await inner.verifyWeight(req);
+        const res = await inner.verifyWeight(rollout, desiredWeight, extra, call);
         m.verifications.inc({ verdict: verdictOf(res.verified, res.err) });
         return res;
       } catch (err) {

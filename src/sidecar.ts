@@ -1,30 +1,25 @@
 // The composition root: builds every part of the sidecar from its settings, in dependency order, and
-// returns one handle that closes them in reverse. Each step adds to `deps` so later parts (HTTP server,
-// metrics, the AWS verifier, the Rollout watch) can be slotted in between without reshaping the rest.
+// returns one handle that closes them in reverse: the shared verification, the modes (src/modes/index.ts)
+// behind one mode table, the go-plugin server, the cleanup watch and the HTTP server.
 
 import { KubeConfig } from '@kubernetes/client-node';
-import { startPluginServer, type PluginServer, type PluginServerHooks } from './goplugin/server.js';
-import { createGatewayReader, createGatewayRouter, createGatewayVerifier, createHTTPRouteClient, createServicePortReader, createServicePortsReader } from './modes/gateway/index.js';
+import { CleanupController } from './cleanup/controller.js';
+import { startRolloutWatch } from './cleanup/watch.js';
+import { createEventSink, kubeEventWriter } from './events/sink.js';
+import { startPluginServer } from './goplugin/server.js';
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
-import type { Settings } from './settings.js';
-import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter } from './modes/listener-rule/index.js';
-import { createIngressRouter } from './modes/ingress/router.js';
+import { countingRouter, createMetrics, elbv2CallHook, pluginServerHooks } from './metrics.js';
+import { MODES, type ModeDeps } from './modes/index.js';
 import { createModeRouter } from './plugin/mode-router.js';
+import { ModeTable } from './plugin/mode-table.js';
 import { createNoopRouter } from './plugin/noop-router.js';
-import type { Rollout } from './core/rollout.js';
 import type { TrafficRouter } from './plugin/router.js';
-import { CleanupController } from './cleanup/controller.js';
-import { GatewayRouteCleanup } from './modes/gateway/cleanup.js';
-import { ListenerRuleCleanup } from './modes/listener-rule/cleanup.js';
-import { createReleaser } from './modes/ingress/releaser.js';
-import { startRolloutWatch, type RolloutWatch } from './cleanup/watch.js';
-import { createEventSink, kubeEventWriter } from './events/sink.js';
-import { countingVerifier, createMetrics, elbv2CallHook, pluginServerHooks, type Metrics } from './metrics.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
+import type { Settings } from './settings.js';
 import { targetGroupBindingApiCheck } from './verify/k8s-targets.js';
 import { createVerification, verificationTimeoutMs } from './verify/wiring.js';
 
@@ -33,28 +28,13 @@ export interface Sidecar {
   pluginAddress: string;
   /** URL of the HTTP server (health, metrics, JSON API). */
   httpAddress?: string;
-  /** The router the go-plugin server dispatches Argo's calls to (Ingress and listener-rule mode by Rollout). */
+  /** The router the go-plugin server dispatches Argo's calls to (each Rollout's mode). */
   router: TrafficRouter;
   close(): Promise<void>;
 }
 
 export interface SidecarOverrides {
   logger?: Logger;
-}
-
-/** What the parts are built from; grows step by step in startSidecar. */
-interface Deps {
-  settings: Settings;
-  logger: Logger;
-  kubeConfig: KubeConfig;
-  router?: TrafficRouter;
-  listenerRule?: ListenerRuleRouter;
-  pluginHooks?: PluginServerHooks;
-  plugin?: PluginServer;
-  metrics?: Metrics;
-  rollouts?: RolloutWatch;
-  cleanup?: CleanupController;
-  httpAddress?: string;
 }
 
 function loadKubeConfig(settings: Settings): KubeConfig {
@@ -69,163 +49,90 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
   const close = async (): Promise<void> => {
     for (const c of closers.reverse().splice(0)) await c();
   };
-
-  const deps: Deps = {
-    settings,
-    logger: overrides.logger ?? createLogger(settings.logLevel),
-    kubeConfig: loadKubeConfig(settings),
-  };
+  const logger = overrides.logger ?? createLogger(settings.logLevel);
+  const kubeConfig = loadKubeConfig(settings);
+  let pluginAddress: string;
+  let httpAddress: string;
+  let router: TrafficRouter;
 
   try {
     // Without a reachable API server nothing can work: fail start-up with one sentence saying what is missing.
-    await requireKubernetes(deps.kubeConfig, AbortSignal.timeout(10_000));
+    await requireKubernetes(kubeConfig, AbortSignal.timeout(10_000));
     const metrics = createMetrics({ processMetrics: true });
-    deps.metrics = metrics;
-    deps.pluginHooks = pluginServerHooks(metrics);
     const events = createEventSink({
-      write: kubeEventWriter(deps.kubeConfig),
-      logger: deps.logger,
+      write: kubeEventWriter(kubeConfig),
+      logger,
       onEmitted: (reason) => metrics.eventsEmitted.inc({ reason }),
     });
 
-    // Traffic router (Ingress annotations), talking to the Kubernetes API.
-    const ingresses = createIngressClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'ingress' }) });
-    const verification = createVerification(settings, {
-      getIngress: (ns, name) => ingresses.get(ns, name),
-      kubeConfig: deps.kubeConfig,
-      events,
-      log: deps.logger,
-      onCall: elbv2CallHook(metrics),
-    });
-    const ingressRouter = createIngressRouter({
-      ingresses,
-      pluginName: settings.pluginName,
-      albIngressClasses: settings.albIngressClasses,
-      verifier: countingVerifier(verification.weights, metrics),
+    // What every mode shares: one rate-limited, counted ELBv2 client, target verification, the final-switch guard.
+    const verification = createVerification(settings, { kubeConfig, log: logger, onCall: elbv2CallHook(metrics) });
+    const modeDeps: ModeDeps = {
+      settings,
+      kubeConfig,
+      elbv2: verification.elbv2,
+      targets: verification.targets,
+      targetsEnabled: verification.targetsEnabled,
       guard: verification.guard,
       events,
-    });
-    // Listener-rule mode (load balancers managed outside Kubernetes) shares the one rate-limited, counted
-    // ELBv2 client. Target verification, and with it the final-switch guard, only when it is turned on:
-    // a verifier that can never answer would hold the final switch for good.
-    const bindings = createBindingReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion);
-    const listenerRule = createListenerRuleRouter({
-      elbv2: verification.elbv2,
-      ...bindings,
-      pluginName: settings.pluginName,
-      logger: deps.logger.child({ part: 'listener-rule' }),
-      ...(settings.awsVerifyTargetGroup ? { targets: verification.targets } : {}),
-    });
-    deps.listenerRule = listenerRule;
-    // Gateway mode (HTTPRoutes the LBC builds into the Gateway's ALB): guarded JSON patches of the routes.
-    // VerifyWeight reads the Gateway's ALB through the same ELBv2 client, when verification is on.
-    const httpRoutes = createHTTPRouteClient(deps.kubeConfig, { onConflict: () => metrics.k8sPatchConflicts.inc({ resource: 'httproute' }) });
-    const gatewayVerifier = createGatewayVerifier({
-      enabled: settings.awsVerifyTargetGroup,
-      elbv2: verification.elbv2,
-      routes: httpRoutes,
-      gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
-      events,
-      log: deps.logger.child({ part: 'gateway' }),
-      timeoutMs: verificationTimeoutMs(settings.rpcTimeoutSeconds),
-    });
-    const gateway = createGatewayRouter({
-      routes: httpRoutes,
-      servicePort: createServicePortReader(deps.kubeConfig),
-      servicePorts: createServicePortsReader(deps.kubeConfig),
-      guard: verification.guard,
-      pluginName: settings.pluginName,
-      logger: deps.logger.child({ part: 'gateway' }),
-      verifier: gatewayVerifier,
-    });
-    deps.router = createModeRouter({ pluginName: settings.pluginName, ingress: ingressRouter, listenerRule, gateway });
-
+      logger,
+      verifyTimeoutMs: verificationTimeoutMs(settings.rpcTimeoutSeconds),
+      onConflict: (resource) => metrics.k8sPatchConflicts.inc({ resource }),
+      onReleaseOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
+    };
+    const modes = new ModeTable(settings.pluginName, MODES.map((make) => make(modeDeps)));
+    router = countingRouter(createModeRouter(modes), metrics);
     // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
-    if (settings.benchNoopRouter) deps.router = createNoopRouter();
+    if (settings.benchNoopRouter) router = createNoopRouter();
 
     // The go-plugin listener the handshake binary proxies Argo's connection to.
-    deps.plugin = await startPluginServer({
+    const plugin = await startPluginServer({
       listen: settings.pluginListen,
-      router: deps.router,
+      router,
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
-      logger: deps.logger,
-      hooks: deps.pluginHooks,
+      logger,
+      hooks: pluginServerHooks(metrics),
     });
-    const plugin = deps.plugin;
+    pluginAddress = plugin.address;
     closers.push(() => plugin.close());
 
-    const getRolloutFromApi = kubeRolloutGetter(deps.kubeConfig);
-    // Cleanup after Rollouts are deleted or stop naming an Ingress (Argo has no plugin call for that).
+    const getRolloutFromApi = kubeRolloutGetter(kubeConfig);
+    // Cleanup after Rollouts are deleted or leave what they held (Argo has no plugin call for that).
     if (settings.cleanup) {
-      const releaser = createReleaser({
-        ingresses,
-        logger: deps.logger,
-        onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
-      });
-      const cleanup = new CleanupController({
-        pluginName: settings.pluginName,
-        albIngressClasses: settings.albIngressClasses,
-        releaser,
-        logger: deps.logger,
-        onDeleted: (r) => events.forget(r),
-        readRollout: getRolloutFromApi,
-        // The live router's release also drops what it cached about the Rollout.
-        listenerRules: new ListenerRuleCleanup({
-          pluginName: settings.pluginName,
-          bindings,
-          release: (r) => listenerRule.release(r),
-          logger: deps.logger,
-          onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
-        }),
-        gatewayRoutes: new GatewayRouteCleanup({
-          pluginName: settings.pluginName,
-          release: (r) => gateway.release(r),
-          logger: deps.logger,
-          onOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
-        }),
-      });
-      deps.cleanup = cleanup;
-      const rollouts = startRolloutWatch({ kc: deps.kubeConfig, controller: cleanup, logger: deps.logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
-      deps.rollouts = rollouts;
+      const cleanup = new CleanupController({ modes, logger, onDeleted: (r) => events.forget(r), readRollout: getRolloutFromApi });
+      const rollouts = startRolloutWatch({ kc: kubeConfig, controller: cleanup, logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
       closers.push(() => rollouts.stop());
     }
 
     // HTTP: health, readiness, metrics and the read-only verification API.
+    const ingresses = createIngressClient(kubeConfig);
     const app = buildServer({
       registry: metrics.registry,
       pluginName: settings.pluginName,
-      logger: deps.logger,
+      logger,
       // With verification on, a missing TargetGroupBinding API would make every target check fail: not ready.
       readiness: [
         listenerCheck('plugin-listener', plugin),
-        kubernetesCheck(deps.kubeConfig),
-        ...(settings.awsVerifyTargetGroup ? [targetGroupBindingApiCheck(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion)] : []),
+        kubernetesCheck(kubeConfig),
+        ...(settings.awsVerifyTargetGroup ? [targetGroupBindingApiCheck(kubeConfig, settings.awsTargetGroupBindingApiVersion)] : []),
       ],
       reports: createRolloutReportSource({
-        pluginName: settings.pluginName,
+        modes,
         // Always the API server's copy: a verdict an AnalysisRun gates on must judge the weights the Rollout
         // wants now; a copy that lags the API server would judge the previous step's weights.
         getRollout: (ns, name) => getRolloutFromApi(ns, name),
-        weights: verification.weights,
         targets: verification.targets,
         ingressHostnames: async (ns, name) =>
           ((await ingresses.get(ns, name)).status?.loadBalancer?.ingress ?? []).map((i) => i.hostname ?? '').filter((h) => h !== ''),
-        listenerRule: {
-          weightReport: (r, desired, extra) => listenerRule.weightReport(r, desired, extra),
-          // Target groups as for VerifyWeight: checked only with --aws-verify-target-group.
-          ...(settings.awsVerifyTargetGroup ? { targetsReport: (r: Rollout) => listenerRule.targetsReport(r) } : {}),
-        },
-        // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
-        gateway: { report: (config, desired, signal) => gatewayVerifier.report(config, desired, signal) },
       }),
     });
     closers.push(() => app.close());
-    deps.httpAddress = await listenHttp(app, settings.httpListen);
+    httpAddress = await listenHttp(app, settings.httpListen);
   } catch (err) {
     await close();
     throw err;
   }
 
-  deps.logger.info({ pluginName: settings.pluginName, pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress }, 'sidecar started');
-  return { pluginAddress: deps.plugin.address, httpAddress: deps.httpAddress, router: deps.router, close };
+  logger.info({ pluginName: settings.pluginName, pluginAddress, httpAddress }, 'sidecar started');
+  return { pluginAddress, httpAddress, router, close };
 }

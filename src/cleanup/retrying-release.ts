@@ -1,24 +1,23 @@
-// The release of a Rollout's hold on objects that nothing on the objects themselves leads a sweep back to
-// (a listener rule, an HTTPRoute's header rules): it runs at once, and one that failed is kept in this process
-// and tried again at the next sweeps, up to a limit. Shared by listener-rule and Gateway mode cleanup.
+// The cleanup of a mode whose objects lead a sweep back to nothing (a listener rule, an HTTPRoute's header
+// rules): a Rollout deleted, or leaving the mode, is released at once from its last state in the mode, and a
+// release that failed is kept in this process and tried again at the next sweeps, up to a limit. Shared by
+// listener-rule and Gateway mode (their cleanup.ts).
 
 import { ConfigError } from '../core/fields.js';
 import type { Rollout } from '../core/rollout.js';
 import type { Logger } from '../logger.js';
-import { rolloutId } from './holds.js';
-import type { ReleaseOutcome } from '../modes/ingress/releaser.js';
-
-export type RolloutReader = (namespace: string, name: string) => Promise<Rollout | undefined>;
+import { rolloutId } from '../core/rollout.js';
+import type { CleanupContext, ModeCleanup, ReleaseOutcome } from '../plugin/mode.js';
 
 export interface RetryingReleaseOptions {
   /** What is released, for log lines ("listener rule", "HTTPRoutes"). */
   what: string;
   /** What a person does once the retries are given up. */
   byHand: string;
-  /** The Rollout drives the objects again: a pending release must not touch them. */
-  inMode(rollout: Rollout): boolean;
   /** Releases; resolves to an outcome of its own (e.g. the object is gone), else `released`. */
   run(rollout: Rollout): Promise<ReleaseOutcome | void>;
+  /** A Rollout in the mode was added or changed (best effort; e.g. remember what a release will need). */
+  observe?(rollout: Rollout): Promise<void>;
   logger?: Logger;
   onOutcome?(outcome: ReleaseOutcome): void;
   /** Sweeps a failed release is tried again at before it is given up (default 10). */
@@ -30,7 +29,7 @@ interface Pending {
   attempts: number;
 }
 
-export class RetryingRelease {
+export class RetryingRelease implements ModeCleanup {
   private readonly pending = new Map<string, Pending>();
   private readonly maxRetries: number;
 
@@ -38,9 +37,28 @@ export class RetryingRelease {
     this.maxRetries = opts.maxRetries ?? 10;
   }
 
-  /** The Rollout was added or changed: one created again under the same name takes over from a pending release. */
-  forget(rollout: Rollout): void {
-    this.pending.delete(rolloutId(rollout.metadata.namespace, rollout.metadata.name));
+  async changed(now: Rollout, prev: Rollout | undefined, ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    if (ctx.placeOf(now) === 'here') {
+      // A Rollout created again under the same name takes over; an old pending release must not hit it.
+      this.pending.delete(rolloutId(now.metadata.namespace, now.metadata.name));
+      await this.opts.observe?.(now);
+      return [];
+    }
+    // Leaving the mode (plugin block removed, or another mode) frees the objects, from the last state in the
+    // mode. An unreadable new block concludes nothing; objects re-pointed within the mode are not released
+    // (the old ones' rules could not be told from the new ones').
+    if (prev && ctx.placeOf(prev) === 'here' && ctx.readable(now)) return [await this.release(prev)];
+    return [];
+  }
+
+  async deleted(rollout: Rollout, last: Rollout | undefined, ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    // The deleted object is the Rollout's final state; the last one seen only stands in when it cannot tell.
+    const from = ctx.placeOf(rollout) === 'here' ? rollout : !ctx.readable(rollout) && last && ctx.placeOf(last) === 'here' ? last : undefined;
+    return from ? [await this.release(from)] : [];
+  }
+
+  sweep(ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    return this.retry(ctx);
   }
 
   async release(rollout: Rollout): Promise<ReleaseOutcome> {
@@ -50,16 +68,16 @@ export class RetryingRelease {
   }
 
   /**
-   * Tries failed releases again (from the sweep). A Rollout back in the mode is left alone; `readRollout`
-   * answers that from the API server, since the watch can lag.
+   * Tries failed releases again (from the sweep). A Rollout back in the mode is left alone; the API server's
+   * copy answers that, since the watch can lag.
    */
-  async retry(readRollout?: RolloutReader): Promise<ReleaseOutcome[]> {
+  private async retry(ctx: CleanupContext): Promise<ReleaseOutcome[]> {
     const out: ReleaseOutcome[] = [];
     for (const [id, p] of [...this.pending]) {
-      if (readRollout) {
+      if (ctx.read) {
         try {
-          const now = await readRollout(p.rollout.metadata.namespace || 'default', p.rollout.metadata.name);
-          if (now && this.opts.inMode(now)) {
+          const now = await ctx.read(p.rollout.metadata.namespace || 'default', p.rollout.metadata.name);
+          if (now && ctx.placeOf(now) === 'here') {
             this.pending.delete(id);
             continue;
           }

@@ -1,19 +1,17 @@
 // The Kubernetes side of the cleanup: a list+watch of argoproj.io/v1alpha1 Rollouts in every namespace feeding
-// the CleanupController, restarted after errors, and a periodic sweep of all Ingresses once the first list
+// the CleanupController, restarted after errors, and a periodic cleanup sweep (every mode) once the first list
 // has completed (sweeping before that would take every Rollout for deleted). No promise here is left without
 // a rejection handler: an unhandled rejection ends the process, and with it the plugin Argo is talking to.
 
 import {
   CustomObjectsApi,
   ListWatch,
-  NetworkingV1Api,
   Watch,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
-import type { Ingress } from '../k8s/ingress.js';
 import type { Rollout } from '../core/rollout.js';
 import type { CleanupController } from './controller.js';
 
@@ -29,7 +27,6 @@ export interface RolloutWatchOptions {
   sweepEveryMs: number;
   /** Wait before re-listing after the watch failed. */
   retryDelayMs?: number;
-  listIngresses?: () => Promise<Ingress[]>;
 }
 
 export interface RolloutWatch {
@@ -90,16 +87,10 @@ class GuardedWatch extends Watch {
   }
 }
 
-export function listAllIngresses(kc: KubeConfig): () => Promise<Ingress[]> {
-  const api = kc.makeApiClient(NetworkingV1Api);
-  return async () => plain<{ items: Ingress[] }>(await api.listIngressForAllNamespaces()).items;
-}
-
 export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
   const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const listFn = async (): Promise<KubernetesListObject<RolloutObject>> =>
     (await custom.listClusterCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL })) as KubernetesListObject<RolloutObject>;
-  const listIngresses = opts.listIngresses ?? listAllIngresses(opts.kc);
   const retryDelayMs = opts.retryDelayMs ?? 5_000;
   const log = opts.logger;
   let stopped = false;
@@ -164,9 +155,9 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
   async function sweep(): Promise<void> {
     if (!synced || stopped) return;
     try {
-      await opts.controller.sweep(await listIngresses());
+      await opts.controller.sweep();
     } catch (err) {
-      log?.warn({ err: message(err) }, 'Ingress sweep failed; trying again at the next interval');
+      log?.warn({ err: message(err) }, 'cleanup sweep failed; trying again at the next interval');
     }
   }
 

@@ -122,3 +122,8 @@ export interface Rollout {
   spec: RolloutSpec;
   status?: RolloutStatus | null;
 }
+
+/** `namespace/name`, the identity cleanup and logs know a Rollout by (`default` when it has no namespace). */
+export function rolloutId(namespace: string | undefined, name: string): string {
+  return `${namespace || 'default'}/${name}`;
+}

@@ -94,3 +94,9 @@ export function desiredWeights(input: WeightInput): DesiredWeight[] {
     { role: 'stable', service: services.stable, weight: stable },
   ];
 }
+
+/** The weight Argo last set (status.canary.weights); 0, i.e. all on stable, before it set any. */
+export function currentWeights(rollout: Rollout): { desired: number; additional: WeightDestination[] } {
+  const w = rollout.status?.canary?.weights;
+  return { desired: w?.canary?.weight ?? 0, additional: w?.additional ?? [] };
+}

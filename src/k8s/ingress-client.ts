@@ -170,3 +170,9 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
     },
   };
 }
+
+/** Every Ingress of the cluster, for Ingress mode's cleanup sweep. */
+export function listAllIngresses(kc: KubeConfig): () => Promise<Ingress[]> {
+  const api = kc.makeApiClient(NetworkingV1Api);
+  return async () => (JSON.parse(JSON.stringify(await api.listIngressForAllNamespaces())) as { items: Ingress[] }).items;
+}

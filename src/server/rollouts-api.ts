@@ -6,7 +6,8 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from './errors.js';
-import type { RolloutReport, RolloutReportSource } from './report.js';
+import type { RolloutReport } from '../plugin/report.js';
+import type { RolloutReportSource } from './report.js';
 import type { Rollout } from '../core/rollout.js';
 import { usesPlugin } from '../core/plugin-block.js';
 

@@ -4,7 +4,6 @@
 // outliving the plugin call it serves.
 import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../k8s/ingress-client.js';
-import type { ReadinessCheck } from '../server/health.js';
 import {
   targetGroupBindingResource,
   type EndpointSliceView,
@@ -193,9 +192,10 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
 /**
  * Readiness: the TargetGroupBinding API of `--aws-target-group-binding-api-version` is served (API discovery,
  * which every authenticated client may read). Without it target verification and the final-switch guard
- * cannot work, so the sidecar says so on /readyz instead of at the first final switch.
+ * cannot work, so the sidecar says so on /readyz instead of at the first final switch. (The shape of the
+ * server's ReadinessCheck, src/server/health.ts.)
  */
-export function targetGroupBindingApiCheck(kc: KubeConfig, apiVersion: string): ReadinessCheck {
+export function targetGroupBindingApiCheck(kc: KubeConfig, apiVersion: string): { name: string; check(signal: AbortSignal): Promise<void> } {
   const custom = kc.makeApiClient(CustomObjectsApi);
   return {
     name: 'target-group-binding-api',

@@ -1,25 +1,18 @@
-// Builds the verification side of the sidecar from its settings: the one ELBv2 client, the weight
-// verifier (router hook + HTTP report), target verification and the final-switch guard.
+// Builds the verification every mode shares from the sidecar's settings: the one ELBv2 client, target
+// verification and the final-switch guard. (Each mode builds its own weight verifier on these.)
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
-import type { Rollout } from '../core/rollout.js';
-import type { EventSink } from '../plugin/hooks.js';
 import { createSetWeightGuard, type CallAwareGuard } from './guard.js';
 import type { TargetsK8s } from './k8s.js';
 import { createTargetsK8s } from './k8s-targets.js';
 import { createTargetVerifier, type TargetVerifier } from './target-health.js';
-import type { IngressStatusView } from '../modes/ingress/verify/weight-check.js';
-import { createWeightVerifier, type WeightVerifierApi } from '../modes/ingress/verify/verifier.js';
 
 export interface VerificationDeps {
-  /** The router's IngressClient.get. */
-  getIngress(namespace: string, name: string): Promise<IngressStatusView>;
   /** Kubernetes access for target verification: a ready TargetsK8s, or a KubeConfig to build one. */
   targetsK8s?: TargetsK8s;
   kubeConfig?: KubeConfig;
-  events?: EventSink;
   log?: Logger;
   /** ELBv2 call counter (metrics). */
   onCall?(operation: string, outcome: CallOutcome): void;
@@ -27,21 +20,12 @@ export interface VerificationDeps {
   elbv2?: Elbv2;
 }
 
-/**
- * What the Ingress router is handed as its `guard`: the final-switch guard it asks before SetWeight, and the
- * hook it calls after a write changed an Ingress, which drops the Rollout's remembered weight verdict. It
- * travels on the guard because the sidecar hands the guard to the router as built here, while the weight
- * verifier reaches the router wrapped (metrics), without its other methods.
- */
-export interface SetWeightHooks extends CallAwareGuard {
-  ingressChanged(rollout: Rollout): void;
-}
-
 export interface Verification {
   elbv2: Elbv2;
-  weights: WeightVerifierApi;
   targets: TargetVerifier;
-  guard: SetWeightHooks;
+  /** Target verification can answer (AWS verification on, Kubernetes access). */
+  targetsEnabled: boolean;
+  guard: CallAwareGuard;
 }
 
 /** Leaves the RPC deadline some room: a verification that runs out still answers in time. */
@@ -60,15 +44,6 @@ export function createVerification(settings: Settings, deps: VerificationDeps): 
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
   const timeoutMs = verificationTimeoutMs(settings.rpcTimeoutSeconds);
-  const weights = createWeightVerifier({
-    enabled: settings.awsVerifyTargetGroup,
-    elbv2,
-    getIngress: deps.getIngress,
-    resourceTagKey: settings.albTagKeyResourceId,
-    timeoutMs,
-    ...(deps.events ? { events: deps.events } : {}),
-    ...(deps.log ? { log: deps.log } : {}),
-  });
   const k8s: TargetsK8s | undefined = deps.targetsK8s ?? (deps.kubeConfig ? createTargetsK8s(deps.kubeConfig) : undefined);
   const targets: TargetVerifier = k8s
     ? createTargetVerifier({
@@ -83,13 +58,7 @@ export function createVerification(settings: Settings, deps: VerificationDeps): 
           return { namespace, service, mode, verified: false, reasons: [], targetGroups: [], error: 'no Kubernetes access configured for target verification' };
         },
       };
-  const finalSwitch = createSetWeightGuard({
-    enabled: settings.awsVerifyTargetGroup && k8s !== undefined,
-    verifyTargets: (ns, svc) => targets.verifyTargets(ns, svc),
-  });
-  const guard: SetWeightHooks = {
-    beforeSetWeight: (req, call) => finalSwitch.beforeSetWeight(req, call),
-    ingressChanged: (rollout) => weights.ingressChanged(rollout),
-  };
-  return { elbv2, weights, targets, guard };
+  const targetsEnabled = settings.awsVerifyTargetGroup && k8s !== undefined;
+  const guard = createSetWeightGuard({ enabled: targetsEnabled, verifyTargets: (ns, svc) => targets.verifyTargets(ns, svc) });
+  return { elbv2, targets, targetsEnabled, guard };
 }

@@ -3,9 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { createIngressClient } from '../../src/k8s/ingress-client.js';
-import { CleanupController } from '../../src/cleanup/controller.js';
-import { createReleaser, type ReleaseOutcome } from '../../src/modes/ingress/releaser.js';
-import { GatewayRouteCleanup } from '../../src/modes/gateway/cleanup.js';
+import { testCleanup } from '../support/cleanup.js';
+import { createReleaser } from '../../src/modes/ingress/releaser.js';
+import type { ReleaseOutcome } from '../../src/plugin/mode.js';
+import { gatewayRouteCleanup } from '../../src/modes/gateway/cleanup.js';
 import { createHTTPRouteClient } from '../../src/modes/gateway/client.js';
 import { applyJsonPatch, type JsonPatchOp } from '../../src/modes/gateway/json-patch.js';
 import { OWNED_ANNOTATION, type HTTPRoute } from '../../src/modes/gateway/route.js';
@@ -24,7 +25,7 @@ function setup(ingresses: Ingress[], opts: { patchStatuses?: number[]; readRollo
   const api = fakeIngressApi(ingresses, opts);
   const outcomes: ReleaseOutcome[] = [];
   const deleted: string[] = [];
-  const controller = new CleanupController({
+  const controller = testCleanup({
     pluginName: PLUGIN,
     albIngressClasses: ['alb'],
     releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => outcomes.push(o) }),
@@ -365,11 +366,11 @@ describe('Gateway mode', () => {
     const base = setup(ingresses);
     const router = createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN });
     const routeOutcomes: ReleaseOutcome[] = [];
-    const controller = new CleanupController({
+    const controller = testCleanup({
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => base.outcomes.push(o) }),
-      gatewayRoutes: new GatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+      gatewayRoutes: gatewayRouteCleanup({ release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
       ...(readRollout ? { readRollout } : {}),
     });
     return { ...base, controller, router, routeOutcomes };

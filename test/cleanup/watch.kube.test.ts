@@ -3,10 +3,10 @@
 // patches all run as the sidecar's ServiceAccount (deploy/ RBAC).
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { CleanupController } from '../../src/cleanup/controller.js';
+import { testCleanup } from '../support/cleanup.js';
 import { createReleaser } from '../../src/modes/ingress/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from '../../src/cleanup/watch.js';
-import { createIngressClient } from '../../src/k8s/ingress-client.js';
+import { createIngressClient, listAllIngresses } from '../../src/k8s/ingress-client.js';
 import type { Ingress } from '../../src/k8s/ingress.js';
 import { createIngressRouter } from '../../src/modes/ingress/router.js';
 import type { Rollout } from '../../src/core/rollout.js';
@@ -44,7 +44,7 @@ describe.skipIf(skipKubeTests())('cleanup after Rollout deletion, from a real wa
     const c = cluster();
     const kc = c.sidecarConfig();
     const ingresses = createIngressClient(kc);
-    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser: createReleaser({ ingresses }) });
+    const controller = testCleanup({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser: createReleaser({ ingresses }), listIngresses: listAllIngresses(kc) }).controller;
     // The sweep is driven by hand here; the watch events alone must do the work.
     watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
     await watch.synced();
@@ -81,7 +81,7 @@ describe.skipIf(skipKubeTests())('cleanup after Rollout deletion, from a real wa
     const c = cluster();
     const ns = await c.createNamespace('status');
     const kc = c.sidecarConfig();
-    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser: createReleaser({ ingresses: createIngressClient(kc) }) });
+    const controller = testCleanup({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser: createReleaser({ ingresses: createIngressClient(kc) }), listIngresses: listAllIngresses(kc) }).controller;
     watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
     await watch.synced();
     const custom = c.admin.makeApiClient(CustomObjectsApi);

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../src/logger.js';
-import { createIngressClient } from '../../src/k8s/ingress-client.js';
-import { CleanupController } from '../../src/cleanup/controller.js';
+import { createIngressClient, listAllIngresses } from '../../src/k8s/ingress-client.js';
+import { testCleanup } from '../support/cleanup.js';
 import { createReleaser } from '../../src/modes/ingress/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from '../../src/cleanup/watch.js';
 import { API, fakeIngressApi, fwd, ingress, kubeConfig, MANAGED, NS, P, path, PLUGIN, rollout } from './fixtures.js';
@@ -44,7 +44,7 @@ describe('Rollout watch', () => {
       .reply(200, JSON.stringify({ type: 'DELETED', object: deletedWeb }) + '\n');
 
     const releaser = createReleaser({ ingresses: createIngressClient(kubeConfig()) });
-    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser });
+    const controller = testCleanup({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser, listIngresses: listAllIngresses(kubeConfig()) }).controller;
     watch = startRolloutWatch({ kc: kubeConfig(), controller, sweepEveryMs: 3_600_000, retryDelayMs: 3_600_000 });
     await watch.synced();
     expect(watch.isSynced()).toBe(true);
@@ -68,17 +68,16 @@ describe('Rollout watch', () => {
       .reply(200, { apiVersion: 'argoproj.io/v1alpha1', kind: 'RolloutList', metadata: { resourceVersion: '9' }, items: [] });
     let sweeps = 0;
     const releaser = createReleaser({ ingresses: createIngressClient(kubeConfig()) });
-    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser });
-    watch = startRolloutWatch({
-      kc: kubeConfig(),
-      controller,
-      sweepEveryMs: 3_600_000,
-      retryDelayMs: 10,
+    const controller = testCleanup({
+      pluginName: PLUGIN,
+      albIngressClasses: ['alb'],
+      releaser,
       listIngresses: async () => {
         sweeps++;
         return [];
       },
-    });
+    }).controller;
+    watch = startRolloutWatch({ kc: kubeConfig(), controller, sweepEveryMs: 3_600_000, retryDelayMs: 10 });
     await watch.sweep();
     expect(sweeps).toBe(0);
     await watch.synced();
@@ -133,14 +132,14 @@ describe('Rollout watch failures (issue #12 item 9)', () => {
     const { logger, lines } = memoryLogger();
     const releaser = createReleaser({ ingresses: createIngressClient(kubeConfig()) });
     // The real controller; what it calls on a deletion (in the sidecar: the event sink) fails.
-    const controller = new CleanupController({
+    const controller = testCleanup({
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser,
       onDeleted: () => {
         throw new Error('event sink exploded');
       },
-    });
+    }).controller;
     watch = startRolloutWatch({ kc: kubeConfig(), controller, logger, sweepEveryMs: 3_600_000, retryDelayMs: 3_600_000 });
     await watch.synced();
     await vi.waitFor(() => expect(controller.get(NS, 'other')).toBeDefined());
@@ -186,9 +185,9 @@ describe('Rollout watch failures (issue #12 item 9)', () => {
       .reply(200, JSON.stringify({ type: 'MODIFIED', object: { ...web, metadata: { ...web.metadata, resourceVersion: '501', labels: { seen: 'again' } } } }) + '\n');
     const { logger, lines } = memoryLogger();
     const releaser = createReleaser({ ingresses: createIngressClient(kubeConfig()) });
-    const controller = new CleanupController({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser });
+    const controller = testCleanup({ pluginName: PLUGIN, albIngressClasses: ['alb'], releaser, listIngresses: async () => [] }).controller;
     try {
-      watch = startRolloutWatch({ kc, controller, logger, sweepEveryMs: 3_600_000, retryDelayMs: 20, listIngresses: async () => [] });
+      watch = startRolloutWatch({ kc, controller, logger, sweepEveryMs: 3_600_000, retryDelayMs: 20 });
       await watch.synced();
       await vi.waitFor(() => expect(controller.get(NS, 'web')?.metadata.labels).toEqual({ seen: 'again' }), { timeout: 10_000 });
       watches.done();

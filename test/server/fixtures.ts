@@ -1,8 +1,22 @@
 // Fakes of the peers the HTTP API reads from (the Rollout getter and the verifier's report function),
 // recording what they were asked so tests can check what the route passed on.
 
-import type { ReportOptions, RolloutReport, RolloutReportSource } from '../../src/server/report.js';
-import type { Rollout } from '../../src/core/rollout.js';
+import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
+import type { DesiredWeight } from '../../src/core/weights.js';
+import type { GatewayConfig } from '../../src/modes/gateway/config.js';
+import { gatewayModeReport } from '../../src/modes/gateway/report.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/verify.js';
+import { ingressModeReport } from '../../src/modes/ingress/report.js';
+import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
+import type { WeightRequest } from '../../src/modes/ingress/view.js';
+import type { ListenerRuleTargetsReport, ListenerRuleWeightReport } from '../../src/modes/listener-rule/reports.js';
+import { listenerRuleModeReport } from '../../src/modes/listener-rule/report.js';
+import { ModeTable } from '../../src/plugin/mode-table.js';
+import type { RolloutReport } from '../../src/plugin/report.js';
+import type { ReportOptions, RolloutReportSource } from '../../src/server/report.js';
+import { createRolloutReportSource } from '../../src/server/rollout-report.js';
+import type { TargetsReport } from '../../src/verify/target-health.js';
+import { testModeTable } from '../support/cleanup.js';
 
 export const PLUGIN = 'argoproj-labs/alb';
 
@@ -113,4 +127,54 @@ export function fakeSource(rollouts: Rollout[]): FakeSource {
     },
   };
   return src;
+}
+
+/** The checks each mode's report is made of (their real shapes), faked or real per test. */
+export interface ReportChecks {
+  weights: { report(req: WeightRequest): Promise<WeightReport> };
+  targets: { verifyTargets(namespace: string, service: string): Promise<TargetsReport> };
+  ingressHostnames(namespace: string, name: string): Promise<string[]>;
+  listenerRule?: {
+    weightReport(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<ListenerRuleWeightReport>;
+    targetsReport?(rollout: Rollout): Promise<ListenerRuleTargetsReport>;
+  };
+  gateway?: { report(config: GatewayConfig, desired: DesiredWeight[], signal?: AbortSignal): Promise<GatewayWeightReport> };
+}
+
+export interface ReportSourceOptions extends ReportChecks {
+  pluginName: string;
+  getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
+  now?: () => Date;
+  cacheTtlMs?: number;
+}
+
+/**
+ * The HTTP API's report source over the modes' real report functions (src/modes/<mode>/report.ts), their checks
+ * as given; the mode table is the sidecar's rule (testModeTable). A mode without its checks fails its report.
+ */
+export function reportSourceOver(opts: ReportSourceOptions): RolloutReportSource {
+  const base = testModeTable(opts.pluginName, {});
+  const missing = (what: string) => () => Promise.reject(new Error(`${what} mode checks not given to this test`));
+  const modes = base.modes.map((m) => {
+    if (m.name === 'ingress') return { ...m, report: (r: Rollout) => ingressModeReport({ pluginName: opts.pluginName, weights: opts.weights, targets: opts.targets }, r) };
+    if (m.name === 'listener-rule') {
+      const lr = opts.listenerRule;
+      return { ...m, report: lr ? (r: Rollout) => listenerRuleModeReport(lr, r) : missing('listener-rule') };
+    }
+    const gw = opts.gateway;
+    return {
+      ...m,
+      report: gw
+        ? (r: Rollout, signal: AbortSignal) => gatewayModeReport({ pluginName: opts.pluginName, report: (c, d, s2) => gw.report(c, d, s2), targets: opts.targets }, r, signal)
+        : missing('Gateway'),
+    };
+  });
+  return createRolloutReportSource({
+    modes: new ModeTable(opts.pluginName, modes),
+    getRollout: opts.getRollout,
+    targets: opts.targets,
+    ingressHostnames: opts.ingressHostnames,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
+  });
 }

@@ -19,11 +19,11 @@ import type { HTTPRoute } from '../../src/modes/gateway/route.js';
 import { createGatewayVerifier } from '../../src/modes/gateway/verify.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
-import { createRolloutReportSource } from '../../src/server/rollout-report.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../support/elbv2-proxy.js';
 import { createLoadBalancer, createNetwork, type SeededLoadBalancer } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
+import { reportSourceOver } from './fixtures.js';
 
 const PLUGIN = 'argoproj-labs/alb';
 const NS = 'apps';
@@ -139,7 +139,7 @@ function app() {
   const world = new World(s);
   const elbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
   const verifier = createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world });
-  const source = createRolloutReportSource({
+  const source = reportSourceOver({
     pluginName: PLUGIN,
     getRollout: async (ns, name) => (ns === NS && name === 'shop' ? current : undefined),
     weights: {

@@ -6,10 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { FastifyInstance } from 'fastify';
 import { createElbv2 } from '../../src/aws/elbv2.js';
-import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/modes/listener-rule/index.js';
+import { createListenerRuleRouter, type ListenerRuleRouter } from '../../src/modes/listener-rule/router.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
-import { createRolloutReportSource } from '../../src/server/rollout-report.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { createTargetsK8s } from '../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../src/verify/target-health.js';
@@ -17,6 +16,7 @@ import { fakeKubeConfig, freePort } from '../k8s/fake-cluster.js';
 import { registerTargets } from '../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../support/moto.js';
 import { bindingReader, NS, PLUGIN, rollout, seed, type Fixture, type ServiceName } from '../modes/listener-rule/fixtures.js';
+import { reportSourceOver } from './fixtures.js';
 
 const json = { 'content-type': 'application/json' };
 let moto: Moto;
@@ -113,7 +113,7 @@ function atWeight(weight: number, block: Record<string, unknown> = { listenerRul
 }
 
 function app(r: Rollout, withTargets = true): FastifyInstance {
-  const source = createRolloutReportSource({
+  const source = reportSourceOver({
     pluginName: PLUGIN,
     getRollout: async (ns, name) => (ns === NS && name === r.metadata.name ? r : undefined),
     // Ingress mode's checks: a listener-rule Rollout must never reach them.

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.js';
 import {
-  countingVerifier,
+  countingRouter,
   createMetrics,
   elbv2CallHook,
   pluginServerHooks,
   verdictOf,
   type Verdict,
 } from '../../src/metrics.js';
-import { RpcVerified, type VerifyWeightResult } from '../../src/plugin/router.js';
-import type { WeightVerifier } from '../../src/modes/ingress/view.js';
-import type { WeightRequest } from '../../src/modes/ingress/view.js';
+import { IDLE_VERBS, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/plugin/router.js';
 import { canaryRollout, fakeSource, PLUGIN } from './fixtures.js';
 
 async function scrape(m: ReturnType<typeof createMetrics>): Promise<string> {
@@ -93,7 +91,7 @@ describe('verification verdicts', () => {
     expect(verdictOf(verified, err)).toBe(verdict);
   });
 
-  it('counts each verdict of the wrapped verifier and passes results and failures through', async () => {
+  it('counts each verdict of the wrapped router (every mode) and passes results and failures through', async () => {
     const m = createMetrics();
     const answers: Array<VerifyWeightResult | Error> = [
       { verified: RpcVerified.Verified },
@@ -101,19 +99,27 @@ describe('verification verdicts', () => {
       { verified: RpcVerified.Verified },
       new Error('DescribeRules: AccessDenied'),
     ];
-    const inner: WeightVerifier = {
+    const refuse = async (): Promise<void> => {
+      throw new Error('not this verb');
+    };
+    const inner: TrafficRouter = {
+      ...IDLE_VERBS,
+      setWeight: refuse,
+      setHeaderRoute: refuse,
+      setMirrorRoute: refuse,
+      removeManagedRoutes: refuse,
       async verifyWeight() {
         const next = answers.shift()!;
         if (next instanceof Error) throw next;
         return next;
       },
     };
-    const v = countingVerifier(inner, m);
-    const req = { rollout: canaryRollout('web'), desiredWeight: 20 } as unknown as WeightRequest;
-    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.Verified });
-    expect(await v.verifyWeight(req)).toEqual({ verified: RpcVerified.NotVerified });
-    await v.verifyWeight(req);
-    await expect(v.verifyWeight(req)).rejects.toThrow('AccessDenied');
+    const v = countingRouter(inner, m);
+    const ro = canaryRollout('web');
+    expect(await v.verifyWeight(ro, 20, [])).toEqual({ verified: RpcVerified.Verified });
+    expect(await v.verifyWeight(ro, 20, [])).toEqual({ verified: RpcVerified.NotVerified });
+    await v.verifyWeight(ro, 20, []);
+    await expect(v.verifyWeight(ro, 20, [])).rejects.toThrow('AccessDenied');
     const text = await scrape(m);
     expect(sample(text, 'alb_plugin_weight_verifications_total{verdict="verified"}')).toBe(2);
     expect(sample(text, 'alb_plugin_weight_verifications_total{verdict="not_verified"}')).toBe(1);

@@ -2,15 +2,14 @@
 // served through the real fastify app.
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.js';
-import { createRolloutReportSource, type ReportChecks } from '../../src/server/rollout-report.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/modes/ingress/view.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
-import type { GatewayWeightReport } from '../../src/modes/gateway/index.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/verify.js';
 import type { DesiredWeight } from '../../src/core/weights.js';
-import { blueGreenRollout, canaryRollout, PLUGIN } from './fixtures.js';
+import { blueGreenRollout, canaryRollout, PLUGIN, reportSourceOver, type ReportChecks } from './fixtures.js';
 
 const LB = 'k8s-shop-app-0123456789';
 const RULE = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/${LB}/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`;
@@ -127,7 +126,7 @@ function setup(rollouts: Rollout[], opts: { actualCanary?: number; healthy?: Rec
       : {}),
   };
   const byKey = new Map(rollouts.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
-  const source = createRolloutReportSource({
+  const source = reportSourceOver({
     ...checks,
     pluginName: PLUGIN,
     getRollout: async (ns, name) => byKey.get(`${ns}/${name}`),
@@ -239,7 +238,7 @@ describe('report cache', () => {
     const calls: string[] = [];
     let current = withWeight(canaryRollout('web'), 20);
     current.metadata.resourceVersion = '7';
-    const source = createRolloutReportSource({
+    const source = reportSourceOver({
       pluginName: PLUGIN,
       getRollout: async () => current,
       weights: {

@@ -80,7 +80,7 @@ export interface GatewayRouterDeps {
 }
 
 export interface GatewayRouter extends TrafficRouter {
-  /** For a deleted Rollout: its header rules go; the weights stay as they are (the last SetWeight's). */
+  /** For a deleted Rollout, or one that left Gateway mode: its header rules go and the driven rules carry 100 % on the effective stable Service. */
   release(rollout: Rollout): Promise<void>;
 }
 

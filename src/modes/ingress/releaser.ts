@@ -3,12 +3,12 @@
 // Work on one Ingress is serialised, so two releases on a shared Ingress never race each other.
 
 import type { Logger } from '../../logger.js';
+import type { ReleaseOutcome } from '../../plugin/mode.js';
 import { isEmptyEdit, type Ingress } from '../../k8s/ingress.js';
 import { IngressConflictError, IngressNotFoundError, type IngressClient } from '../../k8s/ingress-client.js';
 import { releaseRollout, type ReleaseTarget } from './release.js';
 
-/** `rule_gone`: listener-rule mode only, the driven rule (or its load balancer) no longer exists. */
-export type ReleaseOutcome = 'released' | 'unchanged' | 'ingress_gone' | 'rule_gone' | 'error';
+
 
 export interface ReleaserOptions {
   ingresses: IngressClient;

@@ -9,13 +9,12 @@
 // router's `release`), not from memory, so any sidecar (a new leader, a restarted one) releases the same
 // rules; this process only remembers binding ARNs and the releases waiting for a retry (retrying-release.ts).
 
-import type { Rollout } from '../../core/rollout.js';
-import type { BindingReader } from './index.js';
-import { GoneError } from './locate.js';
+import { message, RetryingRelease } from '../../cleanup/retrying-release.js';
+import { rolloutId, type Rollout } from '../../core/rollout.js';
 import type { Logger } from '../../logger.js';
-import { inListenerRuleMode, rolloutId } from '../../cleanup/holds.js';
-import type { ReleaseOutcome } from '../ingress/releaser.js';
-import { message, RetryingRelease, type RolloutReader } from '../../cleanup/retrying-release.js';
+import type { CleanupContext, ModeCleanup, ReleaseOutcome } from '../../plugin/mode.js';
+import type { BindingReader } from './bindings.js';
+import { GoneError } from './locate.js';
 
 /** Plugin-block fields that may name a TargetGroupBinding. */
 const ROLE_FIELDS = ['stableTargetGroup', 'canaryTargetGroup', 'pingTargetGroup', 'pongTargetGroup'] as const;
@@ -31,7 +30,7 @@ export interface ListenerRuleCleanupOptions {
   maxRetries?: number;
 }
 
-export class ListenerRuleCleanup {
+export class ListenerRuleCleanup implements ModeCleanup {
   /**
    * `namespace/binding` → target group ARN, as last read. Kept after a release (another Rollout may share
    * the binding); a few strings per binding ever seen.
@@ -43,7 +42,7 @@ export class ListenerRuleCleanup {
     this.releases = new RetryingRelease({
       what: 'listener rule',
       byHand: 'set its weights by hand',
-      inMode: (r) => inListenerRuleMode(r, opts.pluginName),
+      observe: (r) => this.observe(r),
       run: async (r) => {
         try {
           await opts.release(await this.pinned(r));
@@ -59,11 +58,21 @@ export class ListenerRuleCleanup {
     });
   }
 
+  changed(now: Rollout, prev: Rollout | undefined, ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    return this.releases.changed(now, prev, ctx);
+  }
+
+  deleted(rollout: Rollout, last: Rollout | undefined, ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    return this.releases.deleted(rollout, last, ctx);
+  }
+
+  sweep(ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    return this.releases.sweep(ctx);
+  }
+
   /** A listener-rule Rollout was added or changed: remember its bindings' target groups (best effort). */
-  async observe(rollout: Rollout): Promise<void> {
+  private async observe(rollout: Rollout): Promise<void> {
     const ns = rollout.metadata.namespace || 'default';
-    // A Rollout created again under the same name takes over; an old pending release must not hit it.
-    this.releases.forget(rollout);
     await Promise.all(
       this.bindingNames(rollout)
         .filter((name) => !this.arns.has(`${ns}/${name}`))
@@ -76,16 +85,6 @@ export class ListenerRuleCleanup {
           }
         }),
     );
-  }
-
-  /** A listener-rule Rollout was deleted, or left the mode (pass its last listener-rule state): release its rule now. */
-  release(rollout: Rollout): Promise<ReleaseOutcome> {
-    return this.releases.release(rollout);
-  }
-
-  /** Tries failed releases again (from the sweep), leaving alone a Rollout that drives a listener rule again. */
-  retry(readRollout?: RolloutReader): Promise<ReleaseOutcome[]> {
-    return this.releases.retry(readRollout);
   }
 
   /** Rollouts whose release failed and waits for the next sweep. */

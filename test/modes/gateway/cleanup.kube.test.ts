@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CleanupController } from '../../../src/cleanup/controller.js';
-import { GatewayRouteCleanup } from '../../../src/modes/gateway/cleanup.js';
+import { testCleanup } from '../../support/cleanup.js';
+import { gatewayRouteCleanup } from '../../../src/modes/gateway/cleanup.js';
 import { createReleaser } from '../../../src/modes/ingress/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from '../../../src/cleanup/watch.js';
 import type { Rollout } from '../../../src/core/rollout.js';
@@ -106,12 +106,12 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode cleanup from a real watc
     const kc = c.sidecarConfig();
     const ingresses = createIngressClient(kc);
     const gateway = createGatewayRouter({ routes: createHTTPRouteClient(kc), pluginName: PLUGIN });
-    const controller = new CleanupController({
+    const controller = testCleanup({
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses }),
-      gatewayRoutes: new GatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => gateway.release(r) }),
-    });
+      gatewayRoutes: gatewayRouteCleanup({ release: (r) => gateway.release(r) }),
+    }).controller;
     // The sweep is driven by hand here; the watch events alone must do the work.
     watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
     await watch.synced();

@@ -6,11 +6,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import nock from 'nock';
 import { DeleteRuleCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../../../src/aws/elbv2.js';
-import { CleanupController } from '../../../src/cleanup/controller.js';
+import { testCleanup, type TestCleanup } from '../../support/cleanup.js';
 import { ListenerRuleCleanup } from '../../../src/modes/listener-rule/cleanup.js';
-import { createReleaser, type ReleaseOutcome } from '../../../src/modes/ingress/releaser.js';
+import { createReleaser } from '../../../src/modes/ingress/releaser.js';
+import type { ReleaseOutcome } from '../../../src/plugin/mode.js';
 import { createIngressClient } from '../../../src/k8s/ingress-client.js';
-import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter } from '../../../src/modes/listener-rule/index.js';
+import { createListenerRuleRouter, type ListenerRuleRouter } from '../../../src/modes/listener-rule/router.js';
+import { createBindingReader } from '../../../src/modes/listener-rule/k8s.js';
 import type { Rollout } from '../../../src/core/rollout.js';
 import { elbv2Client, startMoto, type Moto } from '../../support/moto.js';
 import { listenerRules, NS, PLUGIN, rollout as lrRollout, ruleByArn, seed, weightsOf, type Fixture } from './fixtures.js';
@@ -69,7 +71,7 @@ function fakeBindingApi(fixture: Fixture) {
 
 interface Setup {
   router: ListenerRuleRouter;
-  controller: CleanupController;
+  controller: TestCleanup;
   lrCleanup: ListenerRuleCleanup;
   outcomes: ReleaseOutcome[];
 }
@@ -88,7 +90,7 @@ function setup(readRollout?: (ns: string, name: string) => Promise<Rollout | und
     release: (r) => router.release(r),
     onOutcome: (o) => outcomes.push(o),
   });
-  const controller = new CleanupController({
+  const controller = testCleanup({
     pluginName: PLUGIN,
     albIngressClasses: ['alb'],
     releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => outcomes.push(o) }),

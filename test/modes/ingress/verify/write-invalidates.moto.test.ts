@@ -1,20 +1,19 @@
 // Issue #12 item 5: a remembered "verified" must not outlive a write. The Ingress router and the verifier
-// as the sidecar wires them (createVerification: the verifier and the hook the router calls after a write),
+// as the sidecar wires them (createIngressMode: the verifier and the hook the router calls after a write),
 // Kubernetes at the HTTP level (nock), ELBv2 on a real moto_server behind the counting proxy.
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { createIngressClient } from '../../../../src/k8s/ingress-client.js';
 import { parseSettings } from '../../../../src/settings.js';
-import { createIngressRouter } from '../../../../src/modes/ingress/router.js';
+import { createIngressMode } from '../../../../src/modes/ingress/mode.js';
 import { RpcVerified } from '../../../../src/plugin/router.js';
 import type { Rollout } from '../../../../src/core/rollout.js';
-import { createVerification } from '../../../../src/verify/wiring.js';
+import { testModeDeps } from '../../../support/mode-deps.js';
 import { FakeIngressStore, fakeKubeConfig, freePort } from '../../../k8s/fake-cluster.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../../support/elbv2-proxy.js';
 import { createNetwork, seedIngress, setRuleWeights, type SeededIngress } from '../../../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../../../support/moto.js';
-import { action, makeIngress, makeRollout, PLUGIN, PREFIX } from '../fixtures.js';
+import { action, makeIngress, makeRollout, PREFIX } from '../fixtures.js';
 import { CallLog, testElbv2 } from '../../../verify/fixtures.js';
 
 let moto: Moto;
@@ -67,9 +66,8 @@ describe('a write invalidates the remembered verdict (issue #12 item 5)', () => 
 
     const log = new CallLog();
     const { settings } = parseSettings(['--aws-verify-target-group'], {});
-    const ingresses = createIngressClient(fakeKubeConfig(base));
-    const v = createVerification(settings, { getIngress: (ns, name) => ingresses.get(ns, name), elbv2: testElbv2(proxy.endpoint, log) });
-    const router = createIngressRouter({ ingresses, pluginName: PLUGIN, albIngressClasses: ['alb'], verifier: v.weights, guard: v.guard });
+    // Ingress mode as the sidecar builds it: its writes drop the remembered verdict (src/modes/ingress/mode.ts).
+    const { router } = createIngressMode(testModeDeps(settings, fakeKubeConfig(base), testElbv2(proxy.endpoint, log)));
     const rollout = atStep();
 
     // The step's weights are on the Ingress and on the load balancer: checked once, then remembered.

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { builtInAlbIngresses, droppedHolds, holdsOf, rolloutId, type Hold, type Holds } from '../../src/cleanup/holds.js';
-import { inferTarget } from '../../src/modes/ingress/release.js';
-import type { Rollout } from '../../src/core/rollout.js';
-import { fwd, ingress, MANAGED, P, path, PLUGIN, rollout } from './fixtures.js';
+import { builtInAlbIngresses, droppedHolds, holdsOf as holdsIn, type Hold, type Holds } from '../../../src/modes/ingress/holds.js';
+import { inferTarget } from '../../../src/modes/ingress/release.js';
+import { rolloutId, type Rollout } from '../../../src/core/rollout.js';
+import { fwd, ingress, MANAGED, P, path, PLUGIN, rollout } from '../../cleanup/fixtures.js';
+import { testModeTable } from '../../support/cleanup.js';
+
+// Where a Rollout is, as the cleanup controller answers it (the modes' own claims, src/plugin/mode-table.ts).
+const table = testModeTable(PLUGIN, {});
+const holdsOf = (r: Rollout, plugin: string): Holds =>
+  holdsIn(r, plugin, (x) => {
+    const m = table.of(x);
+    return m === undefined ? 'none' : m.name === 'ingress' ? 'here' : 'elsewhere';
+  });
 
 const key = (s: string) => `${P}/actions.${s}`;
 const cond = (s: string) => `${P}/conditions.${s}`;
@@ -37,13 +46,13 @@ describe('holdsOf', () => {
     ['ping-pong, ping stable', rollout({ rootService: 'root', pingPong: true, stablePingPong: 'ping' }), { kind: 'holds', holds: [hold('app', 'app-ping', 80, 'root')] }],
     ['ping-pong, before the first promotion', rollout({ rootService: 'root', pingPong: true }), { kind: 'holds', holds: [hold('app', 'app-pong', 80, 'root')] }],
     ['another plugin', rollout({ plugin: 'other/router' }), { kind: 'none' }],
-    ['listener-rule mode', listenerRuleRollout({ ruleArn: 'arn:aws:elasticloadbalancing:us-west-2:1:listener-rule/app/a/b/c/d' }), { kind: 'listenerRule' }],
+    ['listener-rule mode', listenerRuleRollout({ ruleArn: 'arn:aws:elasticloadbalancing:us-west-2:1:listener-rule/app/a/b/c/d' }), { kind: 'elsewhere' }],
     // Still listener-rule mode: never mistaken for an unreadable Ingress-mode block.
-    ['listener-rule mode with a broken listenerRule', listenerRuleRollout('not an object'), { kind: 'listenerRule' }],
-    ['Gateway mode', gatewayRollout({ httpRoute: 'shop' }), { kind: 'gateway' }],
-    ['Gateway mode, several routes', gatewayRollout({ httpRoutes: ['a', { name: 'b', namespace: 'edge' }] }), { kind: 'gateway' }],
+    ['listener-rule mode with a broken listenerRule', listenerRuleRollout('not an object'), { kind: 'elsewhere' }],
+    ['Gateway mode', gatewayRollout({ httpRoute: 'shop' }), { kind: 'elsewhere' }],
+    ['Gateway mode, several routes', gatewayRollout({ httpRoutes: ['a', { name: 'b', namespace: 'edge' }] }), { kind: 'elsewhere' }],
     // Still Gateway mode: never mistaken for an unreadable Ingress-mode block.
-    ['Gateway mode with a broken httpRoute', gatewayRollout({ httpRoute: 42 }), { kind: 'gateway' }],
+    ['Gateway mode with a broken httpRoute', gatewayRollout({ httpRoute: 42 }), { kind: 'elsewhere' }],
     ['blue-green', { metadata: { name: 'web' }, spec: { strategy: { blueGreen: {} } } }, { kind: 'none' }],
   ])('%s', (_name, r, want) => {
     expect(holdsOf(r, PLUGIN)).toEqual(want);
@@ -64,8 +73,8 @@ describe('droppedHolds', () => {
     ['none dropped', { kind: 'holds', holds: before }, []],
     ['plugin removed', { kind: 'none' }, ['a', 'b']],
     ['unreadable: nothing concluded', { kind: 'unknown', reason: 'x' }, []],
-    ['moved to listener-rule mode: names no Ingress', { kind: 'listenerRule' }, ['a', 'b']],
-    ['moved to Gateway mode: names no Ingress', { kind: 'gateway' }, ['a', 'b']],
+    ['moved to listener-rule mode: names no Ingress', { kind: 'elsewhere' }, ['a', 'b']],
+    ['moved to Gateway mode: names no Ingress', { kind: 'elsewhere' }, ['a', 'b']],
   ])('%s', (_n, after, dropped) => {
     expect(droppedHolds(before, after).map((h) => h.ingress)).toEqual(dropped);
   });

@@ -3,19 +3,14 @@
 // not guesses from the annotation key as in Argo's cleanup (spec §3.4). A Rollout never seen is read from
 // the Ingress instead (`inferTarget`, ingress-release.ts).
 
-import { routingMode } from '../core/plugin-block.js';
-import type { Rollout } from '../core/rollout.js';
-import { rolloutContext } from '../modes/ingress/view.js';
-import { releaseTargetOf, type ReleaseTarget } from '../modes/ingress/release.js';
+import type { Rollout } from '../../core/rollout.js';
+import type { CleanupContext } from '../../plugin/mode.js';
+import { releaseTargetOf, type ReleaseTarget } from './release.js';
+import { rolloutContext } from './view.js';
 
 export interface Hold {
   ingress: string;
   target: ReleaseTarget;
-}
-
-/** `ns/name`, the identity a managed entry can be matched against (entries name Rollouts in the Ingress's namespace). */
-export function rolloutId(namespace: string | undefined, name: string): string {
-  return `${namespace || 'default'}/${name}`;
 }
 
 export type Holds =
@@ -24,32 +19,17 @@ export type Holds =
   /** The plugin block cannot be read (mid-edit, invalid): nothing can be concluded. */
   | { kind: 'unknown'; reason: string }
   /**
-   * Listener-rule mode (the block has `listenerRule`): the Rollout holds a listener rule, never an Ingress.
-   * Kept apart from `unknown` so such a Rollout does not look like a broken Ingress-mode block.
+   * Another mode of this plugin (listener rule, Gateway routes): the Rollout holds no Ingress through us. Kept
+   * apart from `unknown` so such a Rollout does not look like a broken Ingress-mode block, and the Ingresses it
+   * held before the move are released.
    */
-  | { kind: 'listenerRule' }
-  /**
-   * Gateway mode (the block has `httpRoute(s)`): the Rollout holds HTTPRoute rules, never an Ingress. Kept apart
-   * from `unknown` for the same reason, so that Ingresses held before a move to Gateway mode are released.
-   */
-  | { kind: 'gateway' }
+  | { kind: 'elsewhere' }
   | { kind: 'holds'; holds: Hold[] };
 
-/** The plugin block asks for listener-rule mode (it has `listenerRule`, readable or not). */
-export function inListenerRuleMode(rollout: Rollout, pluginName: string): boolean {
-  return routingMode(rollout, pluginName) === 'listenerRule';
-}
-
-/** The plugin block asks for Gateway mode (it has `httpRoute` or `httpRoutes`, readable or not). */
-export function inGatewayMode(rollout: Rollout, pluginName: string): boolean {
-  return routingMode(rollout, pluginName) === 'gateway';
-}
-
-export function holdsOf(rollout: Rollout, pluginName: string): Holds {
-  const mode = routingMode(rollout, pluginName);
-  if (mode === undefined) return { kind: 'none' };
-  if (mode === 'listenerRule') return { kind: 'listenerRule' };
-  if (mode === 'gateway') return { kind: 'gateway' };
+export function holdsOf(rollout: Rollout, pluginName: string, place: CleanupContext['placeOf']): Holds {
+  const where = place(rollout);
+  if (where === 'none') return { kind: 'none' };
+  if (where === 'elsewhere') return { kind: 'elsewhere' };
   try {
     const ctx = rolloutContext(rollout, pluginName);
     return { kind: 'holds', holds: ctx.config.ingresses.map((ing) => ({ ingress: ing.name, target: releaseTargetOf(ctx, ing.name) })) };
@@ -61,7 +41,7 @@ export function holdsOf(rollout: Rollout, pluginName: string): Holds {
 /** Holds in `before` whose Ingress is no longer named in `after`. */
 export function droppedHolds(before: Hold[], after: Holds): Hold[] {
   if (after.kind === 'unknown') return [];
-  // A Rollout that moved to listener-rule or Gateway mode names no Ingress any more: everything it held is dropped.
+  // A Rollout that moved to another mode names no Ingress any more: everything it held is dropped.
   const kept = new Set(after.kind === 'holds' ? after.holds.map((h) => h.ingress) : []);
   return before.filter((h) => !kept.has(h.ingress));
 }

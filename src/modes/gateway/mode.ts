@@ -1,0 +1,53 @@
+// Gateway mode whole (src/plugin/mode.ts): weighted backendRefs of Gateway API HTTPRoutes that the LBC builds
+// into the Gateway's ALB (ALBGatewayAPI), verified on the ALB rules it made of the driven route rules.
+
+import type { Mode } from '../../plugin/mode.js';
+import type { ModeDeps } from '../deps.js';
+import { gatewayRouteCleanup } from './cleanup.js';
+import { createHTTPRouteClient } from './client.js';
+import { isGatewayBlock, parseGatewayConfig } from './config.js';
+import { createGatewayReader, createServicePortReader, createServicePortsReader } from './k8s.js';
+import { gatewayModeReport } from './report.js';
+import { createGatewayRouter } from './router.js';
+import { createGatewayVerifier } from './verify.js';
+
+export function createGatewayMode(deps: ModeDeps): Mode {
+  const { settings } = deps;
+  const pluginName = settings.pluginName;
+  const routes = createHTTPRouteClient(deps.kubeConfig, { onConflict: () => deps.onConflict('httproute') });
+  const logger = deps.logger.child({ part: 'gateway' });
+  const verifier = createGatewayVerifier({
+    enabled: settings.awsVerifyTargetGroup,
+    elbv2: deps.elbv2,
+    routes,
+    gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
+    events: deps.events,
+    log: logger,
+    timeoutMs: deps.verifyTimeoutMs,
+  });
+  const router = createGatewayRouter({
+    routes,
+    servicePort: createServicePortReader(deps.kubeConfig),
+    servicePorts: createServicePortsReader(deps.kubeConfig),
+    guard: deps.guard,
+    pluginName,
+    logger,
+    verifier,
+  });
+  return {
+    name: 'gateway',
+    claims: (block) => isGatewayBlock(block),
+    readable(rollout) {
+      try {
+        parseGatewayConfig(rollout, pluginName);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    router,
+    cleanup: gatewayRouteCleanup({ release: (r) => router.release(r), logger: deps.logger, onOutcome: deps.onReleaseOutcome }),
+    // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
+    report: (rollout, signal) => gatewayModeReport({ pluginName, report: (c, d, s) => verifier.report(c, d, s), targets: deps.targets }, rollout, signal),
+  };
+}

@@ -1,0 +1,2 @@
+// Ingress mode's one door: the rest of src reaches the mode only through its `Mode` (src/plugin/mode.ts).
+export { createIngressMode } from './mode.js';
