@@ -5,7 +5,10 @@
 // target-group metrics carry the dimensions {LoadBalancer, TargetGroup} and CloudWatch matches dimensions exactly:
 // a query on TargetGroup alone finds nothing, so every query names both. HTTPCode_ELB_5XX_Count exists per load
 // balancer only. MetricStat only, no metric math: CloudWatch would evaluate FILL() and ratios for us, but moto
-// (the tests' CloudWatch) evaluates none, and summing here is as cheap and as exact.
+// (the tests' CloudWatch) evaluates none, and summing here is as cheap and as exact. No percentiles either
+// (Stat "p99"): moto 5.2.6 fails the whole GetMetricData call with HTTP 500 when one query asks for one
+// (pinned in test/analysis/cloudwatch.moto.test.ts), so an optional percentile could not be tested here; and a
+// p99 per minute cannot be summed across minutes or target groups into the window's p99 anyway (only bounded).
 //
 // Reading the answer: CloudWatch returns a datapoint only for minutes that had one. RequestCount is published
 // only while requests flow and the 5xx counts only in minutes with a 5xx, so a minute missing from a count series
