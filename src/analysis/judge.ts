@@ -221,7 +221,7 @@ export function judge(input: JudgeInput): Measurement {
   if (weight !== undefined && !(weight > 0)) {
     return {
       phase: 'Inconclusive',
-      message: `canary weight is ${weight}: no traffic reaches the canary, so there is nothing to judge (window ${where})`,
+      message: `canary weight is ${weight}: no traffic reaches the canary, so there is nothing to judge; window ${where}`,
       value: value(input, []),
     };
   }
@@ -244,7 +244,7 @@ export function judge(input: JudgeInput): Measurement {
     const head = failed.length === 1 ? `canary failed ${failed[0]!.check}` : `canary failed ${failed.length} checks (${failed.map((c) => c.check).join(', ')})`;
     return {
       phase: 'Failed',
-      message: `${head}: ${failed.map((c) => c.text).join('; ')} (window ${where})`,
+      message: `${head}: ${failed.map((c) => c.text).join('; ')}; window ${where}`,
       value: value(input, checks),
     };
   }

@@ -3,7 +3,7 @@
 // counted as such). Load balancers and target groups are created in moto's ELBv2 as the LBC would, so the
 // dimensions come from real ARNs; the ALB metrics are published as AWS publishes them (alb-metrics.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createCloudWatch, type CallOutcome, type CloudWatch } from '../../src/analysis/cloudwatch.js';
 import { ANALYSIS_DEFAULTS, type AnalysisConfig } from '../../src/analysis/config.js';
@@ -245,6 +245,18 @@ describe('moto 5.2.6 GetMetricData', () => {
       StartTime: WINDOW.start, EndTime: WINDOW.end, ScanBy: 'TimestampAscending', MetricDataQueries: [stat(target, 'RequestCount', 'Sum')],
     }));
     expect(out.MetricDataResults![0]!.Timestamps).toEqual([0, 1, 2, 3, 4].map(minute));
+  });
+
+  it('takes a gzip-compressed PutMetricData (the JS SDK compresses bodies from 10 KiB; here every body)', async () => {
+    const { target } = await rollout();
+    const gzipping = new CloudWatchClient({
+      region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS, maxAttempts: 1, requestMinCompressionSizeBytes: 0,
+    });
+    await putDatums(gzipping, targetGroupDatums(target.loadBalancer, target.canaryTargetGroup, traffic(70)));
+    const out = await seeder.send(new GetMetricDataCommand({
+      StartTime: WINDOW.start, EndTime: WINDOW.end, MetricDataQueries: [stat(target, 'RequestCount', 'Sum')],
+    }));
+    expect(out.MetricDataResults![0]!.Values).toEqual([70, 70, 70, 70, 70]);
   });
 
   it('does not evaluate percentiles (ExtendedStatistic p99): the whole call fails with HTTP 500', async () => {

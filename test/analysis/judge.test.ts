@@ -54,7 +54,7 @@ const CASES: Array<[string, Partial<AnalysisConfig>, TargetGroupTotals, TargetGr
   ['5xx absent everywhere (no errors)', ER, tg(1000), tg(1000), {}, 'Successful', ['canary 5xx rate 0 % (0 of 1000 requests) ≤ maxErrorRate 5 %']],
   ['error rate at the threshold passes', ER, tg(1000, 50), tg(1000), {}, 'Successful', ['5 % (50 of 1000 requests) ≤ maxErrorRate 5 %']],
   ['error rate above the threshold fails', ER, tg(1000, 51), tg(1000), {}, 'Failed',
-    ['canary failed maxErrorRate: canary 5xx rate 5.1 % (51 of 1000 requests) > maxErrorRate 5 % (window 5 min (10:00–10:05 UTC))']],
+    ['canary failed maxErrorRate: canary 5xx rate 5.1 % (51 of 1000 requests) > maxErrorRate 5 %; window 5 min (10:00–10:05 UTC)']],
   ['maxErrorRate 0: one error fails', { maxErrorRate: 0 }, tg(1000, 1), tg(1000), {}, 'Failed', ['0.1 % (1 of 1000 requests) > maxErrorRate 0 %']],
   ['more 5xx than requests (inconsistent data) fails rather than passing', ER, tg(100, 150), tg(1000), {}, 'Failed', ['150 % (150 of 100 requests)']],
 
