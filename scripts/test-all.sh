@@ -19,10 +19,27 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
-step "moto_server (ELBv2 emulator used by the verifier tests)"
-if ! command -v moto_server >/dev/null 2>&1; then
-  python3 -m pip install --quiet 'moto[server]==5.2.1'
+step "moto_server (ELBv2 and CloudWatch emulator used by the verifier and analysis tests)"
+# 5.2.6 at least: older releases answer the CloudWatch clients' RPCv2 CBOR protocol (the JS SDK's and
+# Argo's Go client's GetMetricData/PutMetricData) with 404. A newer moto is kept as it is.
+moto_wanted=5.2.6
+moto_version() {
+  python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || true
+}
+moto_older_than_wanted() {
+  # Compares the numeric parts only ("5.2.6.dev3" counts as 5.2.6); no version at all counts as older.
+  python3 - "$1" "$moto_wanted" <<'PY'
+import re, sys
+num = lambda v: tuple(int(re.match(r"\d*", p).group() or 0) for p in v.split(".")[:3])
+sys.exit(0 if not sys.argv[1] or num(sys.argv[1]) < num(sys.argv[2]) else 1)
+PY
+}
+have=$(moto_version)
+if ! command -v moto_server >/dev/null 2>&1 || moto_older_than_wanted "$have"; then
+  echo "moto ${have:-not installed}: installing moto[server]==$moto_wanted"
+  python3 -m pip install --quiet "moto[server]==$moto_wanted"
 fi
+echo "moto $(moto_version)"
 
 # The kube-apiserver tests make a throw-away PKI with openssl (in the machine image; install it if not).
 if ! command -v openssl >/dev/null 2>&1; then

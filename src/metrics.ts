@@ -16,6 +16,8 @@ export interface Metrics {
   rpcDuration: Histogram<'method' | 'outcome'>;
   /** ELBv2 API calls by operation (`DescribeRules`, ...) and outcome (`ok`, `throttled`, `error`). */
   elbv2Calls: Counter<'operation' | 'outcome'>;
+  /** CloudWatch API calls of the analysis by operation (`GetMetricData`) and outcome, apart from ELBv2's. */
+  cloudwatchCalls: Counter<'operation' | 'outcome'>;
   verifications: Counter<'verdict'>;
   /** 409 answers to our Ingress writes; each costs one re-read and retry. */
   k8sPatchConflicts: Counter<'resource'>;
@@ -52,6 +54,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     elbv2Calls: new Counter({
       name: `${METRIC_PREFIX}elbv2_calls_total`,
       help: 'ELBv2 API calls, by operation and outcome (throttled answers are counted separately)',
+      labelNames: ['operation', 'outcome'] as const,
+      registers,
+    }),
+    cloudwatchCalls: new Counter({
+      name: `${METRIC_PREFIX}cloudwatch_calls_total`,
+      help: 'CloudWatch API calls of the canary analysis, by operation and outcome (throttled answers are counted separately)',
       labelNames: ['operation', 'outcome'] as const,
       registers,
     }),
@@ -112,6 +120,11 @@ export function pluginServerHooks(m: Metrics): PluginServerHooks {
 /** The `onCall` hook of `createElbv2`. */
 export function elbv2CallHook(m: Metrics): (operation: string, outcome: string) => void {
   return (operation, outcome) => m.elbv2Calls.inc({ operation, outcome });
+}
+
+/** The `onCall` hook of `createCloudWatch` (src/analysis/cloudwatch.ts). */
+export function cloudwatchCallHook(m: Metrics): (operation: string, outcome: string) => void {
+  return (operation, outcome) => m.cloudwatchCalls.inc({ operation, outcome });
 }
 
 export function verdictOf(verified: RpcVerified, err?: string): Verdict {

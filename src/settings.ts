@@ -19,6 +19,9 @@ export interface Settings {
   awsRateBurst: number;
   awsRegion?: string;
   awsEndpoint?: string;
+  cloudwatchEndpoint?: string;
+  cloudwatchRateLimit: number;
+  cloudwatchRateBurst: number;
   kubeconfig?: string;
   rpcTimeoutSeconds: number;
   logLevel: LogLevel;
@@ -69,6 +72,12 @@ export const OPTIONS: readonly Option[] = [
     help: 'AWS region (default: the SDK chain, AWS_REGION)' },
   { key: 'awsEndpoint', flag: 'aws-endpoint', kind: 'string',
     help: 'ELBv2 endpoint override, e.g. a VPC endpoint or a local emulator' },
+  { key: 'cloudwatchEndpoint', flag: 'cloudwatch-endpoint', kind: 'string',
+    help: 'CloudWatch endpoint override for the analysis (GetMetricData), e.g. a VPC endpoint or a local emulator; --aws-endpoint does not apply to it' },
+  { key: 'cloudwatchRateLimit', flag: 'cloudwatch-rate-limit', kind: 'number', default: 5, min: 0.01,
+    help: 'CloudWatch GetMetricData requests per second for the analysis, a budget apart from ELBv2\'s (the account quota, 50/s by default, is shared with dashboards and alarms)' },
+  { key: 'cloudwatchRateBurst', flag: 'cloudwatch-rate-burst', kind: 'number', default: 10, min: 1,
+    help: 'CloudWatch request burst size' },
   { key: 'kubeconfig', flag: 'kubeconfig', kind: 'string',
     help: 'Path to a kubeconfig (default: in-cluster, then KUBECONFIG, then ~/.kube/config)' },
   { key: 'rpcTimeoutSeconds', flag: 'rpc-timeout-seconds', kind: 'number', default: 25, min: 1,

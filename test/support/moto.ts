@@ -74,7 +74,7 @@ export async function startMoto(): Promise<Moto> {
     lastError = tail(proc.logPath, 1000);
   }
   rmSync(dir, { recursive: true, force: true });
-  throw new Error(`moto_server did not start (is moto[server]==5.2.1 installed?): ${lastError}`);
+  throw new Error(`moto_server did not start (is moto[server]>=5.2.6 installed? scripts/test-all.sh installs it): ${lastError}`);
 }
 
 /** An SDK client for tests and seeding: region us-west-2, dummy credentials, pointed at `endpoint`. */

@@ -1,0 +1,144 @@
+// The CloudWatch client of the analysis: GetMetricData only. It is its own client with its own token bucket,
+// never the ELBv2 one's: a burst of measurements must not delay weight verification (or the reverse), and
+// CloudWatch's quota (GetMetricData: 50 requests/s per account and region by default, shared with dashboards
+// and alarms) is a different budget from ELBv2's. Retries on throttling, the User-Agent, the call counts and
+// the AbortSignal work as in src/aws/elbv2.ts; the endpoint override is its own setting (--cloudwatch-endpoint),
+// since a VPC endpoint or an emulator for ELBv2 says nothing about CloudWatch. Region and credentials come
+// from the SDK's chain like ELBv2's.
+
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type CloudWatchClientConfig,
+  type GetMetricDataCommandInput,
+  type MessageData,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import { isNotFound, isThrottling, type CallOptions, type CallOutcome } from '../aws/elbv2.js';
+import { abortReason, realClock, TokenBucket, type Clock } from '../aws/token-bucket.js';
+import { USER_AGENT } from '../version.js';
+
+export type { CallOptions, CallOutcome, MetricDataResult };
+
+export interface CloudWatchOptions {
+  region?: string;
+  endpoint?: string;
+  /** Tests only (moto); production takes the SDK's chain (IRSA, Pod Identity, env). */
+  credentials?: CloudWatchClientConfig['credentials'];
+  /** Requests per second (token refill); a budget of its own, apart from ELBv2's. */
+  rateLimit: number;
+  rateBurst: number;
+  /** Called once per HTTP attempt, retries included (see cloudwatchCallHook in src/metrics.ts). */
+  onCall?(operation: string, outcome: CallOutcome): void;
+  /** A ready client (tests); its own retries should be off. */
+  client?: CloudWatchClient;
+  /** Attempts per request when throttled (default 6). */
+  maxAttempts?: number;
+  /** Backoff: full jitter over min(maxDelayMs, baseDelayMs * 2^attempt) (defaults 200 and 5000). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Pages one getMetricData follows at most (default 20): a guard against an answer that never ends. */
+  maxPages?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface MetricDataAnswer {
+  /** The results of every page, in the order they came (an id can appear on several pages). */
+  results: MetricDataResult[];
+  /** Messages about the request as a whole (every page's). */
+  messages: MessageData[];
+  /** GetMetricData calls this answer took: 1 unless CloudWatch paginated. */
+  pages: number;
+}
+
+export interface CloudWatch {
+  /** GetMetricData, following NextToken to the end. */
+  getMetricData(input: Omit<GetMetricDataCommandInput, 'NextToken'>, o?: CallOptions): Promise<MetricDataAnswer>;
+}
+
+/** Raised when every attempt was throttled. */
+export class CloudWatchThrottledError extends Error {
+  override name = 'CloudWatchThrottledError';
+  constructor(operation: string, attempts: number, cause: unknown) {
+    super(`CloudWatch ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+  }
+}
+
+function outcomeOf(err: unknown): CallOutcome {
+  if (isThrottling(err)) return 'throttled';
+  if (isNotFound(err)) return 'not_found';
+  return 'error';
+}
+
+export function createCloudWatch(opts: CloudWatchOptions): CloudWatch {
+  const client =
+    opts.client ??
+    new CloudWatchClient({
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      // Our retry loop is the only one, so the call counts and the token bucket see every attempt.
+      maxAttempts: 1,
+      customUserAgent: USER_AGENT,
+    });
+  const clock = opts.clock ?? realClock;
+  const random = opts.random ?? Math.random;
+  const bucket = new TokenBucket(opts.rateLimit, opts.rateBurst, clock);
+  const maxAttempts = opts.maxAttempts ?? 6;
+  const baseDelay = opts.baseDelayMs ?? 200;
+  const maxDelay = opts.maxDelayMs ?? 5000;
+  const maxPages = opts.maxPages ?? 20;
+
+  // The same loop as elbv2.ts's call(): a token per attempt, backoff with full jitter on throttling only.
+  async function call<O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions): Promise<O> {
+    const signal = o?.signal;
+    for (let attempt = 0; ; attempt++) {
+      await bucket.take(signal);
+      try {
+        const out = await run(signal);
+        opts.onCall?.(operation, 'success');
+        return out;
+      } catch (err) {
+        if (signal?.aborted) {
+          opts.onCall?.(operation, 'error');
+          throw abortReason(signal);
+        }
+        opts.onCall?.(operation, outcomeOf(err));
+        if (!isThrottling(err)) throw err;
+        if (attempt + 1 >= maxAttempts) throw new CloudWatchThrottledError(operation, attempt + 1, err);
+        await clock.sleep(random() * Math.min(maxDelay, baseDelay * 2 ** attempt), signal);
+      }
+    }
+  }
+
+  return {
+    async getMetricData(input, o) {
+      const results: MetricDataResult[] = [];
+      const messages: MessageData[] = [];
+      const seen = new Set<string>();
+      let token: string | undefined;
+      let pages = 0;
+      for (;;) {
+        const page = await call(
+          'GetMetricData',
+          (s) => client.send(new GetMetricDataCommand({ ...input, NextToken: token }), s ? { abortSignal: s } : {}),
+          o,
+        );
+        pages++;
+        results.push(...(page.MetricDataResults ?? []));
+        messages.push(...(page.Messages ?? []));
+        token = page.NextToken || undefined;
+        if (token === undefined) break;
+        // Unlike a Describe listing, metrics cut short would be judged as quiet minutes: a token that repeats
+        // (it would loop forever) or too many pages end the call with an error rather than with part of the data.
+        if (seen.has(token)) throw new Error(`CloudWatch GetMetricData repeated a NextToken after ${pages} pages; the answer is incomplete`);
+        if (pages >= maxPages) {
+          throw new Error(`CloudWatch GetMetricData still had more pages after ${pages}; ask for a shorter lookback or fewer load balancers`);
+        }
+        seen.add(token);
+      }
+      return { results, messages, pages };
+    },
+  };
+}
