@@ -1,14 +1,13 @@
-// Read → plan → guarded patch, again from a fresh read when another writer got there first. The plan is
-// recomputed from the new object each time, so two Rollouts sharing an Ingress never drop each other's keys.
-// Inside an RPC call, nothing is written once the call's signal has fired (its deadline passed and Argo may
-// already have sent a newer call): the check runs before every patch, the first and each one after a 409.
+// Ingress mode's writes through the shared guarded loop (src/k8s/guarded-update.ts): a merge patch of the
+// annotations (and the rules' paths) carrying the resourceVersion it was planned on.
 
+import { guardedUpdate } from '../../k8s/guarded-update.js';
 import type { Ingress, IngressEdit } from '../../k8s/ingress.js';
 import { isEmptyEdit } from '../../k8s/ingress.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, IngressConflictError, type IngressClient, type RequestOptions } from '../../k8s/ingress-client.js';
-import { stepBudgetMs, throwIfCancelled, type CallContext } from '../../plugin/call.js';
+import { IngressConflictError, type IngressClient } from '../../k8s/ingress-client.js';
+import type { CallContext } from '../../plugin/call.js';
 
-export const DEFAULT_MAX_ATTEMPTS = 5;
+export { DEFAULT_MAX_ATTEMPTS } from '../../k8s/guarded-update.js';
 
 export interface UpdateResult {
   changed: boolean;
@@ -16,39 +15,24 @@ export interface UpdateResult {
   edit: IngressEdit;
 }
 
-/** One Kubernetes request of the call: its signal, and what is left of its budget (router.ts). */
-function requestOptions(call: CallContext | undefined): RequestOptions | undefined {
-  if (!call) return undefined;
-  return { signal: call.signal, timeoutMs: stepBudgetMs(call, DEFAULT_REQUEST_TIMEOUT_MS) };
-}
-
 export async function updateIngress(
   client: IngressClient,
   namespace: string,
   name: string,
   plan: (ingress: Ingress) => IngressEdit,
-  maxAttempts = DEFAULT_MAX_ATTEMPTS,
+  maxAttempts?: number,
   call?: CallContext,
 ): Promise<UpdateResult> {
-  for (let attempt = 1; ; attempt++) {
-    throwIfCancelled(call, `ingress \`${name}\`: update`);
-    const current = await client.get(namespace, name, requestOptions(call));
-    const edit = plan(current);
-    if (isEmptyEdit(edit)) return { changed: false, ingress: current, edit };
-    const rv = current.metadata.resourceVersion;
-    if (!rv) throw new Error(`ingress \`${name}\` came back without metadata.resourceVersion; refusing an unguarded write`);
-    // The plan may rest on a weight captured when the call started: once the call is over, it is stale.
-    throwIfCancelled(call, `ingress \`${name}\`: write`);
-    try {
-      return { changed: true, ingress: await client.patch(namespace, name, rv, edit, requestOptions(call)), edit };
-    } catch (err) {
-      if (!(err instanceof IngressConflictError)) throw err;
-      if (attempt >= maxAttempts) {
-        throw new Error(
-          `ingress \`${name}\`: still conflicting after ${maxAttempts} attempts (another writer keeps changing it); ` +
-            'the next reconcile tries again',
-        );
-      }
-    }
-  }
+  const out = await guardedUpdate<Ingress, IngressEdit>(
+    {
+      label: `ingress \`${name}\``,
+      get: (opts) => client.get(namespace, name, opts),
+      patch: (current, edit, opts) => client.patch(namespace, name, current.metadata.resourceVersion!, edit, opts),
+      isEmpty: isEmptyEdit,
+      isConflict: (err): err is IngressConflictError => err instanceof IngressConflictError,
+    },
+    plan,
+    { ...(call ? { call } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) },
+  );
+  return { changed: out.changed, ingress: out.object, edit: out.edit };
 }
