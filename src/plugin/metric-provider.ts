@@ -23,11 +23,6 @@ export function isAnalysisPhase(v: unknown): v is AnalysisPhase {
   return typeof v === 'string' && (ANALYSIS_PHASES as readonly string[]).includes(v);
 }
 
-/** True for the phases Argo treats as a finished measurement (AnalysisPhase.Completed). */
-export function isCompletedPhase(phase: AnalysisPhase): boolean {
-  return phase === 'Successful' || phase === 'Failed' || phase === 'Error' || phase === 'Inconclusive';
-}
-
 /** Any JSON value: the plugin's configuration under `provider.plugin` arrives parsed. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
