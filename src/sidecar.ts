@@ -12,6 +12,7 @@ import { createBindingReader, createListenerRuleRouter, type ListenerRuleRouter 
 import { createIngressRouter } from './trafficrouter/ingress-router.js';
 import { createModeRouter } from './trafficrouter/mode-router.js';
 import { createNoopRouter } from './trafficrouter/noop-router.js';
+import { createUnconfiguredMetricProvider } from './plugin/unconfigured-metric-provider.js';
 import type { Rollout } from './core/rollout.js';
 import type { TrafficRouter } from './trafficrouter/router.js';
 import { CleanupController } from './cleanup/controller.js';
@@ -147,6 +148,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     deps.plugin = await startPluginServer({
       listen: settings.pluginListen,
       router: deps.router,
+      // Argo's metricprovider plugin on the same listener; ALB analysis is not part of this build yet.
+      metricProvider: createUnconfiguredMetricProvider(settings.metricPluginName),
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
       logger: deps.logger,
       hooks: deps.pluginHooks,
