@@ -2,12 +2,14 @@
 // the single source for parsing, defaults and `--help`.
 
 import { DEFAULT_PLUGIN_NAME } from './plugin/router.js';
+import { DEFAULT_METRIC_PLUGIN_NAME } from './plugin/metric-provider.js';
 
 export type VerifyMode = 'healthy' | 'registered';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface Settings {
   pluginName: string;
+  metricPluginName: string;
   pluginListen: string;
   httpListen: string;
   awsVerifyTargetGroup: boolean;
@@ -49,6 +51,8 @@ export const ENV_PREFIX = 'ALB_PLUGIN_';
 export const OPTIONS: readonly Option[] = [
   { key: 'pluginName', flag: 'plugin-name', kind: 'string', default: DEFAULT_PLUGIN_NAME,
     help: 'Key of this plugin under spec.strategy.canary.trafficRouting.plugins (the ConfigMap entry name)' },
+  { key: 'metricPluginName', flag: 'metric-plugin-name', kind: 'string', default: DEFAULT_METRIC_PLUGIN_NAME,
+    help: "Key of this plugin under an AnalysisTemplate metric's provider.plugin (the metricProviderPlugins entry name)" },
   { key: 'pluginListen', flag: 'plugin-listen', kind: 'string', default: '127.0.0.1:3001',
     help: 'host:port the go-plugin (netrpc) listener binds; the handshake binary connects here' },
   { key: 'httpListen', flag: 'http-listen', kind: 'string', default: '0.0.0.0:8095',
@@ -204,6 +208,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   checkListen(settings.pluginListen, '--plugin-listen');
   checkListen(settings.httpListen, '--http-listen');
   if (settings.pluginName.trim() === '') throw new SettingsError('--plugin-name: must not be empty');
+  if (settings.metricPluginName.trim() === '') throw new SettingsError('--metric-plugin-name: must not be empty');
   return { settings, help, version };
 }
 

@@ -15,6 +15,7 @@ import { createModeRouter } from './plugin/mode-router.js';
 import { ModeTable } from './plugin/mode-table.js';
 import { createNoopRouter } from './plugin/noop-router.js';
 import type { TrafficRouter } from './plugin/router.js';
+import { createUnconfiguredMetricProvider } from './plugin/unconfigured-metric-provider.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
@@ -89,6 +90,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     const plugin = await startPluginServer({
       listen: settings.pluginListen,
       router,
+      // Argo's metricprovider plugin on the same listener; ALB analysis is not part of this build yet.
+      metricProvider: createUnconfiguredMetricProvider(settings.metricPluginName),
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
       logger,
       hooks: pluginServerHooks(metrics),

@@ -3,6 +3,7 @@ import { envName, helpText, OPTIONS, parseSettings, SettingsError, type Settings
 
 const DEFAULTS: Settings = {
   pluginName: 'argoproj-labs/alb',
+  metricPluginName: 'argoproj-labs/alb-analysis',
   pluginListen: '127.0.0.1:3001',
   httpListen: '0.0.0.0:8095',
   awsVerifyTargetGroup: false,
@@ -34,6 +35,7 @@ describe('defaults', () => {
 // One row per setting: a value as the user writes it, and what it becomes.
 const VALUES: Array<[keyof Settings, string, unknown]> = [
   ['pluginName', 'acme/alb', 'acme/alb'],
+  ['metricPluginName', 'acme/alb-analysis', 'acme/alb-analysis'],
   ['pluginListen', '127.0.0.1:4001', '127.0.0.1:4001'],
   ['httpListen', '[::]:9090', '[::]:9090'],
   ['awsVerifyTargetGroup', 'true', true],
@@ -145,6 +147,7 @@ describe('bad values stop start-up with a message naming the setting', () => {
     [['--http-listen', 'localhost:99999'], {}, /^--http-listen: "localhost:99999" is not host:port/],
     [[], { ALB_PLUGIN_HTTP_LISTEN: ':8095' }, /^--http-listen: ":8095" is not host:port/],
     [['--plugin-name', ' '], {}, /^--plugin-name: must not be empty$/],
+    [['--metric-plugin-name', ''], {}, /^--metric-plugin-name: must not be empty$/],
     [['--no-such-flag'], {}, /^unknown flag --no-such-flag; see --help$/],
     [['verify'], {}, /^unexpected argument "verify"; see --help$/],
     [['--log-level'], {}, /^--log-level needs a value$/],

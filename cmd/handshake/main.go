@@ -1,5 +1,5 @@
-// Command handshake is the executable Argo Rollouts starts as the traffic-router plugin. It holds no plugin
-// logic: it checks go-plugin's magic cookie, waits until the TypeScript sidecar accepts connections, listens
+// Command handshake is the executable Argo Rollouts starts as the traffic-router plugin and as the
+// metric-provider plugin. It holds no plugin logic: it checks go-plugin's magic cookie, waits until the TypeScript sidecar accepts connections, listens
 // on its own loopback (or unix) address, prints the go-plugin handshake line and then copies bytes 1:1 between
 // the controller's single connection and one connection to the sidecar. It exits when either side closes, so
 // the child's lifetime is exactly the session's: SIGKILL of the child ends the sidecar session, and the
@@ -20,11 +20,24 @@ import (
 	"time"
 )
 
-// Values Argo's plugin client sets (rollout/trafficrouting/plugin/client/client.go).
+// The magic cookie Argo's plugin clients set: one key, one value per plugin kind. The sidecar serves the
+// traffic router (rollout/trafficrouting/plugin/client/client.go) and the metric provider
+// (metricproviders/plugin/client/client.go) on one listener and tells them apart by the name the client
+// dispenses, so the child only has to accept both values. Step plugins ("step") are not served.
 const (
-	cookieKey   = "ARGO_ROLLOUTS_RPC_PLUGIN"
-	cookieValue = "trafficrouter"
+	cookieKey            = "ARGO_ROLLOUTS_RPC_PLUGIN"
+	trafficRouterCookie  = "trafficrouter"
+	metricProviderCookie = "metricprovider"
 )
+
+// pluginKind is the plugin kind Argo started this child as, or "" when the cookie is not one we serve.
+func pluginKind(cookie string) string {
+	switch cookie {
+	case trafficRouterCookie, metricProviderCookie:
+		return cookie
+	}
+	return ""
+}
 
 // The text a go-plugin server prints when started without the cookie (server.go), kept so operators
 // recognise it.
@@ -136,7 +149,8 @@ func proxy(a, b net.Conn) {
 }
 
 func run(args []string, stdout io.Writer) int {
-	if os.Getenv(cookieKey) != cookieValue {
+	kind := pluginKind(os.Getenv(cookieKey))
+	if kind == "" {
 		fmt.Fprint(os.Stderr, notAPluginMessage)
 		return 1
 	}
@@ -187,7 +201,7 @@ func run(args []string, stdout io.Writer) int {
 		return 1
 	}
 	l.Close()
-	logf("DEBUG", "plugin %s: proxying %s <-> %s", o.pluginName, downstream.RemoteAddr(), o.sidecar)
+	logf("DEBUG", "plugin %s (%s): proxying %s <-> %s", o.pluginName, kind, downstream.RemoteAddr(), o.sidecar)
 	proxy(downstream, upstream)
 	return 0
 }

@@ -49,18 +49,61 @@ func TestSplitAddress(t *testing.T) {
 }
 
 func TestCookieMismatchExits1(t *testing.T) {
-	t.Setenv(cookieKey, "metricprovider")
-	var out strings.Builder
-	if code := run([]string{"--sidecar=127.0.0.1:1"}, &out); code != 1 {
-		t.Fatalf("exit code %d, want 1", code)
+	// Argo's step plugins, no cookie at all, and near misses: refused before looking for the sidecar.
+	for _, cookie := range []string{"step", "", "TrafficRouter", "metricprovider ", "trafficrouter,metricprovider"} {
+		t.Run(cookie, func(t *testing.T) {
+			t.Setenv(cookieKey, cookie)
+			var out strings.Builder
+			if code := run([]string{"--sidecar=127.0.0.1:1"}, &out); code != 1 {
+				t.Fatalf("exit code %d, want 1", code)
+			}
+			if out.Len() != 0 {
+				t.Fatalf("stdout must stay empty, got %q", out.String())
+			}
+		})
 	}
-	if out.Len() != 0 {
-		t.Fatalf("stdout must stay empty, got %q", out.String())
+}
+
+func TestServesBothArgoPluginKinds(t *testing.T) {
+	// The values Argo's traffic-router and metric-provider clients set; the same binary answers both.
+	for _, cookie := range []string{"trafficrouter", "metricprovider"} {
+		t.Run(cookie, func(t *testing.T) {
+			t.Setenv(cookieKey, cookie)
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			sidecarClosed := startEcho(t, l)
+			pr, pw := io.Pipe()
+			exit := make(chan int, 1)
+			go func() { exit <- run([]string{"--sidecar=" + l.Addr().String()}, pw) }()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := strings.Split(strings.TrimSpace(line), "|")
+			conn, err := net.Dial(f[2], f[3])
+			if err != nil {
+				t.Fatalf("dial %q: %v", line, err)
+			}
+			msg := []byte(cookie)
+			conn.Write(msg)
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(conn, got); err != nil || string(got) != cookie {
+				t.Fatalf("echo = %q, %v", got, err)
+			}
+			conn.Close()
+			if code := <-exit; code != 0 {
+				t.Fatalf("exit code %d, want 0", code)
+			}
+			<-sidecarClosed
+		})
 	}
 }
 
 func TestBadArgumentsExit1(t *testing.T) {
-	t.Setenv(cookieKey, cookieValue)
+	t.Setenv(cookieKey, trafficRouterCookie)
 	var out strings.Builder
 	if code := run([]string{"--no-such-flag"}, &out); code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
@@ -68,7 +111,7 @@ func TestBadArgumentsExit1(t *testing.T) {
 }
 
 func TestSidecarNeverListensExits1(t *testing.T) {
-	t.Setenv(cookieKey, cookieValue)
+	t.Setenv(cookieKey, trafficRouterCookie)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +145,7 @@ func startEcho(t *testing.T, l net.Listener) <-chan struct{} {
 func TestProxiesUntilControllerCloses(t *testing.T) {
 	for _, listenArg := range []string{"127.0.0.1:0", "unix:" + filepath.Join(t.TempDir(), "p.sock"), "unix:"} {
 		t.Run(listenArg, func(t *testing.T) {
-			t.Setenv(cookieKey, cookieValue)
+			t.Setenv(cookieKey, trafficRouterCookie)
 			// The sidecar starts listening only after the child is already waiting for it.
 			probe, _ := net.Listen("tcp", "127.0.0.1:0")
 			sidecarAddr := probe.Addr().String()
@@ -144,7 +187,7 @@ func TestProxiesUntilControllerCloses(t *testing.T) {
 }
 
 func TestExitsWhenSidecarCloses(t *testing.T) {
-	t.Setenv(cookieKey, cookieValue)
+	t.Setenv(cookieKey, trafficRouterCookie)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer l.Close()
 	go func() {

@@ -1,6 +1,7 @@
 // go-plugin's MuxBroker, server half (mux_broker.go): Dispense hands out ids 1, 2, …; the client then opens a
 // stream whose first 4 bytes are that id, little-endian, and waits for the same 4 bytes back before it
-// starts net/rpc on the stream. The ack must be the first bytes we send on it.
+// starts net/rpc on the stream. The ack must be the first bytes we send on it. Each id remembers the plugin
+// name it was dispensed for, since every kind of plugin serves its own methods under the one name `Plugin`.
 
 import type { Duplex } from 'node:stream';
 import { UnknownBrokerIdError } from './errors.js';
@@ -10,23 +11,28 @@ export const BROKER_TIMEOUT_MS = 5_000;
 
 export class BrokerIds {
   private last = 0;
-  private readonly outstanding = new Set<number>();
+  /** Id → the plugin name it was dispensed for. */
+  private readonly outstanding = new Map<number, string>();
 
-  /** Reserves the next id (go-plugin: atomic.AddUint32(&nextId, 1), so the first is 1). */
-  next(): number {
+  /** Reserves the next id for `plugin` (go-plugin: atomic.AddUint32(&nextId, 1), so the first is 1). */
+  next(plugin: string): number {
     this.last = (this.last + 1) >>> 0;
-    this.outstanding.add(this.last);
+    this.outstanding.set(this.last, plugin);
     return this.last;
   }
 
-  /** Claims an id for a stream; each id can be claimed once. */
-  claim(id: number): boolean {
-    return this.outstanding.delete(id);
+  /** Claims an id for a stream, returning the plugin name it was dispensed for; each id can be claimed once. */
+  claim(id: number): string | undefined {
+    const plugin = this.outstanding.get(id);
+    this.outstanding.delete(id);
+    return plugin;
   }
 }
 
 export interface BrokerAccept {
   id: number;
+  /** The plugin name Dispense handed the id out for. */
+  plugin: string;
   /** Bytes that followed the id in the same frame (the start of the first net/rpc request). */
   rest: Buffer;
 }
@@ -54,12 +60,13 @@ export function acceptBrokerStream(stream: Duplex, ids: BrokerIds, timeoutMs = B
       cleanup();
       const all = Buffer.concat(parts, length);
       const id = all.readUInt32LE(0);
-      if (!ids.claim(id)) {
+      const plugin = ids.claim(id);
+      if (plugin === undefined) {
         reject(new UnknownBrokerIdError(id));
         return;
       }
       stream.write(all.subarray(0, 4));
-      resolve({ id, rest: all.subarray(4) });
+      resolve({ id, plugin, rest: all.subarray(4) });
     };
     const onEnd = (): void => {
       cleanup();

@@ -3,9 +3,10 @@
 // (src/modes/ingress/rollout.ts), so the core never sees Go shapes.
 //
 // Field names follow the `json` tags of the Go types. Most are the Go name with its leading capital (or
-// leading acronym) lowered; the exceptions reachable from a Rollout are listed below, and a test checks
-// this file against the tags of every field Argo's argument types reach (fixtures/json-names.json,
-// written by test/goplugin/gobgen).
+// leading acronym) lowered; the exceptions reachable from a Rollout, and from an AnalysisRun and Metric
+// (analysis-json.ts converts those with goToJson too), are listed below, and tests check this file against
+// the tags of every field Argo's argument types reach (fixtures/json-names.json and
+// fixtures/metric-json-names.json, written by test/goplugin/gobgen).
 //
 // What gob cannot carry stays absent: zero values (0, "", false, empty lists; so `replicas: 0` arrives as
 // no replicas), and resource.Quantity amounts (only their Format survives, so quantities are dropped).
@@ -42,6 +43,12 @@ const IRREGULAR_NAMES: Readonly<Record<string, string>> = {
   DiscoveryCHAPAuth: 'chapAuthDiscovery',
   SessionCHAPAuth: 'chapAuthSession',
   EndpointsName: 'endpoints',
+  // Reachable from the metric-provider arguments only (pkg/apis/rollouts/v1alpha1/analysis_types.go).
+  SkyWalking: 'skywalking',
+  OAuth2: 'oauth2',
+  TokenURL: 'tokenUrl',
+  ClientID: 'clientId',
+  RoleARN: 'roleArn',
 };
 
 /** Embedded structs without a json name: encoding/json merges their fields into the parent. */

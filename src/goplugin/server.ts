@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Logger } from '../logger.js';
 import type { TrafficRouter } from '../plugin/router.js';
+import type { MetricProvider } from '../plugin/metric-provider.js';
 import { rolloutArgConverters } from './args.js';
 import type { ArgConverters } from './dispatch.js';
 import type { CallOutcome } from './netrpc/server.js';
@@ -25,6 +26,8 @@ export interface PluginServerOptions {
   /** host:port; port 0 picks a free one (see `address`). */
   listen: string;
   router: TrafficRouter;
+  /** Served on the same listener as RpcMetricProviderPlugin when given (Argo's metricprovider plugins). */
+  metricProvider?: MetricProvider;
   callTimeoutMs: number;
   logger: Logger;
   hooks?: PluginServerHooks;
@@ -64,6 +67,7 @@ export async function startPluginServer(opts: PluginServerOptions): Promise<Plug
     const logger = opts.logger.child({ session: nextSessionId++, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     const session = new PluginSession(socket, {
       router: opts.router,
+      metricProvider: opts.metricProvider,
       converters,
       callTimeoutMs: opts.callTimeoutMs,
       logger,

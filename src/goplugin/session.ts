@@ -9,9 +9,11 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 import type { TrafficRouter } from '../plugin/router.js';
+import type { MetricProvider } from '../plugin/metric-provider.js';
 import { acceptBrokerStream, BrokerIds } from './broker.js';
-import { controlMethods } from './control.js';
+import { controlMethods, DISPENSE_NAME, METRIC_PROVIDER_DISPENSE_NAME } from './control.js';
 import { pluginMethods, type ArgConverters } from './dispatch.js';
+import { metricProviderMethods } from './metric-dispatch.js';
 import { serveNetRpc, type CallOutcome, type NetRpcServer } from './netrpc/server.js';
 import { YamuxSession, type YamuxSessionOptions, type YamuxStream } from './yamux/index.js';
 
@@ -26,6 +28,8 @@ export const CLOSE_GRACE_MS = 500;
 export interface SessionDeps {
   router: TrafficRouter;
   converters: ArgConverters;
+  /** Served as RpcMetricProviderPlugin when given; Dispense refuses that name otherwise. */
+  metricProvider?: MetricProvider;
   callTimeoutMs: number;
   logger: Logger;
   onCall?(method: string, outcome: CallOutcome, seconds: number): void;
@@ -89,6 +93,7 @@ export class PluginSession {
   private serveControl(stream: YamuxStream): void {
     const methods = controlMethods({
       brokerIds: this.brokerIds,
+      plugins: new Set(this.deps.metricProvider ? [DISPENSE_NAME, METRIC_PROVIDER_DISPENSE_NAME] : [DISPENSE_NAME]),
       quit: () => {
         this.logger.info('Control.Quit: closing the plugin session');
         this.closeSoon();
@@ -114,11 +119,15 @@ export class PluginSession {
 
   private serveBroker(stream: YamuxStream): void {
     acceptBrokerStream(stream, this.brokerIds).then(
-      ({ id, rest }) => {
-        this.logger.debug({ brokerId: id }, 'plugin stream attached');
+      ({ id, plugin, rest }) => {
+        this.logger.debug({ brokerId: id, plugin }, 'plugin stream attached');
+        const { metricProvider } = this.deps;
         this.servers.push(
           serveNetRpc(stream, {
-            methods: pluginMethods(this.deps.router, this.deps.converters),
+            methods:
+              plugin === METRIC_PROVIDER_DISPENSE_NAME && metricProvider
+                ? metricProviderMethods(metricProvider)
+                : pluginMethods(this.deps.router, this.deps.converters),
             callTimeoutMs: this.deps.callTimeoutMs,
             logger: this.logger,
             onCall: this.deps.onCall,

@@ -428,8 +428,9 @@ func TestSidecarRestart(t *testing.T) {
 
 func TestCookieMismatch(t *testing.T) {
 	t.Parallel()
-	// No sidecar needed: the child must refuse before it looks for one.
-	pc, err := newPluginClient(t, freeLoopbackAddr(t), "metricprovider")
+	// No sidecar needed: the child must refuse before it looks for one. "step" is the cookie of Argo's step
+	// plugins (rollout/steps/plugin/client), a kind the sidecar does not serve.
+	pc, err := newPluginClient(t, freeLoopbackAddr(t), "step")
 	if err == nil {
 		t.Fatal("the plugin started with the wrong magic cookie")
 	}

@@ -76,13 +76,17 @@ export function allows(rules: PolicyRule[], group: string, resource: string, ver
   return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
 }
 
-/** What must hold for any install flavour: init container, sidecar, volume, mounts and plugin entry agree. */
+/**
+ * What must hold for any install flavour: init container, sidecar, volume, mounts and the plugin entries
+ * (`entries`: trafficRouterPlugins, `metricEntries`: metricProviderPlugins) agree.
+ */
 export function checkPodAndEntry(p: {
   initContainers: Container[];
   sidecar: Container;
   controllerMounts: Container['volumeMounts'];
   volumes: Volume[];
   entries: PluginEntry[];
+  metricEntries: PluginEntry[];
 }): void {
   const entry = p.entries.find((e) => e.name === DEFAULT_PLUGIN_NAME);
   expect(entry, `plugin entry ${DEFAULT_PLUGIN_NAME}`).toBeDefined();
@@ -107,6 +111,18 @@ export function checkPodAndEntry(p: {
   expect(settings.pluginName).toBe(entry!.name);
   expect(flagValue(entry!.args, 'sidecar')).toBe(settings.pluginListen);
   expect(flagValue(entry!.args, 'plugin-name')).toBe(settings.pluginName);
+  // The metric provider: the same handshake binary and sidecar listener, under the sidecar's
+  // --metric-plugin-name, which is not the traffic router's name (Argo copies every entry to
+  // plugin-bin/<name> by name alone, utils/plugin/downloader.go).
+  const metric = p.metricEntries.find((e) => e.name === defaults.metricPluginName);
+  expect(metric, `metric-provider plugin entry ${defaults.metricPluginName}`).toBeDefined();
+  expect(metric!.name).toMatch(/^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/);
+  expect(metric!.name).not.toBe(entry!.name);
+  expect(metric!.location).toBe(entry!.location);
+  expect(settings.metricPluginName).toBe(metric!.name);
+  expect(flagValue(metric!.args, 'sidecar')).toBe(settings.pluginListen);
+  expect(flagValue(metric!.args, 'plugin-name')).toBe(metric!.name);
+
   // The go-plugin listener must stay on loopback: the controller reaches it through the handshake proxy.
   expect(settings.pluginListen.startsWith('127.0.0.1:')).toBe(true);
   expect(settings.pluginListen).toBe(defaults.pluginListen);

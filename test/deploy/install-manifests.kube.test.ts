@@ -70,6 +70,7 @@ describe.skipIf(skipKubeTests() || unavailable !== undefined)('deploy/kustomize 
     expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'alb-plugin', mountPath: '/alb-plugin', readOnly: true });
     const cm = await env!.adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NAMESPACE, name: 'argo-rollouts-config' });
     expect(cm.data?.trafficRouterPlugins).toContain('name: "argoproj-labs/alb"');
+    expect(cm.data?.metricProviderPlugins).toContain('name: "argoproj-labs/alb-analysis"');
   });
 
   const serviceAccount = `system:serviceaccount:${NAMESPACE}:argo-rollouts`;

@@ -120,17 +120,20 @@ describe.skipIf(unavailable !== undefined)('kustomize build of deploy/kustomize 
     expect(pod.volumes.filter((v) => !before.volumes.some((x) => x.name === v.name)).map((v) => v.name)).toEqual(['alb-plugin']);
     const sidecar = pod.containers.find((c) => c.name === 'alb-plugin')!;
     expect(sidecar.image).toBe(`ghcr.io/argoproj-labs/rollouts-plugin-trafficrouter-alb:v${pkg.version}`);
-    const cm = find<K8sDoc & { data: { trafficRouterPlugins: string } }>(rendered, 'ConfigMap/argo-rollouts-config');
+    const cm = find<K8sDoc & { data: { trafficRouterPlugins: string; metricProviderPlugins: string } }>(rendered, 'ConfigMap/argo-rollouts-config');
     const entries = loadYaml<PluginEntry[]>(cm.data.trafficRouterPlugins);
+    const metricEntries = loadYaml<PluginEntry[]>(cm.data.metricProviderPlugins);
     checkPodAndEntry({
       initContainers: pod.initContainers,
       sidecar,
       controllerMounts: pod.containers.find((c) => c.name === 'argo-rollouts')!.volumeMounts,
       volumes: pod.volumes,
       entries,
+      metricEntries,
     });
-    const pluginYaml = loadYaml<{ data: { trafficRouterPlugins: string } }>(read('plugin.yaml'));
+    const pluginYaml = loadYaml<{ data: { trafficRouterPlugins: string; metricProviderPlugins: string } }>(read('plugin.yaml'));
     expect(entries).toEqual(loadYaml(pluginYaml.data.trafficRouterPlugins));
+    expect(metricEntries).toEqual(loadYaml(pluginYaml.data.metricProviderPlugins));
   });
 
   it('binds the controller’s ServiceAccount to a ClusterRole granting what the plugin calls', () => {

@@ -27,7 +27,9 @@ describe('kustomize overlay', () => {
     metadata: { name: string };
     spec: { template: { spec: { initContainers: Container[]; containers: Container[]; volumes: Volume[] } } };
   }>(read('deploy/kustomize/deployment-patch.yaml'));
-  const configMap = loadYaml<{ metadata: { name: string }; data: { trafficRouterPlugins: string } }>(read('deploy/kustomize/argo-rollouts-config.yaml'));
+  const configMap = loadYaml<{ metadata: { name: string }; data: { trafficRouterPlugins: string; metricProviderPlugins: string } }>(
+    read('deploy/kustomize/argo-rollouts-config.yaml'),
+  );
   const rbac = loadAllYaml(read('deploy/kustomize/rbac.yaml')) as Array<{
     kind: string;
     metadata: { name: string };
@@ -52,6 +54,7 @@ describe('kustomize overlay', () => {
       controllerMounts: pod.containers.find((c) => c.name === 'argo-rollouts')!.volumeMounts,
       volumes: pod.volumes,
       entries: loadYaml<PluginEntry[]>(configMap.data.trafficRouterPlugins),
+      metricEntries: loadYaml<PluginEntry[]>(configMap.data.metricProviderPlugins),
     });
   });
 
@@ -71,9 +74,13 @@ describe('kustomize overlay', () => {
     expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes', 'events']);
   });
 
-  it('has the same plugin entry as plugin.yaml', () => {
-    const pluginYaml = loadYaml<{ data: { trafficRouterPlugins: string } }>(read('plugin.yaml'));
-    expect(loadYaml(pluginYaml.data.trafficRouterPlugins)).toEqual(loadYaml(configMap.data.trafficRouterPlugins));
+  it('has the same plugin entries as plugin.yaml, and no others', () => {
+    const pluginYaml = loadYaml<{ data: Record<string, string> }>(read('plugin.yaml'));
+    expect(Object.keys(pluginYaml.data).sort()).toEqual(['metricProviderPlugins', 'trafficRouterPlugins']);
+    expect(Object.keys(configMap.data).sort()).toEqual(['metricProviderPlugins', 'trafficRouterPlugins']);
+    for (const key of ['trafficRouterPlugins', 'metricProviderPlugins'] as const) {
+      expect(loadYaml(pluginYaml.data[key]!), key).toEqual(loadYaml(configMap.data[key]));
+    }
   });
 });
 
@@ -85,6 +92,7 @@ describe('Helm values snippet', () => {
       volumes: Volume[];
       volumeMounts: Container['volumeMounts'];
       trafficRouterPlugins: PluginEntry[];
+      metricProviderPlugins: PluginEntry[];
     };
     providerRBAC: { enabled: boolean; additionalRules: PolicyRule[] };
   }>(read('deploy/helm/values.yaml'));
@@ -97,6 +105,7 @@ describe('Helm values snippet', () => {
       controllerMounts: c.volumeMounts,
       volumes: c.volumes,
       entries: c.trafficRouterPlugins,
+      metricEntries: c.metricProviderPlugins,
     });
   });
 

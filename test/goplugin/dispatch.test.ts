@@ -163,10 +163,22 @@ describe('Control and Dispenser', () => {
     const m = controlMethods({ brokerIds: ids, quit: () => {} });
     expect(m.get('Dispenser.Dispense')!.handle('RpcTrafficRouterPlugin')).toEqual({ kind: 'uint', value: 1 });
     expect(m.get('Dispenser.Dispense')!.handle('RpcTrafficRouterPlugin')).toEqual({ kind: 'uint', value: 2 });
+    // Without a metric provider, the metric-provider plugin is not served.
     expect(() => m.get('Dispenser.Dispense')!.handle('RpcMetricProviderPlugin')).toThrow('unknown plugin type: RpcMetricProviderPlugin');
-    expect(ids.claim(2)).toBe(true);
-    expect(ids.claim(2)).toBe(false);
-    expect(ids.claim(3)).toBe(false);
+    expect(ids.claim(2)).toBe('RpcTrafficRouterPlugin');
+    expect(ids.claim(2)).toBeUndefined();
+    expect(ids.claim(3)).toBeUndefined();
+  });
+
+  it('dispenses both plugin kinds from one id sequence when both are served, each id remembering its kind', () => {
+    const ids = new BrokerIds();
+    const m = controlMethods({ brokerIds: ids, quit: () => {}, plugins: new Set(['RpcTrafficRouterPlugin', 'RpcMetricProviderPlugin']) });
+    expect(m.get('Dispenser.Dispense')!.handle('RpcMetricProviderPlugin')).toEqual({ kind: 'uint', value: 1 });
+    expect(m.get('Dispenser.Dispense')!.handle('RpcTrafficRouterPlugin')).toEqual({ kind: 'uint', value: 2 });
+    expect(() => m.get('Dispenser.Dispense')!.handle('RpcStepPlugin')).toThrow('unknown plugin type: RpcStepPlugin');
+    expect(() => m.get('Dispenser.Dispense')!.handle(7)).toThrow('unknown plugin type: "7"');
+    expect(ids.claim(2)).toBe('RpcTrafficRouterPlugin');
+    expect(ids.claim(1)).toBe('RpcMetricProviderPlugin');
   });
 
   it('quits only after the reply', () => {
@@ -185,14 +197,15 @@ describe('MuxBroker id exchange', () => {
     ['split byte by byte', [...Buffer.from('0100000013ff', 'hex')].map((b) => Buffer.from([b]))],
   ])('reads the id %s, echoes it first and hands on the rest', async (_, chunks) => {
     const ids = new BrokerIds();
-    ids.next();
+    ids.next('RpcTrafficRouterPlugin');
     const [client, server] = duplexPair();
     const accepted = acceptBrokerStream(server, ids);
     const echoed: Buffer[] = [];
     client.on('data', (c: Buffer) => echoed.push(c));
     for (const c of chunks) client.write(c);
-    const { id, rest } = await accepted;
+    const { id, plugin, rest } = await accepted;
     expect(id).toBe(1);
+    expect(plugin).toBe('RpcTrafficRouterPlugin');
     // The first request's bytes: those that came in the id's chunk, then those still queued on the stream
     // for the net/rpc server (Node 26's Duplex.from hands on one chunk per write; Node 20 merged them).
     const queued: Buffer[] = [];
@@ -205,7 +218,7 @@ describe('MuxBroker id exchange', () => {
 
   it('refuses an id Dispense never handed out, writing nothing', async () => {
     const ids = new BrokerIds();
-    ids.next();
+    ids.next('RpcTrafficRouterPlugin');
     const [client, server] = duplexPair();
     const echoed: Buffer[] = [];
     client.on('data', (c: Buffer) => echoed.push(c));

@@ -13,6 +13,7 @@ const configMap = loadYaml<{ kind: string; metadata: { name: string }; data: Rec
   readFileSync(new URL('../../plugin.yaml', import.meta.url), 'utf8'),
 );
 const items = loadYaml<PluginItem[]>(configMap.data.trafficRouterPlugins!);
+const metricItems = loadYaml<PluginItem[]>(configMap.data.metricProviderPlugins!);
 const defaults = parseSettings([], {}).settings;
 
 describe('plugin.yaml', () => {
@@ -32,5 +33,17 @@ describe('plugin.yaml', () => {
     expect(items[0]!.location).toMatch(/^file:\/\/\/.+\/handshake$/);
     expect(items[0]!.args).toContain(`--sidecar=${defaults.pluginListen}`);
     expect(items[0]!.args).toContain(`--plugin-name=${defaults.pluginName}`);
+  });
+
+  it("registers the metric provider under the sidecar's default --metric-plugin-name, with the same handshake binary", () => {
+    expect(metricItems).toHaveLength(1);
+    const m = metricItems[0]!;
+    expect(m.name).toMatch(/^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/);
+    expect(m.name).toBe(defaults.metricPluginName);
+    // Argo copies each entry to plugin-bin/<namespace>/<name> (utils/config GetPluginDirectoryAndFilename):
+    // the two entries must not share a name, so neither overwrites the other's file.
+    expect(m.name).not.toBe(items[0]!.name);
+    expect(m.location).toBe(items[0]!.location);
+    expect(m.args).toEqual([`--sidecar=${defaults.pluginListen}`, `--plugin-name=${defaults.metricPluginName}`]);
   });
 });

@@ -4,6 +4,7 @@ import { startPluginServer, type PluginServer } from '../../src/goplugin/server.
 import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/frame.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../../src/plugin/router.js';
+import type { MetricProvider } from '../../src/plugin/metric-provider.js';
 import { silentLogger, TestRpcClient } from './helpers.js';
 import { MiniYamuxClient } from './yamux-client.js';
 
@@ -41,11 +42,12 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(router: TrafficRouter = new StubRouter(), callTimeoutMs = 30_000, closeGraceMs?: number): Promise<Events> {
+async function start(router: TrafficRouter = new StubRouter(), callTimeoutMs = 30_000, closeGraceMs?: number, metricProvider?: MetricProvider): Promise<Events> {
   const ev: Events = { opened: 0, closed: 0, calls: [] };
   server = await startPluginServer({
     listen: '127.0.0.1:0',
     router,
+    metricProvider,
     callTimeoutMs,
     logger: silentLogger,
     converters,
@@ -64,13 +66,15 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 /** Does what go-plugin's client does on connect: control, stdout, stderr, then Dispense and the broker dial. */
-async function connectAsArgo(): Promise<{ y: MiniYamuxClient; control: TestRpcClient; plugin: TestRpcClient; pluginId: number }> {
+async function connectAsArgo(
+  dispense = 'RpcTrafficRouterPlugin',
+): Promise<{ y: MiniYamuxClient; control: TestRpcClient; plugin: TestRpcClient; pluginId: number }> {
   const y = await MiniYamuxClient.connect(server!.address);
   clients.push(y);
   const control = new TestRpcClient(y.open().stream);
   y.open();
   y.open();
-  control.send('Dispenser.Dispense', 0, { kind: 'string', value: 'RpcTrafficRouterPlugin' });
+  control.send('Dispenser.Dispense', 0, { kind: 'string', value: dispense });
   const [dispensed] = await control.waitForReplies(1);
   const brokerId = dispensed!.body as number;
   const { id, stream } = y.open();
@@ -205,6 +209,47 @@ describe('plugin session over yamux', () => {
       await y.closed;
     }
     await until(() => ev.closed === 40);
+  });
+
+  it('serves the metric provider next to the traffic router: each dispensed stream gets its own Plugin methods', async () => {
+    const metric: MetricProvider = {
+      initPlugin: async () => {},
+      type: () => 'ALBAnalysisPlugin',
+      run: async () => ({ phase: 'Error', message: 'unused' }),
+      resume: async () => ({ phase: 'Error' }),
+      terminate: async () => ({ phase: 'Error' }),
+      garbageCollect: async () => {},
+      getMetadata: () => ({}),
+    };
+    const ev = await start(new StubRouter(), 30_000, undefined, metric);
+    // As the controller does: one go-plugin client (one session) per plugin kind, on the same listener.
+    const m = await connectAsArgo('RpcMetricProviderPlugin');
+    const t = await connectAsArgo('RpcTrafficRouterPlugin');
+    for (const p of [m.plugin, t.plugin]) {
+      await p.waitForReplies(1);
+      p.send('Plugin.Type', 1, { kind: 'nil' });
+    }
+    expect((await m.plugin.waitForReplies(2))[1]!.body).toBe('ALBAnalysisPlugin');
+    expect((await t.plugin.waitForReplies(2))[1]!.body).toBe('ALB');
+    // The names of the other kind are not there: net/rpc's own message.
+    m.plugin.send('Plugin.SetWeight', 2, { kind: 'nil' });
+    t.plugin.send('Plugin.GetMetadata', 2, { kind: 'nil' });
+    expect((await m.plugin.waitForReplies(3))[2]!.header.Error).toBe("rpc: can't find method Plugin.SetWeight");
+    expect((await t.plugin.waitForReplies(3))[2]!.header.Error).toBe("rpc: can't find method Plugin.GetMetadata");
+    // One session may dispense both (ids remember their kind).
+    m.control.send('Dispenser.Dispense', 1, { kind: 'string', value: 'RpcTrafficRouterPlugin' });
+    expect((await m.control.waitForReplies(2))[1]!.body).toBe(2);
+    expect(ev.opened).toBe(2);
+  });
+
+  it('without a metric provider, refuses to dispense one with go-plugin\'s message', async () => {
+    await start();
+    const y = await MiniYamuxClient.connect(server!.address);
+    clients.push(y);
+    const control = new TestRpcClient(y.open().stream);
+    control.send('Dispenser.Dispense', 0, { kind: 'string', value: 'RpcMetricProviderPlugin' });
+    const [reply] = await control.waitForReplies(1);
+    expect(reply!.header.Error).toBe('unknown plugin type: RpcMetricProviderPlugin');
   });
 
   it('closes every session when the server closes', async () => {

@@ -21,8 +21,9 @@ export interface GobStructType {
 }
 
 /**
- * A type Go sends through its GobEncode method (time.Time): the definition is a GobEncoderT. Only a nil
- * pointer field is encoded (like `interface`, which only encodes nil): no reply of ours carries a time.
+ * A type Go sends through its GobEncode method (time.Time, metav1.Time): the definition is a GobEncoderT.
+ * Only encoded as a struct field: a nil pointer is left out, a value is the GobEncode bytes (for a time,
+ * `goTimeBinary` in time.ts).
  */
 export interface GobExternalType {
   readonly kind: 'gobEncoder';
@@ -35,7 +36,21 @@ export interface GobExternalType {
   readonly defaultId: number;
 }
 
-export type GobEncType = GobScalarKind | GobStructType | GobExternalType;
+/**
+ * A map of scalars (`map[string]string`): the definition is a MapT. A value is a plain object; its entries go
+ * out in the object's order (Go's own order is random, so no reader depends on it).
+ */
+export interface GobMapType {
+  readonly kind: 'map';
+  readonly key: string;
+  /** Name sent in the definition; Go names an unnamed map type by its Go syntax, `map[string]string`. */
+  readonly name: string;
+  readonly defaultId: number;
+  readonly keyKind: GobScalarKind;
+  readonly elemKind: GobScalarKind;
+}
+
+export type GobEncType = GobScalarKind | GobStructType | GobExternalType | GobMapType;
 
 /** A value to encode: structs as objects keyed by Go field names (missing = zero; null for a nil pointer). */
 export type GobEncValue = boolean | number | bigint | string | Uint8Array | null | { readonly [field: string]: GobEncValue | undefined };
@@ -120,11 +135,54 @@ export const WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE: GobStructType = {
   ],
 };
 
+/** `map[string]string`: Measurement.Metadata, and the reply of the metric provider's Plugin.GetMetadata. */
+export const STRING_MAP_TYPE: GobMapType = {
+  kind: 'map',
+  key: 'StringMap',
+  name: 'map[string]string',
+  defaultId: 72,
+  keyKind: 'string',
+  elemKind: 'string',
+};
+
+/**
+ * Argo's `v1alpha1.Measurement` (pkg/apis/rollouts/v1alpha1/analysis_types.go), the reply of the metric
+ * provider's Plugin.Run, Resume and Terminate. Its times are `*metav1.Time`, which gob sends through
+ * time.Time's GobEncode, exactly like the `*time.Time` of WeightUpdateDeadlineResponse (one shared id).
+ */
+export const MEASUREMENT_TYPE: GobStructType = {
+  kind: 'struct',
+  key: 'Measurement',
+  name: 'Measurement',
+  defaultId: 71,
+  fields: [
+    { name: 'Phase', type: 'string' },
+    { name: 'Message', type: 'string' },
+    { name: 'StartedAt', type: TIME_POINTER_TYPE },
+    { name: 'FinishedAt', type: TIME_POINTER_TYPE },
+    { name: 'Value', type: 'string' },
+    { name: 'Metadata', type: STRING_MAP_TYPE },
+    { name: 'ResumeAt', type: TIME_POINTER_TYPE },
+  ],
+};
+
+/** A Measurement in its Go shape: times as Go's time binary form (`goTimeBinary`), absent or null for nil. */
+export type GoMeasurement = {
+  readonly Phase: string;
+  readonly Message?: string;
+  readonly StartedAt?: Uint8Array | null;
+  readonly FinishedAt?: Uint8Array | null;
+  readonly Value?: string;
+  /** Absent or null: a nil map (not sent); `{}`: an empty map (sent, as Go sends a non-nil one). */
+  readonly Metadata?: Readonly<Record<string, string>> | null;
+  readonly ResumeAt?: Uint8Array | null;
+};
+
 export interface GobEncoderOptions {
   /**
    * Type id per type key (`Response`, `Empty`, `RpcError`, `Time`, …), overriding each type's default
    * (plugin-protocol.md §6.7: Response 65, Empty 66, RpcError 67, VerifyWeightResponse 68; then
-   * WeightUpdateDeadlineResponse 69 and Time 70). Ids must be
+   * WeightUpdateDeadlineResponse 69, Time 70, Measurement 71 and StringMap 72). Ids must be
    * ≥ 64 and distinct; Go maps them per stream, so any choice works.
    */
   typeIds?: Readonly<Record<string, number>>;
@@ -158,6 +216,10 @@ export class GobEncoder {
       msg.int(SCALAR_IDS[type]);
       msg.uint(0); // singleton: field delta 0
       writeScalar(msg, type, value);
+    } else if (type.kind === 'map') {
+      msg.int(this.idOf(type));
+      msg.uint(0); // singleton: field delta 0
+      writeMap(msg, type, value);
     } else {
       msg.int(this.idOf(type));
       this.writeStruct(msg, type, value);
@@ -187,6 +249,15 @@ export class GobEncoder {
     return this.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: null, Err: { ErrorString: err } });
   }
 
+  encodeMeasurement(m: GoMeasurement): Buffer {
+    return this.encode(MEASUREMENT_TYPE, m);
+  }
+
+  /** A top-level `map[string]string`; Go sends a nil map as an empty one here, so there is no nil. */
+  encodeStringMap(m: Readonly<Record<string, string>>): Buffer {
+    return this.encode(STRING_MAP_TYPE, m);
+  }
+
   encodeEmptyStruct(): Buffer {
     return this.encode(EMPTY_STRUCT_TYPE, {});
   }
@@ -209,7 +280,7 @@ export class GobEncoder {
     return this.encode('interface', null);
   }
 
-  private idOf(type: GobStructType | GobExternalType): number {
+  private idOf(type: GobStructType | GobExternalType | GobMapType): number {
     const id = this.typeIds[type.key] ?? type.defaultId;
     const owner = this.idOwner.get(id);
     if (owner === undefined) {
@@ -226,11 +297,25 @@ export class GobEncoder {
    * struct before its field types; its decoder resolves ids only when a value arrives, so both orders work
    * (plugin-protocol.md §6.7 asks for this one).
    */
-  private sendDefinitions(type: GobStructType | GobExternalType, out: ByteWriter): void {
+  private sendDefinitions(type: GobStructType | GobExternalType | GobMapType, out: ByteWriter): void {
     const id = this.idOf(type);
     if (this.sent.has(id)) return;
     const msg = new ByteWriter();
     msg.int(-id);
+    if (type.kind === 'map') {
+      msg.uint(4); // wireType field 3: MapT
+      msg.uint(1); //   mapType field 0: CommonType
+      writeCommonType(msg, type.name, id);
+      msg.uint(1); //   Key
+      msg.int(SCALAR_IDS[type.keyKind]);
+      msg.uint(1); //   Elem
+      msg.int(SCALAR_IDS[type.elemKind]);
+      msg.uint(0); // end mapType
+      msg.uint(0); // end wireType
+      out.message(msg);
+      this.sent.add(id);
+      return;
+    }
     if (type.kind === 'gobEncoder') {
       msg.uint(5); // wireType field 4: GobEncoderT
       msg.uint(1); //   gobEncoderType field 0: CommonType
@@ -274,9 +359,17 @@ export class GobEncoder {
         msg.uint(i - last);
         writeScalar(msg, f.type, v);
       } else if (f.type.kind === 'gobEncoder') {
-        // A nil pointer is not sent, like every zero field.
-        if (v !== undefined && v !== null) throw new GobError(`${type.key}.${f.name}: only a nil ${f.type.key} pointer can be encoded`);
-        return;
+        // A nil pointer is not sent, like every zero field; a value is its GobEncode bytes.
+        if (v === undefined || v === null) return;
+        if (!(v instanceof Uint8Array)) throw new GobError(`${type.key}.${f.name}: a ${f.type.key} must be given as its GobEncode bytes`);
+        msg.uint(i - last);
+        msg.uint(v.length);
+        msg.raw(v);
+      } else if (f.type.kind === 'map') {
+        // A nil map is not sent; an empty one is (Go sends every non-nil map).
+        if (v === undefined || v === null) return;
+        msg.uint(i - last);
+        writeMap(msg, f.type, v);
       } else {
         // Non-pointer struct fields are always sent, even when all their fields are zero.
         msg.uint(i - last);
@@ -285,6 +378,20 @@ export class GobEncoder {
       last = i;
     });
     msg.uint(0);
+  }
+}
+
+/** Element count, then each key and element (no field deltas inside a map). */
+function writeMap(msg: ByteWriter, type: GobMapType, value: GobEncValue): void {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) {
+    throw new GobError(`value for map ${type.key} must be an object`);
+  }
+  const entries = Object.entries(value);
+  msg.uint(entries.length);
+  for (const [k, e] of entries) {
+    if (e === undefined) throw new GobError(`map ${type.key}: entry ${JSON.stringify(k)} has no value`);
+    writeScalar(msg, type.keyKind, k);
+    writeScalar(msg, type.elemKind, e);
   }
 }
 

@@ -12,13 +12,15 @@ export type { GobDecoderOptions } from './decoder.js';
 export {
   GobEncoder,
   EMPTY_STRUCT_TYPE,
+  MEASUREMENT_TYPE,
   REQUEST_TYPE,
   RESPONSE_TYPE,
   RPC_ERROR_TYPE,
+  STRING_MAP_TYPE,
   VERIFY_WEIGHT_RESPONSE_TYPE,
 } from './encoder.js';
-export type { GobEncType, GobEncValue, GobEncoderOptions, GobScalarKind, GobStructType, RpcHeader } from './encoder.js';
+export type { GobEncType, GobEncValue, GobEncoderOptions, GobMapType, GobScalarKind, GobStructType, GoMeasurement, RpcHeader } from './encoder.js';
 export { GobError } from './errors.js';
-export { GobTime, parseGoTime } from './time.js';
+export { GobTime, goTimeBinary, parseGoTime } from './time.js';
 export { GOB_TYPE_NAME, GobComplex, GobInterface, GobOpaque, gobTypeName, isGobStruct } from './values.js';
 export type { GobStruct, GobValue } from './values.js';

@@ -73,3 +73,20 @@ export function parseGoTime(b: Uint8Array): GobTime | undefined {
   if (version === 2) offset += b[15]!;
   return new GobTime(unix, nanos, offset === -60 ? null : offset);
 }
+
+/**
+ * Go's time binary form of an instant, in UTC (version 1, zone offset -1): what time.Time.GobEncode writes for
+ * a UTC time, and so what a `*metav1.Time` field of a reply carries. `nanoseconds` is 0..999999999.
+ */
+export function goTimeBinary(unixSeconds: number, nanoseconds: number): Uint8Array {
+  if (!Number.isSafeInteger(unixSeconds) || !Number.isInteger(nanoseconds) || nanoseconds < 0 || nanoseconds > 999_999_999) {
+    throw new RangeError(`not a time: ${unixSeconds} s ${nanoseconds} ns`);
+  }
+  const out = new Uint8Array(15);
+  const view = new DataView(out.buffer);
+  out[0] = 1;
+  view.setBigInt64(1, BigInt(unixSeconds) + BigInt(GO_TO_UNIX_SECONDS));
+  view.setInt32(9, nanoseconds);
+  view.setInt16(13, -1);
+  return out;
+}

@@ -81,6 +81,10 @@ export class ServerCodec {
         return this.encoder.encodeVerifyWeightResponse(reply.verified, reply.errorString);
       case 'weightUpdateDeadline':
         return this.encoder.encodeWeightUpdateDeadlineResponse(reply.errorString);
+      case 'measurement':
+        return this.encoder.encodeMeasurement(reply.value);
+      case 'stringMap':
+        return this.encoder.encodeStringMap(reply.value);
     }
   }
 }

@@ -30,8 +30,11 @@ export interface RpcCall {
 export interface RpcMethod {
   /** Runs the call. A thrown error becomes a net/rpc error (Response.Error) with its message. */
   handle(body: GobValue, call?: RpcCall): Promise<Reply> | Reply;
-  /** The reply when the deadline passes first; absent: a net/rpc error carrying the timeout message. */
-  onTimeout?(message: string): Reply;
+  /**
+   * The reply when the deadline passes first; absent: a net/rpc error carrying the timeout message. Gets the
+   * call's arguments and deadline too, for replies that echo part of them (a measurement keeps its start).
+   */
+  onTimeout?(message: string, body?: GobValue, call?: RpcCall): Reply;
   /** Runs once the reply has been handed to the stream (Control.Quit closes the session here). */
   afterReply?(): void;
 }
@@ -150,7 +153,7 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
     const timer = setTimeout(() => {
       const message = callTimeoutMessage(req.serviceMethod, opts.callTimeoutMs);
       logger.warn({ method: req.serviceMethod, seq: String(req.seq), timeoutMs: opts.callTimeoutMs }, 'plugin call timed out');
-      if (method.onTimeout) finish('timeout', '', method.onTimeout(message));
+      if (method.onTimeout) finish('timeout', '', method.onTimeout(message, req.body, call));
       else finish('timeout', message, EMPTY_REPLY);
       // Answered: whatever the work behind the call still does must not write any more.
       controller.abort(new Error(message));

@@ -1,6 +1,6 @@
-// A sidecar whose router echoes what the TypeScript side decoded, so the Go suite can compare field values
-// with what Argo's client sent. Everything below the router is the real build (dist/): the listener,
-// yamux, net/rpc, gob and the Rollout conversion. Usage: node echo-sidecar.mjs 127.0.0.1:PORT
+// A sidecar whose router and metric provider echo what the TypeScript side decoded, so the Go suite can
+// compare field values with what Argo's clients sent. Everything below them is the real build (dist/): the
+// listener, yamux, net/rpc, gob and the Rollout and AnalysisRun conversions. Usage: node echo-sidecar.mjs 127.0.0.1:PORT
 import { startPluginServer } from '../../../dist/src/goplugin/server.js';
 import { createLogger } from '../../../dist/src/logger.js';
 
@@ -67,7 +67,59 @@ const router = {
   },
 };
 
-const server = await startPluginServer({ listen, router, callTimeoutMs: 30_000, logger: createLogger('debug') });
+// The metric provider's side: what the TypeScript side decoded of the AnalysisRun, Metric and Measurement
+// goes back in the reply (a measurement's message, an error, metadata), so the suite can compare it with what
+// Argo's client sent, and the measurements carry values Go must decode exactly.
+function runDigest(r) {
+  const results = r.status?.metricResults?.[0];
+  return {
+    name: r.metadata.name,
+    namespace: r.metadata.namespace,
+    uid: r.metadata.uid,
+    creationTimestamp: r.metadata.creationTimestamp,
+    labels: r.metadata.labels,
+    note: r.metadata.annotations?.note,
+    ownerReferences: r.metadata.ownerReferences,
+    args: r.spec.args,
+    metricNames: r.spec.metrics.map((m) => m.name),
+    counts: r.spec.metrics.map((m) => m.count ?? null),
+    oauth2: r.spec.metrics[2]?.provider?.web?.authentication?.oauth2 ?? null,
+    retention: r.spec.measurementRetention,
+    phase: r.status?.phase,
+    startedAt: r.status?.startedAt,
+    measurements: results?.measurements,
+    resultMetadata: results?.metadata,
+  };
+}
+
+const metricProvider = {
+  initPlugin: async () => {},
+  type: () => 'écho ✓ analyse',
+  run: async (r, metric) => ({
+    phase: 'Successful',
+    message: JSON.stringify({ op: 'Run', run: runDigest(r), metric }),
+    value: '0.002',
+    metadata: { 'ünï': 'cödé ✓', empty: '' },
+    startedAt: '2026-03-04T05:12:00.123456789Z',
+    finishedAt: '2026-03-04T07:12:01+02:00',
+  }),
+  resume: async (r, metric, measurement) => ({
+    ...measurement,
+    phase: 'Successful',
+    message: JSON.stringify({ op: 'Resume', run: r.metadata.name, metric: metric.name, measurement }),
+    value: '0.001',
+    finishedAt: '2026-03-04T05:12:16Z',
+  }),
+  terminate: async (r, metric, measurement) => {
+    throw new Error(JSON.stringify({ op: 'Terminate', run: r.metadata.name, metric: metric.name, measurement }));
+  },
+  garbageCollect: async (r, metric, limit) => {
+    throw new Error(JSON.stringify({ op: 'GarbageCollect', run: r.metadata.name, metric: metric.name, limit }));
+  },
+  getMetadata: (metric) => ({ op: 'GetMetadata', metric: metric.name, plugin: JSON.stringify(metric.provider.plugin ?? null) }),
+};
+
+const server = await startPluginServer({ listen, router, metricProvider, callTimeoutMs: 30_000, logger: createLogger('debug') });
 const stop = () => server.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -87,20 +87,24 @@ export function deploySidecar(
   };
 }
 
-/** deploy/'s plugin ConfigMap (rendered, or the overlay's patch), with only `location` pointing at the local handshake binary. */
+/**
+ * deploy/'s plugin ConfigMap (rendered, or the overlay's patch), with only `location` pointing at the local
+ * handshake binary, in every plugin list (the controller copies every entry at start-up and exits when one
+ * is missing, utils/plugin/downloader.go).
+ */
 export function deployPluginConfigMap(
   handshake: string,
   cm: KubernetesObject & { data?: Record<string, string> } = (loadAllYaml(
     readFileSync(join(REPO_ROOT, 'deploy/kustomize/argo-rollouts-config.yaml'), 'utf8'),
   ) as Array<KubernetesObject & { data: Record<string, string> }>)[0]!,
 ): KubernetesObject {
-  const entry = cm.data?.trafficRouterPlugins ?? '';
-  if (!/location: "file:\/\/\/alb-plugin\/handshake"/.test(entry)) throw new Error(`unexpected plugin entry in deploy/: ${entry}`);
-  return {
-    ...cm,
-    metadata: { ...cm.metadata, namespace: ARGO_NAMESPACE },
-    data: { ...cm.data, trafficRouterPlugins: entry.replace('file:///alb-plugin/handshake', `file://${handshake}`) },
-  } as KubernetesObject;
+  const data: Record<string, string> = { ...cm.data };
+  for (const key of ['trafficRouterPlugins', 'metricProviderPlugins']) {
+    const entry = data[key] ?? '';
+    if (!/location: "file:\/\/\/alb-plugin\/handshake"/.test(entry)) throw new Error(`unexpected ${key} entry in deploy/: ${entry}`);
+    data[key] = entry.replaceAll('file:///alb-plugin/handshake', `file://${handshake}`);
+  }
+  return { ...cm, metadata: { ...cm.metadata, namespace: ARGO_NAMESPACE }, data } as KubernetesObject;
 }
 
 interface Install {

@@ -124,13 +124,20 @@ describe('WeightUpdateDeadlineResponse against Go', () => {
     expect(messages(enc.encodeVerifyWeightResponse(1)).map((m) => m.id)).toEqual([-68, 68]);
   });
 
-  it('refuses a GobEncoder type at the top level and a deadline that is not nil', () => {
+  it('refuses a GobEncoder type at the top level, and a time field given as anything but its GobEncode bytes', () => {
     const enc = new GobEncoder();
     expect(() => enc.encode(TIME_POINTER_TYPE, null)).toThrow(/Time is only encoded as a struct field/);
-    const deadline = hex('01 00 00 00 0e dd 25 74 25 00 00 00 06 ff ff');
-    expect(() => enc.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: deadline, Err: {} })).toThrow(
-      /WeightUpdateDeadlineResponse.Deadline: only a nil Time pointer can be encoded/,
+    expect(() => enc.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: '2026-03-04T05:06:07Z', Err: {} })).toThrow(
+      /WeightUpdateDeadlineResponse.Deadline: a Time must be given as its GobEncode bytes/,
     );
-    expect(() => enc.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: deadline, Err: {} })).toThrow(GobError);
+    expect(() => enc.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: 0, Err: {} })).toThrow(GobError);
+  });
+
+  it('writes a time field as its GobEncode bytes, length first (the Measurement replies need it)', () => {
+    const enc = new GobEncoder();
+    const deadline = hex('01 00 00 00 0e dd 25 74 25 00 00 00 06 ff ff');
+    const value = messages(enc.encode(WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE, { Deadline: deadline, Err: {} })).filter((m) => m.id > 0)[0]!;
+    // Field 0 (delta 1), 15 bytes, the time; then Err (delta 1), empty; end of struct.
+    expect(value.body.subarray(readInt(value.body, 0)[1]).toString('hex')).toBe('010f' + deadline.toString('hex') + '010000');
   });
 });

@@ -4,6 +4,7 @@ import (
 	"encoding/gob"
 	"fmt"
 
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/argoproj/argo-rollouts/rollout/trafficrouting/plugin/rpc"
 	"github.com/argoproj/argo-rollouts/utils/plugin/types"
 )
@@ -26,6 +27,14 @@ func decodeKind(dec *gob.Decoder, kind string) (any, error) {
 	case "deadline":
 		var v WeightUpdateDeadlineResponse
 		return v, dec.Decode(&v)
+	case "measurement":
+		var v v1alpha1.Measurement
+		err := dec.Decode(&v)
+		return decodedMeasurement(v), err
+	case "stringmap":
+		var v map[string]string
+		err := dec.Decode(&v)
+		return map[string]any{"map": v, "isNil": v == nil}, err
 	case "string":
 		var v string
 		return v, dec.Decode(&v)

@@ -20,6 +20,11 @@ type FieldName struct {
 }
 
 func jsonNames() []FieldName {
+	return jsonNamesOf(rpc.UpdateHashArgs{}, rpc.SetWeightAndVerifyWeightArgs{}, rpc.SetHeaderArgs{}, rpc.SetMirrorArgs{}, rpc.RemoveManagedRoutesArgs{})
+}
+
+// jsonNamesOf walks every struct type reachable from the roots.
+func jsonNamesOf(roots ...any) []FieldName {
 	seen := map[reflect.Type]bool{}
 	var out []FieldName
 	var walk func(t reflect.Type)
@@ -53,7 +58,7 @@ func jsonNames() []FieldName {
 			walk(f.Type)
 		}
 	}
-	for _, v := range []any{rpc.UpdateHashArgs{}, rpc.SetWeightAndVerifyWeightArgs{}, rpc.SetHeaderArgs{}, rpc.SetMirrorArgs{}, rpc.RemoveManagedRoutesArgs{}} {
+	for _, v := range roots {
 		walk(reflect.TypeOf(v))
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -7,6 +7,7 @@
 //	go run . jsonnames   prints the JSON name of every struct field reachable from Argo's RPC arguments
 //	go run . rolloutjson prints the Rollout of the Argo vectors as Kubernetes JSON (encoding/json)
 //	go run . big N       a SetWeight call whose Rollout has N containers (too big to commit as a fixture)
+//	go run . metricgen, metricjsonnames, analysisrunjson: the metric-provider plugin's (metric.go)
 package main
 
 import (
@@ -34,6 +35,12 @@ func main() {
 		err = writeJSON(jsonNames())
 	case "rolloutjson":
 		err = writeJSON(testRollout())
+	case "metricgen":
+		err = writeJSON(metricVectors())
+	case "metricjsonnames":
+		err = writeJSON(metricJSONNames())
+	case "analysisrunjson":
+		err = writeJSON(testAnalysisRun())
 	case "big":
 		n := 100
 		if len(os.Args) > 2 {
@@ -43,7 +50,7 @@ func main() {
 			err = writeJSON(bigVector(n))
 		}
 	default:
-		err = fmt.Errorf("unknown mode %q (gen, decode, jsonnames)", mode)
+		err = fmt.Errorf("unknown mode %q (gen, decode, jsonnames, rolloutjson, big, metricgen, metricjsonnames, analysisrunjson)", mode)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobgen:", err)
