@@ -89,7 +89,7 @@ function requestFor(name: string, ingress: string, desiredWeight: number, uid = 
   const config = { ingresses: [{ name: ingress, servicePort: PORT }], singleIngress: true, servicePort: PORT, annotationPrefix: 'alb.ingress.kubernetes.io' };
   return {
     rollout: rolloutFor(name, ingress, uid),
-    target: ingressesTarget(config),
+    target: JSON.stringify(['ingress', ingressesTarget(config)]),
     config,
     services: { stable: `${name}-stable`, canary: `${name}-canary`, action: `${name}-stable`, pingPong: false },
     desiredWeight,

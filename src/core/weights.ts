@@ -40,6 +40,25 @@ export interface WeightStep {
   maxWeight: number;
 }
 
+/**
+ * The one way a mode builds its step: `target` is the identity of what carries the weights in that mode (the
+ * Ingresses and their ports; the listener rule and its target groups; the HTTPRoutes and rule selector), kept
+ * under the mode's name so no two modes' targets can be equal.
+ */
+export function weightStep(
+  rollout: Rollout,
+  step: { mode: string; target: unknown; services: ServiceRoles; desiredWeight: number; additionalDestinations: WeightDestination[]; maxWeight: number },
+): WeightStep {
+  return {
+    rollout,
+    target: JSON.stringify([step.mode, step.target]),
+    services: step.services,
+    desiredWeight: step.desiredWeight,
+    additionalDestinations: step.additionalDestinations,
+    maxWeight: step.maxWeight,
+  };
+}
+
 /** The part of a step the weights are computed from. */
 export type WeightInput = Pick<WeightStep, 'desiredWeight' | 'additionalDestinations' | 'maxWeight'> & {
   services: Pick<ServiceRoles, 'stable' | 'canary'>;

@@ -53,7 +53,7 @@ export function request(opts: {
   };
   return {
     rollout: opts.rollout ?? rollout(),
-    target: ingressesTarget(config),
+    target: JSON.stringify(['ingress', ingressesTarget(config)]),
     config,
     services: { stable: 'stable-svc', canary: 'canary-svc', action: 'stable-svc', pingPong: false, ...opts.services },
     desiredWeight: opts.desired ?? 10,

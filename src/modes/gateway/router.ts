@@ -7,7 +7,7 @@
 
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../../core/rollout.js';
 import { headerRouteMatches, mirrorRouteRefusal } from '../../core/routes.js';
-import { desiredWeights, type DesiredWeight, type WeightStep } from '../../core/weights.js';
+import { desiredWeights, weightStep, type DesiredWeight, type WeightStep } from '../../core/weights.js';
 import type { Logger } from '../../logger.js';
 import { IDLE_VERBS, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../plugin/router.js';
 import { SerialQueue } from '../../plugin/serial-queue.js';
@@ -86,14 +86,7 @@ export interface GatewayRouter extends TrafficRouter {
 
 /** The step the verifier's gate and the final-switch guard take (src/core/weights.ts). */
 export function gatewayWeightStep(rollout: Rollout, config: GatewayConfig, desiredWeight: number, additionalDestinations: WeightDestination[]): WeightStep {
-  return {
-    rollout,
-    target: JSON.stringify(['gateway', config.routes, config.rule]),
-    services: config.services,
-    desiredWeight,
-    additionalDestinations,
-    maxWeight: config.maxWeight,
-  };
+  return weightStep(rollout, { mode: 'gateway', target: [config.routes, config.rule], services: config.services, desiredWeight, additionalDestinations, maxWeight: config.maxWeight });
 }
 
 /** The driven rules' stable and canary backendRefs name Services that exist and have the backendRef's port. */

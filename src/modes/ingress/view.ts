@@ -5,7 +5,7 @@
 import type { Rollout, WeightDestination } from '../../core/rollout.js';
 import { managedRoutes } from '../../core/routes.js';
 import { serviceRoles, type ServiceRoles } from '../../core/services.js';
-import { maxTrafficWeight, type WeightStep } from '../../core/weights.js';
+import { maxTrafficWeight, weightStep, type WeightStep } from '../../core/weights.js';
 import { parsePluginConfig } from './config.js';
 import type { VerifyWeightResult } from '../../plugin/router.js';
 import type { AlbPluginConfig } from './types.js';
@@ -48,8 +48,8 @@ export function rolloutContext(rollout: Rollout, pluginName: string): RolloutCon
 }
 
 /** The identity of what an Ingress-mode Rollout's weights are written to: its Ingresses and their ports. */
-export function ingressesTarget(config: AlbPluginConfig): string {
-  return JSON.stringify(config.ingresses.map((i) => [i.name, i.servicePort]));
+export function ingressesTarget(config: AlbPluginConfig): Array<[string, number]> {
+  return config.ingresses.map((i) => [i.name, i.servicePort]);
 }
 
 /** What VerifyWeight and the guard receive for a weight; desired tuples come from `desiredTargetGroups`. */
@@ -68,15 +68,8 @@ export function weightRequestFrom(
   desiredWeight: number,
   additionalDestinations: WeightDestination[],
 ): WeightRequest {
-  return {
-    rollout,
-    target: ingressesTarget(ctx.config),
-    config: ctx.config,
-    services: ctx.services,
-    desiredWeight,
-    additionalDestinations,
-    maxWeight: maxTrafficWeight(rollout),
-  };
+  const step = weightStep(rollout, { mode: 'ingress', target: ingressesTarget(ctx.config), services: ctx.services, desiredWeight, additionalDestinations, maxWeight: maxTrafficWeight(rollout) });
+  return { ...step, config: ctx.config, services: ctx.services };
 }
 
 /** Checks ELBv2 for the weights an Ingress asks for (src/verify). */

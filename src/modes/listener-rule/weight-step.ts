@@ -1,7 +1,7 @@
 // One SetWeight/VerifyWeight of a listener-rule Rollout as the verifier's gate (src/verify/gate.ts) and the
 // final-switch guard (src/verify/guard.ts) take it: the mode-neutral WeightStep of src/core/weights.ts.
 import type { WeightDestination, Rollout } from '../../core/rollout.js';
-import type { WeightStep } from '../../core/weights.js';
+import { weightStep, type WeightStep } from '../../core/weights.js';
 import type { ListenerRuleConfig } from './config.js';
 
 /**
@@ -16,12 +16,12 @@ export function ruleWeightStep(
   additionalDestinations: WeightDestination[],
   stableService?: string,
 ): WeightStep {
-  return {
-    rollout,
-    target: JSON.stringify(['listenerRule', config.rule, config.stable.ref, config.canary.ref, config.stickiness ?? null]),
+  return weightStep(rollout, {
+    mode: 'listener-rule',
+    target: [config.rule, config.stable.ref, config.canary.ref, config.stickiness ?? null],
     services: { stable: stableService ?? config.stable.service ?? '', canary: config.canary.service ?? '', pingPong: config.pingPong },
     desiredWeight,
     additionalDestinations,
     maxWeight: config.maxWeight,
-  };
+  });
 }
