@@ -1,6 +1,6 @@
 // Which Services get the stable and canary weights. With ping-pong the roles alternate: the status field
 // `stablePingPong` holds a role, "ping" meaning ping is stable; anything else ("pong", "", or a stray value)
-// means pong is stable, exactly as Argo reads it (spec §5). With ping-pong set, ALB uses ping and pong even
+// means pong is stable, exactly as Argo reads it (rollout/trafficrouting.go, status.canary.stablePingPong). With ping-pong set, ALB uses ping and pong even
 // when stableService and canaryService are set too (Argo #3628).
 
 import { CANARY, ConfigError } from './fields.js';

@@ -1,7 +1,7 @@
 // Failures of the go-plugin layer above yamux and gob. A `SessionFatalError` means the session can no longer
 // be trusted (its gob type tables or net/rpc framing are in an unknown state, or a stream it depends on is
 // gone): the whole connection is closed so that the handshake child exits and Argo starts a fresh plugin,
-// instead of keeping a dead Plugin stream behind a healthy Control.Ping (plugin-protocol.md §1.6, §5.3).
+// instead of keeping a dead Plugin stream behind a healthy Control.Ping (go-plugin's rpc_client.go; docs/plugin-protocol.md).
 
 export class SessionFatalError extends Error {
   override readonly name: string = 'SessionFatalError';

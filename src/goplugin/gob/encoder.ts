@@ -181,7 +181,7 @@ export type GoMeasurement = {
 export interface GobEncoderOptions {
   /**
    * Type id per type key (`Response`, `Empty`, `RpcError`, `Time`, …), overriding each type's default
-   * (plugin-protocol.md §6.7: Response 65, Empty 66, RpcError 67, VerifyWeightResponse 68; then
+   * (docs/plugin-protocol.md: Response 65, Empty 66, RpcError 67, VerifyWeightResponse 68; then
    * WeightUpdateDeadlineResponse 69, Time 70, Measurement 71 and StringMap 72). Ids must be
    * ≥ 64 and distinct; Go maps them per stream, so any choice works.
    */
@@ -295,7 +295,7 @@ export class GobEncoder {
   /**
    * Field types first, so every id a definition names is already known to the peer. Go's encoder sends a
    * struct before its field types; its decoder resolves ids only when a value arrives, so both orders work
-   * (plugin-protocol.md §6.7 asks for this one).
+   * (docs/plugin-protocol.md asks for this one).
    */
   private sendDefinitions(type: GobStructType | GobExternalType | GobMapType, out: ByteWriter): void {
     const id = this.idOf(type);

@@ -1,7 +1,7 @@
 // Go net/rpc's gob codec, server side, for one stream: requests are a `Request{ServiceMethod, Seq}` header
 // value followed by the argument value; responses a `Response{ServiceMethod, Seq, Error}` header followed
 // by the reply value. One gob decoder and one gob encoder live as long as the stream, because type
-// definitions are sent once per stream and direction (plugin-protocol.md §5.1).
+// definitions are sent once per stream and direction (encoding/gob's encoder.go: one type map per Encoder).
 
 import { GobDecoder, type GobDecoderOptions } from '../gob/decoder.js';
 import { GobEncoder } from '../gob/encoder.js';

@@ -1,6 +1,6 @@
 import type { GoMeasurement } from '../gob/encoder.js';
 
-// The reply bodies this server ever sends. Each maps to one fixed gob type (plugin-protocol.md §6.7), so
+// The reply bodies this server ever sends. Each maps to one fixed gob type (docs/plugin-protocol.md), so
 // the set is closed: a reply Go's net/rpc client cannot decode would silently kill that client for good.
 
 export type Reply =

@@ -76,7 +76,7 @@ function lookupError(serviceMethod: string, methods: MethodTable): string {
 
 /**
  * Response.Error text. Never empty: Go's client takes "" for success and would then decode our empty-struct
- * placeholder as the real reply, which fails and shuts that client down for good (plugin-protocol.md §5.3).
+ * placeholder as the real reply, which fails and shuts that client down for good (go-plugin's rpc_client.go; docs/plugin-protocol.md).
  */
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,7 @@
 // The server side of a yamux session (hashicorp/yamux v0.1.2 wire format) over one socket: frame dispatch,
 // stream ids, ping, keepalive and GoAway. Per-stream state and windows live in stream.ts.
 //
-// What go-plugin's client needs from us (spec plugin-protocol.md §3): every stream it opens is ACKed at
+// What go-plugin's client needs from us (go-plugin's rpc_client.go and mux_broker.go; docs/plugin-protocol.md): every stream it opens is ACKed at
 // once, including the stdout/stderr streams that never carry data (else the client drops the session after
 // its 75 s StreamOpenTimeout); pings are answered; window credit keeps flowing; we never send more than
 // its window. Anything we cannot trust closes the whole session with GoAway(protocol error), so the

@@ -2,7 +2,7 @@
 // rule and DescribeRules output. The LBC makes one ALB rule per (match × hostname) of a route rule
 // (docs/gateway-api-facts.md §3); a rule is recognised by its conditions, rendered as the LBC renders them (host
 // header, path pattern, one http-header condition per header match with the value split on unescaped commas,
-// method), and by forwarding to the route's stable target group (target groups are per route, §4). Never by
+// method), and by forwarding to the route's stable target group (target groups are per route, docs/gateway-api-facts.md). Never by
 // priority or the rule's resource tag: both change whenever any route on the listener gains or loses a rule.
 // Query-parameter matches are left out of the comparison on both sides.
 

@@ -1,4 +1,4 @@
-// Checks Argo never makes (spec §11.10): without them a wrong Ingress silently ignores every weight.
+// Checks Argo never makes (rollout/trafficrouting/alb/alb.go writes whatever the Ingress is): without them a wrong Ingress silently ignores every weight.
 
 import type { Ingress } from '../../k8s/ingress.js';
 import { actionKey } from './keys.js';

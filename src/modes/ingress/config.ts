@@ -1,7 +1,7 @@
 // Ingress mode's reading of this plugin's block from `spec.strategy.canary.trafficRouting.plugins[<name>]`:
 // parse, default, fold `ingress` into the list, validate. The fields are those of Argo's built-in `alb`
 // block, so migrating is a rename; every rule Argo's own validation applies to `alb` is repeated, because
-// Argo does not apply it to plugins (spec §0.1): the rules every mode shares (Services, ping-pong,
+// Argo does not apply it to plugins (pkg/apis/rollouts/validation in argo-rollouts validates `alb` only): the rules every mode shares (Services, ping-pong,
 // maxTrafficWeight, stickiness, header routes) come from src/core, the Ingress-only ones are here.
 
 import { CANARY, ConfigError, describeValue, isObject, pluginPath } from '../../core/fields.js';

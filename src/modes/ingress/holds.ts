@@ -1,6 +1,6 @@
 // Which Ingresses a Rollout holds and how to release each one (pure). The answer comes from the Rollout as
 // last seen, so ping-pong roles (status.canary.stablePingPong) and rootService are those of the last write,
-// not guesses from the annotation key as in Argo's cleanup (spec §3.4). A Rollout never seen is read from
+// not guesses from the annotation key as in Argo's cleanup (ingress/alb.go in argo-rollouts). A Rollout never seen is read from
 // the Ingress instead (`inferTarget`, ingress-release.ts).
 
 import type { Rollout } from '../../core/rollout.js';

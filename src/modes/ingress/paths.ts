@@ -2,7 +2,7 @@
 // path (Argo always inserts `/*`, which only works when the main path is `/*`: #2829) and goes immediately
 // before it in the same rule, so ALB evaluates it just before the action's own rule (#2902) and never in
 // front of an unrelated path: with `[/api/* → api, /* → stable]` header traffic for `/api/*` still reaches
-// `api` (Argo inserts at index 0 of every rule, spec §4.2). A route path is a path whose backend is the
+// `api` (Argo inserts at index 0 of every rule, utils/ingress/ingress.go). A route path is a path whose backend is the
 // route's name on port `use-annotation`, the LBC's convention for annotation actions; a real backend that
 // happens to share the name is never moved or removed.
 
@@ -87,7 +87,7 @@ function hasContent(rule: IngressRule): boolean {
 /**
  * Orders each run of consecutive route paths (the paths waiting in front of one action path) by
  * managedRoutes, stably. Paths never move across other paths: Argo's sort brings route paths to the front of
- * the rule, ahead of unrelated paths (spec §4.2), which is what `withRoutePaths` avoids.
+ * the rule, ahead of unrelated paths (Argo's utils/ingress/ingress.go), which is what `withRoutePaths` avoids.
  */
 export function sortRoutePaths(rules: IngressRule[], managedRoutes: string[]): IngressRule[] {
   const rank = (p: HTTPIngressPath): number => managedRoutes.findIndex((r) => isRoutePath(p, r));

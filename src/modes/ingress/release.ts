@@ -1,5 +1,5 @@
 // Ingress mode's cleanup: what a Rollout leaves behind on an Ingress when it is deleted or stops naming it
-// (the edit; modes/ingress/releaser.ts applies it). Argo's cleanup (spec §3.4)
+// (the edit; modes/ingress/releaser.ts applies it). Argo's cleanup (ingress/alb.go in argo-rollouts)
 // resets `actions.<X>` to 100 % on "the service named in the key", which is wrong for rootService and
 // ping-pong Rollouts and gives up entirely on the first unreadable key; it also leaves conditions and
 // header paths behind. Here the caller says which service is the effective stable one, every header key

@@ -1,6 +1,6 @@
 // The traffic router for Ingress mode: one method per Argo verb. Each verb reads the Rollout once
 // (view.ts), refuses bad input before touching anything, then visits EVERY Ingress (Argo returns early on
-// the first unchanged one, spec §2.3) and reports all failures together. One Rollout's calls to one Ingress
+// the first unchanged one, SetWeight in rollout/trafficrouting/alb/alb.go) and reports all failures together. One Rollout's calls to one Ingress
 // apply in order (a later call waits for the earlier), and a call past its RPC deadline writes nothing more.
 
 import { headerRouteMatches, mirrorRouteRefusal } from '../../core/routes.js';

@@ -8,7 +8,7 @@ export const DEFAULT_ANNOTATION_PREFIX = 'alb.ingress.kubernetes.io';
  * This plugin's bookkeeping: Rollout name → the annotation keys it owns on the Ingress (same JSON shape as
  * Argo's). It must not be Argo's key: Argo's Ingress controller resolves every entry of its own key through
  * `trafficRouting.alb` only, so it takes a plugin-driven Rollout's entry for an orphan and resets its action
- * to 100 % within milliseconds (measured under the real controller, e2e-facts.md).
+ * to 100 % within milliseconds (measured under the real controller; test/e2e/migration.e2e.ts guards it).
  */
 export const PLUGIN_MANAGED_KEY = 'alb.rollouts.argoproj-labs.io/managed-annotations';
 /**
