@@ -41,6 +41,19 @@ export interface ModeCleanup {
   sweep(ctx: CleanupContext): Promise<ReleaseOutcome[]>;
 }
 
+/**
+ * One load balancer a Rollout's traffic goes through, with the target groups of its canary and stable roles
+ * (ping-pong roles resolved), as the mode's verification finds them. What `status.alb(s)` and the ALB analysis
+ * are made of.
+ */
+export interface AlbTargets {
+  /** Ingress mode: the Ingress whose rules these are (Argo's `status.albs[].ingress`). */
+  ingress?: string;
+  loadBalancerArn: string;
+  canaryTargetGroupArn?: string;
+  stableTargetGroupArn?: string;
+}
+
 export interface Mode {
   /** For messages, logs and metrics: `ingress`, `listener-rule`, `gateway`. */
   readonly name: string;
@@ -58,4 +71,9 @@ export interface Mode {
    * the target groups that should carry traffic, run now; fails only when the plugin block cannot be read.
    */
   report(rollout: Rollout, signal: AbortSignal): Promise<ModeReport>;
+  /**
+   * The load balancers and target groups of the Rollout's current weights, found as verification finds them
+   * (ungated; empty with AWS verification off). Throws when the check could not finish.
+   */
+  albTargets(rollout: Rollout, signal: AbortSignal): Promise<AlbTargets[]>;
 }

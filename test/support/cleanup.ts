@@ -34,7 +34,7 @@ function readable(parse: (r: Rollout) => unknown): (r: Rollout) => boolean {
 }
 
 function mode(name: string, claims: Mode['claims'], isReadable: (r: Rollout) => boolean, cleanup: ModeCleanup | undefined): Mode {
-  return { name, claims, readable: isReadable, router: noRouter, cleanup: cleanup ?? idle, report: () => Promise.reject(new Error('no report in cleanup tests')) };
+  return { name, claims, readable: isReadable, router: noRouter, cleanup: cleanup ?? idle, report: () => Promise.reject(new Error('no report in cleanup tests')), albTargets: async () => [] };
 }
 
 export function testModeTable(pluginName: string, cleanups: { ingress?: ModeCleanup; listenerRule?: ModeCleanup; gateway?: ModeCleanup }): ModeTable {

@@ -3,6 +3,7 @@
 
 import type { Mode } from '../../plugin/mode.js';
 import type { ModeDeps } from '../deps.js';
+import { gatewayAlbTargets } from './alb-targets.js';
 import { gatewayRouteCleanup } from './cleanup.js';
 import { createHTTPRouteClient } from './client.js';
 import { isGatewayBlock, parseGatewayConfig } from './config.js';
@@ -49,5 +50,7 @@ export function createGatewayMode(deps: ModeDeps): Mode {
     cleanup: gatewayRouteCleanup({ release: (r) => router.release(r), logger: deps.logger, onOutcome: deps.onReleaseOutcome }),
     // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
     report: (rollout, signal) => gatewayModeReport({ pluginName, report: (c, d, s) => verifier.report(c, d, s), targets: deps.targets }, rollout, signal),
+    // Only with verification on, as in the other modes (status.alb is Argo's --aws-verify-target-group field).
+    albTargets: (rollout, signal) => (settings.awsVerifyTargetGroup ? gatewayAlbTargets(pluginName, (c, d, s) => verifier.report(c, d, s), rollout, signal) : Promise.resolve([])),
   };
 }

@@ -54,6 +54,8 @@ export interface GatewayRuleReport {
   rule: string;
   ruleArn?: string;
   weights?: Record<string, number>;
+  /** Target group ARN by Service, as the LBC's TargetGroupBindings for the Gateway name them. */
+  targetGroups?: Record<string, string>;
 }
 
 export interface GatewayWeightReport {
@@ -309,6 +311,7 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayWeightV
               rule: u.rules[i]!.label,
               ruleArn: r.RuleArn!,
               weights: Object.fromEntries([...forwardWeights(r)].map(([arn, w]) => [u.services.get(arn) ?? arn, w])),
+              targetGroups: Object.fromEntries([...u.services].map(([arn, svc]) => [svc, arn])),
             });
           }),
         );

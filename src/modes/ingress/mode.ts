@@ -5,6 +5,7 @@
 import { createIngressClient, listAllIngresses } from '../../k8s/ingress-client.js';
 import type { Mode } from '../../plugin/mode.js';
 import type { ModeDeps } from '../deps.js';
+import { ingressAlbTargets } from './alb-targets.js';
 import { IngressCleanup } from './cleanup.js';
 import { ingressModeReport } from './report.js';
 import { createReleaser } from './releaser.js';
@@ -59,5 +60,6 @@ export function createIngressMode(deps: ModeDeps): Mode {
     router,
     cleanup,
     report: (rollout) => ingressModeReport({ pluginName, weights, targets: deps.targets }, rollout),
+    albTargets: (rollout) => ingressAlbTargets(pluginName, weights, rollout),
   };
 }

@@ -3,6 +3,7 @@
 
 import type { Mode } from '../../plugin/mode.js';
 import type { ModeDeps } from '../deps.js';
+import { listenerRuleAlbTargets } from './alb-targets.js';
 import { ListenerRuleCleanup } from './cleanup.js';
 import { parseListenerRuleConfig } from './config.js';
 import { createBindingReader } from './k8s.js';
@@ -51,5 +52,8 @@ export function createListenerRuleMode(deps: ModeDeps): Mode {
         },
         rollout,
       ),
+    // Only with verification on, as in the other modes (status.alb is Argo's --aws-verify-target-group field).
+    albTargets: (rollout) =>
+      settings.awsVerifyTargetGroup ? listenerRuleAlbTargets((r, desired, extra) => router.weightReport(r, desired, extra), rollout) : Promise.resolve([]),
   };
 }
