@@ -21,6 +21,8 @@ import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import type { Settings } from './settings.js';
+import { createAlbStatusUpdater, withAlbStatus } from './status/updater.js';
+import { createRolloutStatusClient } from './k8s/rollout-status.js';
 import { targetGroupBindingApiCheck } from './verify/k8s-targets.js';
 import { createVerification, verificationTimeoutMs } from './verify/wiring.js';
 
@@ -82,7 +84,9 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       onReleaseOutcome: (outcome) => metrics.cleanups.inc({ outcome }),
     };
     const modes = new ModeTable(settings.pluginName, MODES.map((make) => make(modeDeps)));
-    router = countingRouter(createModeRouter(modes), metrics);
+    // status.alb(s) as Argo's built-in router fills them, after each VerifyWeight that checked the load balancer.
+    const albStatus = createAlbStatusUpdater({ modes, client: createRolloutStatusClient(kubeConfig), logger });
+    router = withAlbStatus(countingRouter(createModeRouter(modes), metrics), albStatus);
     // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
     if (settings.benchNoopRouter) router = createNoopRouter();
 

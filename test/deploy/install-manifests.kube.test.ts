@@ -74,7 +74,7 @@ describe.skipIf(skipKubeTests() || unavailable !== undefined)('deploy/kustomize 
   });
 
   const serviceAccount = `system:serviceaccount:${NAMESPACE}:argo-rollouts`;
-  async function allowed(verb: string, group: string, resource: string): Promise<boolean> {
+  async function allowed(verb: string, group: string, resource: string, subresource?: string): Promise<boolean> {
     const review = await env!.adminConfig().makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
       body: {
         apiVersion: 'authorization.k8s.io/v1',
@@ -82,7 +82,7 @@ describe.skipIf(skipKubeTests() || unavailable !== undefined)('deploy/kustomize 
         spec: {
           user: serviceAccount,
           groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`, 'system:authenticated'],
-          resourceAttributes: { verb, group, resource, namespace: 'shop' },
+          resourceAttributes: { verb, group, resource, namespace: 'shop', ...(subresource ? { subresource } : {}) },
         },
       },
     });
@@ -93,6 +93,9 @@ describe.skipIf(skipKubeTests() || unavailable !== undefined)('deploy/kustomize 
     const denied: string[] = [];
     for (const [group, resource, verb] of REQUIRED_ACCESS) if (!(await allowed(verb, group, resource))) denied.push(`${verb} ${resource}.${group}`);
     expect(denied).toEqual([]);
+    // status.alb(s) (src/status): Argo's own ClusterRole lets the controller's ServiceAccount patch the status
+    // subresource, so the plugin needs no grant of its own for it.
+    expect(await allowed('patch', 'argoproj.io', 'rollouts', 'status')).toBe(true);
     // And the authorizer does say no: the ServiceAccount cannot rewrite RBAC.
     expect(await allowed('create', 'rbac.authorization.k8s.io', 'clusterroles')).toBe(false);
   });

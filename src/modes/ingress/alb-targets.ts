@@ -1,5 +1,5 @@
 // Ingress mode's load balancers and target groups (src/plugin/mode.ts AlbTargets): from the weight check of the
-// Rollout's current weights, per Ingress and load balancer, the target groups the action's canary and stable
+// Rollout's current weights, per Ingress (in the plugin block's order) and load balancer, the target groups the action's canary and stable
 // tuples resolved to (the LBC's resource tag, ping-pong roles as the check took them).
 
 import type { Rollout } from '../../core/rollout.js';
@@ -17,6 +17,8 @@ export async function ingressAlbTargets(
   const report = await weights.report(weightRequest(rollout, pluginName, desired, additional));
   if (report.error) throw new Error(report.error);
   const out: AlbTargets[] = [];
+  // Every Ingress or none: Argo keeps one status entry per Ingress, so a partial answer would shift them.
+  if (report.ingresses.length === 0 || report.ingresses.some((i) => !i.loadBalancers.some((lb) => lb.arn && !lb.skipped))) return [];
   for (const ing of report.ingresses) {
     for (const lb of ing.loadBalancers) {
       if (!lb.arn || lb.skipped) continue;

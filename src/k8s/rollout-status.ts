@@ -1,0 +1,50 @@
+// The Rollout's status subresource, for the fields the plugin fills as Argo's built-in router does
+// (`status.alb`, `status.albs`): a get and a merge patch of `/status` carrying the resourceVersion it was planned
+// on (409 on a race; src/k8s/guarded-update.ts reads again). The `argo-rollouts` ServiceAccount may patch
+// rollouts/status (Argo's own ClusterRole grants it to the controller).
+
+import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Rollout } from '../core/rollout.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, timeoutOptions, type RequestOptions } from './ingress-client.js';
+
+export interface RolloutStatusClient {
+  get(namespace: string, name: string, opts?: RequestOptions): Promise<Rollout>;
+  /** Merges `status` into the Rollout's status, guarded by `resourceVersion`; throws a KubernetesApiError (409 on a race). */
+  patchStatus(namespace: string, name: string, resourceVersion: string, status: Record<string, unknown>, opts?: RequestOptions): Promise<Rollout>;
+}
+
+const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+
+function translate(err: unknown, what: string): Error {
+  if (err instanceof ApiException) {
+    const hint = err.code === 403 ? ' (grant the plugin patch on argoproj.io rollouts/status)' : '';
+    return new KubernetesApiError(`${what}: HTTP ${err.code}${hint}`, err.code);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function createRolloutStatusClient(kc: KubeConfig): RolloutStatusClient {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const options = (opts?: RequestOptions) => timeoutOptions(Math.min(DEFAULT_REQUEST_TIMEOUT_MS, opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS), opts?.signal);
+  return {
+    async get(namespace, name, opts) {
+      try {
+        return JSON.parse(JSON.stringify(await api.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name }, options(opts)))) as Rollout;
+      } catch (err) {
+        throw translate(err, `reading Rollout ${namespace}/${name}`);
+      }
+    },
+    async patchStatus(namespace, name, resourceVersion, status, opts) {
+      try {
+        const body = { metadata: { resourceVersion }, status };
+        const obj: unknown = await api.patchNamespacedCustomObjectStatus(
+          { ...ROLLOUTS, namespace, name, body },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options(opts)),
+        );
+        return JSON.parse(JSON.stringify(obj)) as Rollout;
+      } catch (err) {
+        throw translate(err, `patching the status of Rollout ${namespace}/${name}`);
+      }
+    },
+  };
+}
