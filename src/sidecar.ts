@@ -117,6 +117,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       registry: metrics.registry,
       pluginName: settings.pluginName,
       logger,
+      apiAllowRemote: settings.apiAllowRemote,
       // With verification on, a missing TargetGroupBinding API would make every target check fail: not ready.
       readiness: [
         listenerCheck('plugin-listener', plugin),

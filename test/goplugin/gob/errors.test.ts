@@ -92,6 +92,19 @@ describe('GobDecoder refuses', () => {
     expect(depth).toBe(20);
   });
 
+  it('by default refuses a message above 8 MiB before buffering it, saying why', () => {
+    const dec = new GobDecoder();
+    // Byte count 9 MiB = 0x900000: three bytes, sent as the negated width (0xfd) and then big-endian.
+    dec.feed(new Uint8Array([0xfd, 0x90, 0x00, 0x00, 0x01]));
+    expect(() => dec.next()).toThrow(/message of 9437184 bytes exceeds the limit of 8388608 bytes \(no Rollout the Kubernetes API can store/);
+  });
+
+  it('by default takes a message of 8 MiB', () => {
+    const dec = new GobDecoder();
+    dec.feed(new Uint8Array([0xfd, 0x80, 0x00, 0x00]));
+    expect(dec.next()).toBeUndefined(); // waiting for the body, not refused
+  });
+
   it('refuses input piling up far beyond the message limit', () => {
     const dec = new GobDecoder({ maxMessageBytes: 100 });
     dec.feed(new Uint8Array([0x64])); // a 100-byte message, still incomplete
