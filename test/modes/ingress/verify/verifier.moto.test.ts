@@ -467,7 +467,7 @@ describe('caches, gating and faults', () => {
       { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform: elasticloadbalancing:DescribeRules' }, /AccessDenied/],
     ['ValidationError', 'DescribeListeners', { status: 400, code: 'ValidationError', message: "'arn' is not a valid load balancer ARN" }, /ValidationError/],
     ['InvalidClientTokenId (bad credentials)', 'DescribeLoadBalancers', { status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' }, /InvalidClientTokenId/],
-  ])('configuration error (%s): NotVerified with an Err', async (_name, action, fault, text) => {
+  ])('configuration error (%s): NotVerified with an Err, and the error as a Warning Event', async (_name, action, fault, text) => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
     proxy.fail(action, 100, fault);
@@ -476,6 +476,8 @@ describe('caches, gating and faults', () => {
     expect(res.verified).toBe(RpcVerified.NotVerified);
     expect(res.err).toMatch(/^weight verification failed: /);
     expect(res.err).toMatch(text);
+    // The Event every mode emits for a configuration error (src/verify/verdict.ts), besides Argo's WeightVerifyError.
+    expect(events.at(-1)).toEqual({ type: 'Warning', reason: 'ALBPluginWeightUnverified', message: res.err!.replace(/^weight verification failed: /, '') });
   });
 });
 
