@@ -8,7 +8,7 @@ import type { GatewayRuleReport, ModeReport } from '../../plugin/report.js';
 import type { TargetsReport } from '../../verify/target-health.js';
 import { servicesCarryingTraffic, targetGroupsFrom, targetReasons, weightMap } from '../../verify/target-report.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
-import type { GatewayWeightReport } from './verify.js';
+import type { GatewayWeightReport } from './verify/check.js';
 
 export interface GatewayReportDeps {
   pluginName: string;
