@@ -16,7 +16,7 @@ import type { Rollout } from '../../src/core/rollout.js';
 import type { HTTPRouteClient } from '../../src/modes/gateway/client.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/modes/gateway/k8s.js';
 import type { HTTPRoute } from '../../src/modes/gateway/route.js';
-import { createGatewayVerifier } from '../../src/modes/gateway/verify.js';
+import { createGatewayVerifier } from '../../src/modes/gateway/verify/verifier.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';

@@ -7,7 +7,7 @@ import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/modes/ingress/view.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
-import type { GatewayWeightReport } from '../../src/modes/gateway/verify.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/verify/check.js';
 import type { DesiredWeight } from '../../src/core/weights.js';
 import { blueGreenRollout, canaryRollout, PLUGIN, reportSourceOver, type ReportChecks } from './fixtures.js';
 

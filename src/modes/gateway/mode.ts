@@ -10,7 +10,7 @@ import { isGatewayBlock, parseGatewayConfig } from './config.js';
 import { createGatewayReader, createServicePortReader, createServicePortsReader } from './k8s.js';
 import { gatewayModeReport } from './report.js';
 import { createGatewayRouter } from './router.js';
-import { createGatewayVerifier } from './verify.js';
+import { createGatewayVerifier } from './verify/verifier.js';
 
 export function createGatewayMode(deps: ModeDeps): Mode {
   const { settings } = deps;

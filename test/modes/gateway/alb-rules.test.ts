@@ -4,7 +4,7 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { expectedSignatures, ruleSignature } from '../../../src/modes/gateway/alb-rules.js';
-import { effectiveHostnames } from '../../../src/modes/gateway/verify.js';
+import { effectiveHostnames } from '../../../src/modes/gateway/verify/hostnames.js';
 
 const rule = (...Conditions: NonNullable<Rule['Conditions']>): Rule => ({ Conditions });
 const path = (...Values: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values } });

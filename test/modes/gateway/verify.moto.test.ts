@@ -17,7 +17,7 @@ import type { Rollout } from '../../../src/core/rollout.js';
 import { desiredWeights } from '../../../src/core/weights.js';
 import { parseGatewayConfig } from '../../../src/modes/gateway/config.js';
 import { createGatewayRouter, gatewayWeightStep } from '../../../src/modes/gateway/router.js';
-import { createGatewayVerifier } from '../../../src/modes/gateway/verify.js';
+import { createGatewayVerifier } from '../../../src/modes/gateway/verify/verifier.js';
 import { RpcVerified } from '../../../src/plugin/router.js';
 import type { RolloutEvent } from '../../../src/plugin/hooks.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
