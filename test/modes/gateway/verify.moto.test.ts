@@ -83,7 +83,17 @@ describe('Gateway mode VerifyWeight against moto', () => {
     const v = verifier(world);
     const cold = await report(v, 20);
     expect(cold).toMatchObject({ verified: true, reasons: [] });
-    expect(cold.rules).toEqual([{ route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: s.main, weights: { 'shop-stable': 80, 'shop-canary': 20 } }]);
+    expect(cold.rules).toEqual([
+      {
+        route: `${NS}/shop`,
+        gateway: `${NS}/shop`,
+        rule: 'rule "main"',
+        ruleArn: s.main,
+        weights: { 'shop-stable': 80, 'shop-canary': 20 },
+        // The Services' target groups as the bindings name them (what status.alb and the analysis are made of).
+        targetGroups: { 'shop-stable': s.tg['shop-stable'], 'shop-canary': s.tg['shop-canary'] },
+      },
+    ]);
     expect(proxy.counts()).toEqual({ DescribeListeners: 1, DescribeRules: 1 });
     proxy.resetCounts();
     const warm = await report(v, 20);
