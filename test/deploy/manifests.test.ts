@@ -13,6 +13,7 @@ import {
   defaults,
   read,
   REQUIRED_ACCESS,
+  grantedTriples,
   sidecarSettings,
   type Container,
   type PluginEntry,
@@ -69,9 +70,11 @@ describe('kustomize overlay', () => {
     expect(binding.roleRef!.name).toBe(role.metadata.name);
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argo-rollouts', namespace: 'argo-rollouts' }]);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules!, g, r, v), `${v} ${r}.${g}`).toBe(true);
-    // Read-mostly: the only writes are Ingress patches and Events.
+    // Read-mostly: the only writes are Ingress and HTTPRoute patches and Events.
     const writes = role.rules!.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
     expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes', 'events']);
+    // And nothing beyond what the code calls (issue #20): every verb granted is one the sidecar uses.
+    expect(grantedTriples(role.rules!)).toEqual([...new Set(REQUIRED_ACCESS.map(([g, r, v]) => `${v} ${r}.${g}`))].sort());
   });
 
   it('has the same plugin entries as plugin.yaml, and no others', () => {
@@ -122,6 +125,7 @@ describe('Helm values snippet', () => {
   it('adds the RBAC rules the plugin needs', () => {
     expect(values.providerRBAC.enabled).toBe(true);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(values.providerRBAC.additionalRules, g, r, v), `${v} ${r}.${g}`).toBe(true);
+    expect(grantedTriples(values.providerRBAC.additionalRules)).toEqual([...new Set(REQUIRED_ACCESS.map(([g, r, v]) => `${v} ${r}.${g}`))].sort());
   });
 });
 
