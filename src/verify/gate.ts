@@ -62,6 +62,8 @@ export type GateDecision =
 
 export class VerifyGate {
   private readonly seen = new Map<string, Seen>();
+  /** The last verdict logged per Rollout (`noteVerdict`), bounded like `seen`. */
+  private readonly verdicts = new Map<string, string>();
 
   constructor(private readonly maxEntries = 5000) {}
 
@@ -102,6 +104,15 @@ export class VerifyGate {
   invalidate(uid: string): void {
     const prev = this.seen.get(uid);
     this.put(uid, { key: prev?.key ?? '', state: 'pending', writes: this.writesOf(uid) + 1 });
+  }
+
+  /** Records a verdict's summary; true when it differs from the last one noted for the Rollout (log it once). */
+  noteVerdict(uid: string, summary: string): boolean {
+    if (this.verdicts.get(uid) === summary) return false;
+    this.verdicts.delete(uid);
+    this.verdicts.set(uid, summary);
+    while (this.verdicts.size > this.maxEntries) this.verdicts.delete(this.verdicts.keys().next().value as string);
+    return true;
   }
 
   writesOf(uid: string): number {

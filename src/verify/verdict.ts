@@ -5,7 +5,7 @@
 //   → check (the mode's; a failure it throws becomes the report's error, never an exception out of VerifyWeight)
 //   → remember (verified, or pending; a verdict that raced a write stays pending: the load balancer was read before
 //     the write could reach it)
-//   → one debug line → the verdict Event → the answer.
+//   → one debug line (an info line only when the verdict changed) → the verdict Event → the answer.
 // The answer follows what Argo does with it in the same function: NotVerified re-queues the Rollout after
 // defaults.GetRolloutVerifyRetryInterval() (10 s, utils/defaults/defaults.go), while an Err only records a
 // WeightVerifyError event and waits for the next resync. So "not yet", and failures that pass by themselves
@@ -114,6 +114,14 @@ export async function gatedVerdict<R extends VerdictReport>(deps: VerdictDeps, s
     },
     'weight verification',
   );
+  // One info line when the verdict changes (a new step verified, or why it is not); nothing more per poll.
+  const why = report.verified ? undefined : (report.error ?? report.reasons[0] ?? 'not verified');
+  if (gate.noteVerdict(uid, JSON.stringify([decision.key, report.verified, why]))) {
+    deps.log?.info(
+      { mode: deps.mode, rollout: `${namespace ?? 'default'}/${name}`, desiredWeight: step.desiredWeight, stableWeight: stableWeight(step), verified: report.verified, reason: why },
+      report.verified ? 'weights verified on the load balancer' : 'weights not verified yet',
+    );
+  }
   const event = verdictEvent(step, report, deps.where);
   if (event) deps.events?.emit(step.rollout, event);
   return verdictAnswer(report);

@@ -18,7 +18,11 @@ function setup() {
   const gate = new VerifyGate();
   const events: RolloutEvent[] = [];
   const lines: Array<[Record<string, unknown>, string]> = [];
-  const log = { debug: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]) } as never;
+  const infos: Array<[Record<string, unknown>, string]> = [];
+  const log = {
+    debug: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]),
+    info: (fields: Record<string, unknown>, msg: string) => infos.push([fields, msg]),
+  } as never;
   const deps = { gate, mode: 'test', where: 'on the test rule', events: { emit: (_r: unknown, e: RolloutEvent) => events.push(e) }, log };
   let runs = 0;
   const check = (report: VerdictReport | (() => Promise<VerdictReport>), more: Partial<VerdictCheck<VerdictReport>> = {}): VerdictCheck<VerdictReport> => ({
@@ -28,7 +32,7 @@ function setup() {
     },
     ...more,
   });
-  return { gate, deps, events, lines, check, runs: () => runs };
+  return { gate, deps, events, lines, infos, check, runs: () => runs };
 }
 
 const verified: VerdictReport = { verified: true, reasons: [] };
@@ -135,6 +139,29 @@ describe('gatedVerdict', () => {
     await gatedVerdict(t.deps, step(), c);
     expect(made).toBe(1);
     expect(seen).toEqual([['setWeight step', signal]]);
+  });
+});
+
+describe('info lines (issue #20: one per verdict change, nothing per poll)', () => {
+  it('logs a "not yet" once per reason, then the verified step once, never the remembered answers', async () => {
+    const t = setup();
+    const s = step();
+    const pending = (reason: string): VerdictReport => ({ verified: false, reasons: [reason] });
+    await gatedVerdict(t.deps, s, t.check(pending('canary 0 on the rule, want 10')));
+    await gatedVerdict(t.deps, s, t.check(pending('canary 0 on the rule, want 10')));
+    await gatedVerdict(t.deps, s, t.check(pending('canary 0 on the rule, want 10')));
+    await gatedVerdict(t.deps, s, t.check(pending('no load balancer found for shop yet')));
+    await gatedVerdict(t.deps, s, t.check(verified));
+    await gatedVerdict(t.deps, s, t.check(verified));
+    expect(t.runs()).toBe(5);
+    expect(t.infos.map(([f, msg]) => [msg, f.reason, f.desiredWeight, f.stableWeight])).toEqual([
+      ['weights not verified yet', 'canary 0 on the rule, want 10', 10, 90],
+      ['weights not verified yet', 'no load balancer found for shop yet', 10, 90],
+      ['weights verified on the load balancer', undefined, 10, 90],
+    ]);
+    // The next step's verdict is a change again.
+    await gatedVerdict(t.deps, step(20), t.check(verified));
+    expect(t.infos).toHaveLength(4);
   });
 });
 
