@@ -3,14 +3,13 @@
 // way a measurement ends, what it carries (value, metadata, times), the one GetMetricData per measurement, what
 // is never asked when the answer is known before, deadlines, and the verbs around Run.
 import { describe, expect, it } from 'vitest';
-import type { GetMetricDataCommandInput, MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import type { CloudWatch, MetricDataAnswer } from '../../src/analysis/cloudwatch.js';
 import { createAlbMetricProvider, METRIC_PROVIDER_TYPE, type AlbMetricProviderDeps } from '../../src/analysis/provider.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { CallContext } from '../../src/plugin/call.js';
 import type { AnalysisRun, JsonValue, Measurement, Metric } from '../../src/plugin/metric-provider.js';
 import type { AlbTargets, Mode } from '../../src/plugin/mode.js';
 import { ModeTable } from '../../src/plugin/mode-table.js';
+import { fakeCloudWatch, publish, type CwCall, type Store } from './fake-cloudwatch.js';
 
 const ROUTER = 'argoproj-labs/alb';
 const ANALYSIS = 'argoproj-labs/alb-analysis';
@@ -23,42 +22,7 @@ const LB = 'app/k8s-demo-shop-0123456789/50dc6c495c0c9188';
 const CANARY = 'targetgroup/k8s-demo-canary-73e2d6bc24/73e2d6bc24d8a067';
 const STABLE = 'targetgroup/k8s-demo-stable-0a1b2c3d4e/0a1b2c3d4e5f6a7b';
 const NOW = new Date('2025-06-01T10:07:30Z'); // window 10:00–10:05 with the defaults
-const MINUTE0 = Date.parse('2025-06-01T10:00:00Z');
 const UID = '0f6c2b1e-7d1a-4c0e-9a56-1c2d3e4f5a6b';
-
-// ---- CloudWatch stand-in -------------------------------------------------------------------------------------
-
-type Series = Record<number, number>;
-type Store = Map<string, Series>;
-const key = (metric: string, lb: string, tg?: string) => `${metric} ${lb}${tg ? ` ${tg}` : ''}`;
-
-interface CwCall {
-  input: Omit<GetMetricDataCommandInput, 'NextToken'>;
-  signal?: AbortSignal;
-}
-
-function fakeCloudWatch(store: Store, calls: CwCall[], fail?: (signal?: AbortSignal) => Promise<never>): CloudWatch {
-  return {
-    async getMetricData(input, o): Promise<MetricDataAnswer> {
-      calls.push({ input, ...(o?.signal ? { signal: o.signal } : {}) });
-      if (fail) return fail(o?.signal);
-      const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
-        const dims = Object.fromEntries((q.MetricStat?.Metric?.Dimensions ?? []).map((d) => [d.Name, d.Value]));
-        const series = store.get(key(q.MetricStat!.Metric!.MetricName!, dims.LoadBalancer!, dims.TargetGroup)) ?? {};
-        const minutes = Object.keys(series).map(Number);
-        return { Id: q.Id, Timestamps: minutes.map((m) => new Date(MINUTE0 + m * 60_000)), Values: minutes.map((m) => series[m]!), StatusCode: 'Complete' };
-      });
-      return { results, messages: [], pages: 1 };
-    },
-  };
-}
-
-function publish(store: Store, lb: string, tg: string, perMinute: number, errors: Series = {}, latency = 0.1): void {
-  const all = (v: number): Series => Object.fromEntries([0, 1, 2, 3, 4].map((m) => [m, v]));
-  store.set(key('RequestCount', lb, tg), all(perMinute));
-  store.set(key('TargetResponseTime', lb, tg), all(latency));
-  if (Object.keys(errors).length) store.set(key('HTTPCode_Target_5XX_Count', lb, tg), errors);
-}
 
 // ---- Rollout, AnalysisRun, Metric --------------------------------------------------------------------------
 
