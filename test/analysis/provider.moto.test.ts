@@ -3,7 +3,7 @@
 // balancer and target groups seeded in ELBv2 as the LBC builds them for an Ingress, found by Ingress mode's own
 // albTargets (the weight verifier, src/modes/ingress/alb-targets.ts), the ALB metrics published as AWS
 // publishes them (alb-metrics.ts) and read by the real CloudWatch client. Counts: one GetMetricData per
-// measurement; ELBv2 discovery cold, then one DescribeRules warm.
+// measurement; ELBv2: discovery cold, one DescribeRules warm, listeners and rules again after 30 s.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -62,6 +62,8 @@ interface World {
   provider: MetricProvider;
   cloudwatchCalls: Array<[string, string]>;
   elbv2Log: CallLog;
+  /** Moves the weight verifier's clock (its discovery cache ages by it). */
+  advance(ms: number): void;
 }
 
 /** One Ingress's ALB with a canary and a stable target group at 20/80, its Rollout, and the provider over them. */
@@ -94,6 +96,7 @@ async function world(opts: { weight?: number; verificationEnabled?: boolean; clo
   } as Rollout;
 
   const elbv2Log = new CallLog();
+  let skew = 0;
   const getIngress = async (ns: string, name: string): Promise<IngressStatusView> => {
     if (ns !== namespace || name !== 'shop') throw new Error(`ingresses.networking.k8s.io "${name}" not found`);
     return { status: { loadBalancer: { ingress: [{ hostname: seeded.lb.hostname }] } } };
@@ -103,6 +106,7 @@ async function world(opts: { weight?: number; verificationEnabled?: boolean; clo
     elbv2: testElbv2(proxy.endpoint, elbv2Log),
     getIngress,
     resourceTagKey: 'ingress.k8s.aws/resource',
+    now: () => Date.now() + skew,
   });
   // Ingress mode's albTargets, as src/modes/ingress/mode.ts wires it, on the verifier above.
   const mode: Mode = {
@@ -138,7 +142,7 @@ async function world(opts: { weight?: number; verificationEnabled?: boolean; clo
     canaryTargetGroup: targetGroupDimension(seeded.tgs['canary-svc']!.arn),
     stableTargetGroup: targetGroupDimension(seeded.tgs['stable-svc']!.arn),
   };
-  return { namespace, seeded, target, rollout, provider, cloudwatchCalls, elbv2Log };
+  return { namespace, seeded, target, rollout, provider, cloudwatchCalls, elbv2Log, advance: (ms) => (skew += ms) };
 }
 
 function traffic(requests: number, errors: Record<number, number> = {}, latency = 0.05): MinuteTraffic[] {
@@ -172,7 +176,7 @@ const metric = (block: JsonValue = { maxErrorRateIncrease: 0.01, maxLatencyIncre
 const call = (): CallContext => ({ signal: new AbortController().signal, deadline: Date.now() + 25_000, timeoutMs: 25_000 });
 
 describe('ALB metric provider against moto (Ingress mode\'s albTargets, the real CloudWatch client)', () => {
-  it('healthy canary: Successful with one GetMetricData; ELBv2 discovery cold, then one DescribeRules per measurement', async () => {
+  it('healthy canary: Successful with one GetMetricData; ELBv2: discovery cold, one DescribeRules warm, listeners and rules after 30 s', async () => {
     const w = await world();
     await publish(w.target, traffic(100, { 2: 1 }, 0.052), traffic(400, { 1: 2, 3: 1 }, 0.05));
     proxy.resetCounts();
@@ -197,10 +201,19 @@ describe('ALB metric provider against moto (Ingress mode\'s albTargets, the real
     // Cold: the Ingress's load balancer, its listeners, the rules, the target groups' tags.
     expect(w.elbv2Log.ops().sort()).toEqual(['DescribeListeners', 'DescribeLoadBalancers', 'DescribeRules', 'DescribeTags']);
 
+    // Within the discovery's 30 s (e.g. right after a VerifyWeight): the rules only.
     proxy.resetCounts();
     const second = await w.provider.run(runOf(w), metric(), call());
     expect(second.phase).toBe('Successful');
     expect(proxy.counts()).toEqual({ DescribeRules: 1, GetMetricData: 1 });
+
+    // A measurement interval of minutes: listeners and rules are read again; the load balancer and the target
+    // groups' tags are kept.
+    w.advance(5 * 60_000);
+    proxy.resetCounts();
+    const third = await w.provider.run(runOf(w), metric(), call());
+    expect(third.phase).toBe('Successful');
+    expect(proxy.counts()).toEqual({ DescribeListeners: 1, DescribeRules: 1, GetMetricData: 1 });
   });
 
   it('canary 5xx far above the stable: Failed, naming the check and the numbers, one GetMetricData', async () => {
