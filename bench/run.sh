@@ -2,7 +2,8 @@
 # One command for every benchmark: builds the sidecar, the handshake binary and the Go drivers (cached
 # under .cache/), then runs bench/run.ts. Results: a table on stdout, bench/results/*.json and latest.md.
 # Some sections only: BENCH_SECTIONS=verify bash bench/run.sh (weight verification, Ingress and Gateway mode, with
-# Argo's algorithm; the sidecar and handshake builds are skipped unless rpc or footprint is asked for).
+# Argo's algorithm; the sidecar and handshake builds are skipped unless rpc or footprint is asked for);
+# BENCH_SECTIONS=analysis (CloudWatch calls per ALB-analysis measurement; needs no Go build at all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -10,13 +11,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # (rollup's native builds) into the lock and `npm ci` then refuses it as out of sync.
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
-command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.1'
-sections="${BENCH_SECTIONS:-gob,verify,rpc,footprint}"
-if [[ ",${sections// /}," == *,rpc,* || ",${sections// /}," == *,footprint,* ]]; then
+# 5.2.6: the first moto that serves the CloudWatch client's protocol (the analysis section); scripts/test-all.sh
+# installs the same.
+command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.6'
+sections="${BENCH_SECTIONS:-gob,verify,rpc,footprint,analysis}"
+has() { [[ ",${sections// /}," == *,$1,* ]]; }
+if has rpc || has footprint; then
   npm run --silent build
   bash scripts/build-go.sh
 fi
-mkdir -p .cache/bench-bin
-(cd bench/go && CGO_ENABLED=0 go build -trimpath -o ../../.cache/bench-bin/ ./...)
+# The Go drivers (Argo's verification, gob, the RPC client): every section but analysis.
+if has gob || has verify || has rpc || has footprint; then
+  mkdir -p .cache/bench-bin
+  (cd bench/go && CGO_ENABLED=0 go build -trimpath -o ../../.cache/bench-bin/ ./...)
+fi
 npx tsc -p tsconfig.bench.json
 node .cache/bench-js/bench/run.js
