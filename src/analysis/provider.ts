@@ -180,7 +180,8 @@ export function createAlbMetricProvider(deps: AlbMetricProviderDeps): MetricProv
 
     let albs;
     try {
-      albs = await mode.albTargets(rollout, signal);
+      // A mode may not hand the signal on to every request; the measurement ends with the budget regardless.
+      albs = await untilAborted(mode.albTargets(rollout, signal), signal);
     } catch (err) {
       throw new Stop('Error', `finding the load balancers and target groups of Rollout ${ref} (${mode.name} mode): ${signal.aborted ? abortReason(signal) : text(err)}`);
     }

@@ -377,6 +377,15 @@ describe('ALB metric provider: deadlines', () => {
     expect(c.signal.aborted).toBe(false);
   });
 
+  it('a mode check that outlives the budget is Error naming the mode, whether or not the mode honours the signal', async () => {
+    const c = call(1500);
+    const { provider, cwCalls } = setup({ targets: () => new Promise<AlbTargets[]>(() => {}) });
+    const m = await provider.run(analysisRun(), metric(), c);
+    expect(m.phase).toBe('Error');
+    expect(m.message).toMatch(/^finding the load balancers and target groups of Rollout demo\/shop \(ingress mode\): no answer within \d+ ms/);
+    expect(cwCalls).toHaveLength(0);
+  });
+
   it('a CloudWatch call cut by the step budget is Error, not thrown', async () => {
     const c = call(1500);
     // Like createCloudWatch: the request ends when its signal fires.
