@@ -57,6 +57,7 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['', 'services', 'get'],
   ['', 'endpoints', 'get'],
   ['discovery.k8s.io', 'endpointslices', 'list'],
+  // The HTTP API's report, and the ALB analysis's read of the Rollout that owns an AnalysisRun.
   ['argoproj.io', 'rollouts', 'get'],
   ['argoproj.io', 'rollouts', 'list'],
   ['argoproj.io', 'rollouts', 'watch'],

@@ -1,6 +1,8 @@
-// The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policy, the AnalysisTemplate and the
-// Dockerfile, checked against each other and against the sidecar's own settings parser and defaults, so a
-// renamed flag, port or path cannot leave the manifests behind.
+// The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policies (against the AWS calls the code
+// sends), the AnalysisTemplate and the Dockerfile, checked against each other and against the sidecar's own
+// settings parser and defaults, so a renamed flag, port or path cannot leave the manifests behind.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
 import { DEFAULT_PLUGIN_NAME } from '../../src/plugin/router.js';
@@ -12,6 +14,7 @@ import {
   checkPodAndEntry,
   defaults,
   read,
+  root,
   REQUIRED_ACCESS,
   grantedTriples,
   sidecarSettings,
@@ -129,16 +132,43 @@ describe('Helm values snippet', () => {
   });
 });
 
-describe('IAM policy', () => {
-  const policy = JSON.parse(read('deploy/iam-policy.json')) as { Statement: Array<{ Effect: string; Action: string[] }> };
+describe('IAM policies', () => {
+  type Policy = { Statement: Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }> };
+  const policy = (path: string) => JSON.parse(read(path)) as Policy;
+  const actions = (p: Policy) => p.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-  it('allows the ELBv2 reads of the verifier and no writes', () => {
-    const actions = policy.Statement.flatMap((s) => s.Action);
+  /** `<prefix>:<Command>` for every `new <Command>Command(` in the files under `dir` (or the one file). */
+  function sent(paths: string[], prefix: string): string[] {
+    const out = new Set<string>();
+    for (const path of paths) for (const m of read(path).matchAll(/new (\w+)Command\(/g)) out.add(`${prefix}:${m[1]}`);
+    return [...out].sort();
+  }
+  const srcFiles = (dir: string): string[] =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`);
+
+  it('deploy/iam-policy.json grants exactly the ELBv2 reads src/aws/elbv2.ts sends, all Describe*', () => {
+    const p = policy('deploy/iam-policy.json');
+    expect([...new Set(actions(p))].sort()).toEqual(sent(['src/aws/elbv2.ts'], 'elasticloadbalancing'));
     for (const op of ['DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetHealth', 'DescribeTags']) {
-      expect(actions).toContain(`elasticloadbalancing:${op}`);
+      expect(actions(p)).toContain(`elasticloadbalancing:${op}`);
     }
-    expect(actions.every((a) => /^elasticloadbalancing:Describe/.test(a))).toBe(true);
-    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(actions(p).every((a) => /^elasticloadbalancing:Describe/.test(a))).toBe(true);
+    expect(p.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('deploy/iam-policy-analysis.json grants exactly the CloudWatch calls src/analysis sends: GetMetricData, on *', () => {
+    const p = policy('deploy/iam-policy-analysis.json');
+    expect([...new Set(actions(p))].sort()).toEqual(sent(srcFiles('src/analysis'), 'cloudwatch'));
+    expect(actions(p)).toEqual(['cloudwatch:GetMetricData']);
+    // GetMetricData takes no resource-level permissions.
+    expect(p.Statement.every((s) => s.Effect === 'Allow' && s.Resource === '*')).toBe(true);
+  });
+
+  it('every AWS call in src is in one of the policies\' files (ELBv2 reads, listener-rule writes, analysis)', () => {
+    const covered = new Set(['src/aws/elbv2.ts', ...srcFiles('src/modes/listener-rule'), ...srcFiles('src/analysis')]);
+    const senders = srcFiles('src').filter((f) => /new \w+Command\(/.test(read(f)));
+    expect(senders.length).toBeGreaterThanOrEqual(4);
+    expect(senders.filter((f) => !covered.has(f))).toEqual([]);
   });
 });
 
