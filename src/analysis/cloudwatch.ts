@@ -14,9 +14,8 @@ import {
   type MessageData,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { retryingSend, type CallOptions, type CallOutcome } from '../aws/retrying-send.js';
+import { AwsThrottledError, retryingSend, sdkClientConfig, type CallOptions, type CallOutcome } from '../aws/retrying-send.js';
 import type { Clock } from '../aws/token-bucket.js';
-import { USER_AGENT } from '../version.js';
 
 export type { CallOptions, CallOutcome, MetricDataResult };
 
@@ -58,27 +57,20 @@ export interface CloudWatch {
 }
 
 /** Raised when every attempt was throttled. */
-export class CloudWatchThrottledError extends Error {
+export class CloudWatchThrottledError extends AwsThrottledError {
   override name = 'CloudWatchThrottledError';
   constructor(operation: string, attempts: number, cause: unknown) {
-    super(`CloudWatch ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+    super('CloudWatch', operation, attempts, cause);
   }
 }
 
 export function createCloudWatch(opts: CloudWatchOptions): CloudWatch {
   const client =
     opts.client ??
-    new CloudWatchClient({
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
-      // Our retry loop is the only one, so the call counts and the token bucket see every attempt.
-      maxAttempts: 1,
-      customUserAgent: USER_AGENT,
-    });
+    new CloudWatchClient({ ...sdkClientConfig(opts), ...(opts.credentials ? { credentials: opts.credentials } : {}) });
   const maxPages = opts.maxPages ?? 20;
   // The same loop as ELBv2's (src/aws/retrying-send.ts), with a token bucket of its own.
-  const call = retryingSend(opts, (operation, attempts, cause) => new CloudWatchThrottledError(operation, attempts, cause));
+  const call = retryingSend(opts, CloudWatchThrottledError);
 
   return {
     async getMetricData(input, o) {

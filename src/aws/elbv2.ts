@@ -27,8 +27,7 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { USER_AGENT } from '../version.js';
-import { retryingSend, type CallOptions, type CallOutcome } from './retrying-send.js';
+import { AwsThrottledError, retryingSend, sdkClientConfig, type CallOptions, type CallOutcome } from './retrying-send.js';
 import type { Clock } from './token-bucket.js';
 
 export type { Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription };
@@ -82,26 +81,17 @@ export interface Elbv2 {
   send(command: AddTagsCommand, o?: CallOptions): Promise<AddTagsCommandOutput>;
 }
 
-/** Raised when every attempt was throttled; the message says so plainly for the Rollout's events. */
-export class ThrottledError extends Error {
+/** Raised when every attempt was throttled. */
+export class ThrottledError extends AwsThrottledError {
   override name = 'ThrottledError';
   constructor(operation: string, attempts: number, cause: unknown) {
-    super(`ELBv2 ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+    super('ELBv2', operation, attempts, cause);
   }
 }
 
 export function createElbv2(opts: Elbv2Options): Elbv2 {
-  const client =
-    opts.client ??
-    new ElasticLoadBalancingV2Client({
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      // Our own retry loop below is the only one, so call counts and the token bucket see every attempt.
-      maxAttempts: 1,
-      // Appended to the SDK's own User-Agent, so CloudTrail and the account's request logs name the plugin.
-      customUserAgent: USER_AGENT,
-    });
-  const call = retryingSend(opts, (operation, attempts, cause) => new ThrottledError(operation, attempts, cause));
+  const client = opts.client ?? new ElasticLoadBalancingV2Client(sdkClientConfig(opts));
+  const call = retryingSend(opts, ThrottledError);
 
   const sendOpts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 

@@ -4,6 +4,7 @@
 // and the request in flight. The SDK clients run with maxAttempts 1, so this loop is the only one. Also here:
 // how an SDK error is told apart (throttled, not found), which both clients and their callers use.
 
+import { USER_AGENT } from '../version.js';
 import { abortReason, realClock, TokenBucket, type Clock } from './token-bucket.js';
 
 /** Outcome label of one HTTP attempt, as counted by `onCall` (and exported as a metric label). */
@@ -52,6 +53,30 @@ function outcomeOf(err: unknown): CallOutcome {
   return 'error';
 }
 
+/** The SDK client settings of both clients: region and endpoint when given, the SDK's own retries off. */
+export function sdkClientConfig(opts: { region?: string; endpoint?: string }): {
+  region?: string;
+  endpoint?: string;
+  maxAttempts: number;
+  customUserAgent: string;
+} {
+  return {
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    // The loop below is the only one, so call counts and the token bucket see every attempt.
+    maxAttempts: 1,
+    // Appended to the SDK's own User-Agent, so CloudTrail and the account's request logs name the plugin.
+    customUserAgent: USER_AGENT,
+  };
+}
+
+/** Raised when every attempt was throttled; the message says so plainly (for the Rollout's events, the analysis). */
+export class AwsThrottledError extends Error {
+  constructor(service: string, operation: string, attempts: number, cause: unknown) {
+    super(`${service} ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+  }
+}
+
 /** The retry settings of a client (both clients' options carry them). */
 export interface RetryingSendOptions {
   /** Requests per second (token refill). */
@@ -72,12 +97,12 @@ export interface RetryingSendOptions {
 export type RetryingSend = <O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions) => Promise<O>;
 
 /**
- * A client's send loop, with a token bucket of its own. `throttled` is the error once every attempt was
- * throttled (each client names its service in it).
+ * A client's send loop, with a token bucket of its own. `Throttled` is the error once every attempt was
+ * throttled (each client's own, naming its service).
  */
 export function retryingSend(
   opts: RetryingSendOptions,
-  throttled: (operation: string, attempts: number, cause: unknown) => Error,
+  Throttled: new (operation: string, attempts: number, cause: unknown) => AwsThrottledError,
 ): RetryingSend {
   const clock = opts.clock ?? realClock;
   const random = opts.random ?? Math.random;
@@ -101,7 +126,7 @@ export function retryingSend(
         }
         opts.onCall?.(operation, outcomeOf(err));
         if (!isThrottling(err)) throw err;
-        if (attempt + 1 >= maxAttempts) throw throttled(operation, attempt + 1, err);
+        if (attempt + 1 >= maxAttempts) throw new Throttled(operation, attempt + 1, err);
         await clock.sleep(random() * Math.min(maxDelay, baseDelay * 2 ** attempt), signal);
       }
     }
