@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ArgConverters } from '../../src/goplugin/args.js';
 import { acceptBrokerStream, BrokerIds } from '../../src/goplugin/broker.js';
 import { controlMethods } from '../../src/goplugin/control.js';
-import { ArgNames, pluginMethods, type ArgConverters } from '../../src/goplugin/dispatch.js';
+import { ArgNames, pluginMethods } from '../../src/goplugin/dispatch.js';
 import { UnknownBrokerIdError } from '../../src/goplugin/errors.js';
 import { GOB_TYPE_NAME, GobInterface, type GobStruct, type GobValue } from '../../src/goplugin/gob/values.js';
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobEncoder, GobInterface, type GobStruct, type GobValue, type GoMeasurement } from '../../src/goplugin/gob/index.js';
-import { InvalidArgsError } from '../../src/goplugin/dispatch.js';
+import { InvalidArgsError } from '../../src/goplugin/args.js';
 import { metricProviderMethods } from '../../src/goplugin/metric-dispatch.js';
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import { serveNetRpc, type RpcCall } from '../../src/goplugin/netrpc/server.js';

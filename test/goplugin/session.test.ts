@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ArgConverters } from '../../src/goplugin/dispatch.js';
+import type { ArgConverters } from '../../src/goplugin/args.js';
 import { startPluginServer, type PluginServer } from '../../src/goplugin/server.js';
 import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/frame.js';
 import type { Rollout } from '../../src/core/rollout.js';
