@@ -8,7 +8,7 @@ import { GOB_TYPE_NAME, GobInterface, type GobStruct, type GobValue } from '../.
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/plugin/router.js';
-import { duplexPair } from './helpers.js';
+import { duplexPair } from './fixtures.js';
 
 function struct(name: string, fields: Record<string, GobValue>): GobStruct {
   return Object.assign(Object.create({ [GOB_TYPE_NAME]: name }) as GobStruct, fields);

@@ -5,7 +5,7 @@ import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/f
 import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../../src/plugin/router.js';
 import type { MetricProvider } from '../../src/plugin/metric-provider.js';
-import { silentLogger, TestRpcClient } from './helpers.js';
+import { silentLogger, TestRpcClient } from './fixtures.js';
 import { MiniYamuxClient } from './yamux-client.js';
 
 const converters: ArgConverters = {

@@ -7,7 +7,7 @@ import { GobDecoder, GobEncoder, type GobValue, type GoMeasurement } from '../..
 import { metricProviderMethods } from '../../src/goplugin/metric-dispatch.js';
 import type { Reply } from '../../src/goplugin/netrpc/reply.js';
 import { createUnconfiguredMetricProvider, METRIC_PROVIDER_TYPE } from '../../src/plugin/unconfigured-metric-provider.js';
-import { canonical, decodeChunks, type Vector } from '../goplugin/gob/helpers.js';
+import { canonical, decodeChunks, type Vector } from '../goplugin/gob/fixtures.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../goplugin/gob/fixtures/metric-vectors.json', import.meta.url), 'utf8')) as Vector[];
 const calls = decodeChunks([Buffer.from(vectors.find((v) => v.name === 'argo metric-provider plugin stream')!.hex, 'hex')]);
