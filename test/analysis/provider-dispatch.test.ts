@@ -13,7 +13,7 @@ import type { Reply } from '../../src/goplugin/netrpc/reply.js';
 import type { RpcCall } from '../../src/goplugin/netrpc/server.js';
 import type { Mode } from '../../src/plugin/mode.js';
 import { ModeTable } from '../../src/plugin/mode-table.js';
-import { canonical, decodeChunks, type Vector } from '../goplugin/gob/helpers.js';
+import { canonical, decodeChunks, type Vector } from '../goplugin/gob/fixtures.js';
 import { fakeCloudWatch, publish, type CwCall, type Store } from './fake-cloudwatch.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../goplugin/gob/fixtures/metric-vectors.json', import.meta.url), 'utf8')) as Vector[];

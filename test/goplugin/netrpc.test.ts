@@ -3,7 +3,7 @@ import { BadRequestHeaderError } from '../../src/goplugin/errors.js';
 import { GobError } from '../../src/goplugin/gob/errors.js';
 import { EMPTY_REPLY, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import { serveNetRpc, type CallOutcome, type RpcCall, type RpcMethod } from '../../src/goplugin/netrpc/server.js';
-import { duplexPair, silentLogger, TestRpcClient } from './helpers.js';
+import { duplexPair, silentLogger, TestRpcClient } from './fixtures.js';
 
 interface Harness {
   client: TestRpcClient;

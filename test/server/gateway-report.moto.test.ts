@@ -15,7 +15,7 @@ import { createElbv2 } from '../../src/aws/elbv2.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { HTTPRouteClient } from '../../src/modes/gateway/client.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/modes/gateway/k8s.js';
-import type { HTTPRoute } from '../../src/modes/gateway/route.js';
+import type { HTTPRoute } from '../../src/modes/gateway/route/model.js';
 import { createGatewayVerifier } from '../../src/modes/gateway/verify/verifier.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';

@@ -7,7 +7,8 @@
 // Query-parameter matches are left out of the comparison on both sides.
 
 import type { Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DEFAULT_BACKEND_WEIGHT, lbcHeaderValues, type HTTPRouteMatch, type HTTPRouteRule } from './route.js';
+import { lbcHeaderValues } from './route/header-rules.js';
+import { DEFAULT_BACKEND_WEIGHT, type HTTPRouteMatch, type HTTPRouteRule } from './route/model.js';
 
 /** A rule's conditions as a sorted list of `field:value` strings (header names lower-cased, values sorted). */
 export type Signature = string;

@@ -6,7 +6,7 @@
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, RequestCancelledError, timeoutOptions, type RequestOptions } from '../../k8s/ingress-client.js';
 import type { JsonPatchOp } from './json-patch.js';
-import { GATEWAY_GROUP, type HTTPRoute } from './route.js';
+import { GATEWAY_GROUP, type HTTPRoute } from './route/model.js';
 
 export interface HTTPRouteClient {
   get(namespace: string, name: string, opts?: RequestOptions): Promise<HTTPRoute>;

@@ -5,7 +5,7 @@
 
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../../k8s/ingress-client.js';
-import { GATEWAY_GROUP } from './route.js';
+import { GATEWAY_GROUP } from './route/model.js';
 
 export interface GatewayListener {
   name: string;

@@ -15,7 +15,10 @@ import { throwIfCancelled, type CallContext } from '../../plugin/call.js';
 import type { GuardDecision } from '../../plugin/hooks.js';
 import { RouteNotFoundError, type HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
-import { DEFAULT_BACKEND_WEIGHT, planHeaderRoute, planRemoveHeaderRoutes, planWeights, refersTo, selectRules, type HTTPRoute } from './route.js';
+import { selectRules } from './route/driven-rules.js';
+import { planHeaderRoute, planRemoveHeaderRoutes } from './route/header-rules.js';
+import { DEFAULT_BACKEND_WEIGHT, refersTo, type HTTPRoute } from './route/model.js';
+import { planWeights } from './route/weights.js';
 import { updateRoute } from './update.js';
 
 /** Checks the Gateway's ALB for the weights (verify.ts); absent: VerifyWeight answers NotImplemented, as Ingress mode without AWS. */

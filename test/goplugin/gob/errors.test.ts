@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobError, type GobDecoderOptions } from '../../../src/goplugin/gob/index.js';
-import { hex } from './helpers.js';
+import { hex } from './fixtures.js';
 
 // struct "P" {X int; Y int} with id 65, the doc.go example type.
 const POINT_DEF = '1b ff 81 03 01 01 01 "P" 01 ff 82 00 01 02 01 01 "X" 01 04 00 01 01 "Y" 01 04 00 00 00';

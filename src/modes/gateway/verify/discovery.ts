@@ -10,7 +10,8 @@ import { expectedSignatures, type ExpectedWeight, type Signature } from '../alb-
 import type { HTTPRouteClient } from '../client.js';
 import type { GatewayConfig, RouteRef } from '../config.js';
 import type { GatewayBinding, GatewayReader } from '../k8s.js';
-import { GATEWAY_GROUP, selectRules, type HTTPRoute, type ParentRef } from '../route.js';
+import { selectRules } from '../route/driven-rules.js';
+import { GATEWAY_GROUP, type HTTPRoute, type ParentRef } from '../route/model.js';
 import { effectiveHostnames } from './hostnames.js';
 
 export const ALB_GATEWAY_CONTROLLER = 'gateway.k8s.aws/alb';
