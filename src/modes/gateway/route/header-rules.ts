@@ -47,14 +47,20 @@ export function gatewayHeaderMatches(matches: readonly HeaderMatch[]): HTTPHeade
   return matches.map((m) => ({ type: 'Exact', name: m.headerName, value: m.values.map((v) => escapeHeaderValue(albHeaderValue(v))).join(',') }));
 }
 
-/** Rule name of a header route: `argo-<rollout>-<route>` (lower-cased DNS subdomain), `-<n>` per driven rule after the first. */
-export function headerRuleName(config: Pick<GatewayConfig, 'rolloutName'>, routeName: string, ordinal: number): string {
+/**
+ * Rule name of a header route: `argo-<rollout>-<route>` (lower-cased DNS subdomain), `-<n>` per driven rule after the
+ * first. A Rollout in another namespace than the HTTPRoute's gets its namespace in the name too
+ * (`argo-<namespace>-<rollout>-<route>`): two Rollouts of one name in two namespaces can share a route. A name that
+ * still collides (a rule this Rollout did not add) is refused with the rule named, never taken over.
+ */
+export function headerRuleName(config: Pick<GatewayConfig, 'rolloutName' | 'namespace'>, routeNamespace: string, routeName: string, ordinal: number): string {
   const slug = routeName
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '')
     .replace(/\.{2,}/g, '.');
-  const name = `argo-${config.rolloutName}-${slug || 'route'}${ordinal > 0 ? `-${ordinal}` : ''}`;
+  const who = config.namespace === routeNamespace ? config.rolloutName : `${config.namespace}-${config.rolloutName}`;
+  const name = `argo-${who}-${slug || 'route'}${ordinal > 0 ? `-${ordinal}` : ''}`;
   return name.length <= 253 ? name : name.slice(0, 253).replace(/[-.]+$/, '');
 }
 
@@ -116,7 +122,7 @@ export function planHeaderRoute(route: HTTPRoute, ref: RouteRef, config: Gateway
     indices.forEach((i, ordinal) => {
       const driven = route.spec.rules![i]!;
       const canaryRef = driven.backendRefs![indexOfService(driven, config.services.canary, config, ref)]!;
-      const name = headerRuleName(config, routeName, ordinal);
+      const name = headerRuleName(config, ref.namespace, routeName, ordinal);
       wanted.add(name);
       const rule = headerRule(name, driven, canaryRef, headers);
       const rules = b.work.spec.rules ?? [];
