@@ -67,6 +67,8 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],
   ['gateway.networking.k8s.io', 'gateways', 'get'],
   ['gateway.networking.k8s.io', 'gatewayclasses', 'get'],
+  // A route in another namespace than the Rollout's Services: the ReferenceGrants there (Gateway mode's SetWeight).
+  ['gateway.networking.k8s.io', 'referencegrants', 'list'],
   ['', 'pods', 'list'],
   // Every apiVersion --aws-target-group-binding-api-version accepts: listed for a Service's target groups, read by
   // name for a listener-rule role.
