@@ -32,7 +32,8 @@ export interface HTTPHeaderMatch {
 export interface HTTPRouteMatch {
   path?: { type?: string; value?: string };
   headers?: HTTPHeaderMatch[];
-  queryParams?: unknown[];
+  /** Gateway API HTTPQueryParamMatch (type Exact or RegularExpression). */
+  queryParams?: Array<{ type?: string; name: string; value: string }>;
   method?: string;
   [key: string]: unknown;
 }
