@@ -146,6 +146,7 @@ export interface ReportSourceOptions extends ReportChecks {
   getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
   now?: () => Date;
   cacheTtlMs?: number;
+  minCheckIntervalMs?: number;
 }
 
 /**
@@ -176,5 +177,6 @@ export function reportSourceOver(opts: ReportSourceOptions): RolloutReportSource
     ingressHostnames: opts.ingressHostnames,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
+    ...(opts.minCheckIntervalMs !== undefined ? { minCheckIntervalMs: opts.minCheckIntervalMs } : {}),
   });
 }

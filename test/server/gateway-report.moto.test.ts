@@ -141,6 +141,8 @@ function app() {
   const verifier = createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world });
   const source = reportSourceOver({
     pluginName: PLUGIN,
+    // Every /verify here is a new check of the ALB (the per-Rollout bound is tested in rollout-report.test.ts).
+    minCheckIntervalMs: 0,
     getRollout: async (ns, name) => (ns === NS && name === 'shop' ? current : undefined),
     weights: {
       report: async () => {

@@ -267,6 +267,47 @@ describe('report cache', () => {
   });
 });
 
+describe('checks per Rollout through the API are bounded (issue #20)', () => {
+  it('a /verify within 2 s of the last check is answered by it, and concurrent requests share one check', async () => {
+    let clock = Date.parse('2026-11-21T14:30:00Z');
+    let calls = 0;
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const current = { ...withWeight(canaryRollout('web'), 20), metadata: { ...canaryRollout('web').metadata, resourceVersion: '7' } };
+    const source = reportSourceOver({
+      pluginName: PLUGIN,
+      getRollout: async () => current,
+      weights: {
+        async report(req) {
+          calls++;
+          await gate;
+          return weightReport(req, req.desiredWeight);
+        },
+      },
+      targets: { verifyTargets: async (ns, svc) => targetsReport(ns, svc, 2) },
+      ingressHostnames: async () => [],
+      now: () => new Date(clock),
+    });
+    const app = buildServer({ registry: createMetrics().registry, readiness: [], reports: source, pluginName: PLUGIN });
+    const verify = () => app.inject('/api/v1/rollouts/shop/web/verify');
+    // Ten AnalysisRuns (or one abusive pod) at once: one check.
+    const burst = Array.from({ length: 10 }, verify);
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const answers = await Promise.all(burst);
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    expect(calls).toBe(1);
+    clock += 1_000;
+    await verify();
+    expect(calls).toBe(1);
+    clock += 1_500;
+    gate = Promise.resolve();
+    await verify();
+    expect(calls).toBe(2);
+    await app.close();
+  });
+});
+
 describe('Gateway mode report', () => {
   const GW_RULE = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s-shop-gw-0123456789/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111`;
   function gatewayRollout(weight: number): Rollout {
