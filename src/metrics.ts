@@ -24,6 +24,8 @@ export interface Metrics {
   pluginSessions: Gauge;
   eventsEmitted: Counter<'reason'>;
   cleanups: Counter<'outcome'>;
+  /** 1 while this sidecar leads (its pod's controller holds the leader Lease) and runs the background work. */
+  leader: Gauge;
 }
 
 export interface MetricsOptions {
@@ -90,6 +92,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: `${METRIC_PREFIX}ingress_cleanups_total`,
       help: 'Ingress releases after a Rollout was deleted or stopped naming the Ingress, by outcome',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: "1 while this sidecar leads (its pod's Argo Rollouts controller holds the leader Lease) and runs the Rollout watch and cleanup sweeps; 0 on a standby",
       registers,
     }),
   };

@@ -31,6 +31,10 @@ export interface Settings {
   benchNoopRouter: boolean;
   cleanup: boolean;
   cleanupSweepSeconds: number;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  controllerInstanceId?: string;
+  leaderElectionHostname?: string;
 }
 
 type Kind = 'string' | 'bool' | 'number' | 'list';
@@ -97,6 +101,14 @@ export const OPTIONS: readonly Option[] = [
     help: 'Watch Rollouts and release their Ingresses (action back to 100 % stable, header routes removed) when a Rollout is deleted or stops naming an Ingress' },
   { key: 'cleanupSweepSeconds', flag: 'cleanup-sweep-seconds', kind: 'number', default: 300, min: 10,
     help: 'How often Ingresses are swept for managed entries of Rollouts that no longer exist (deletions missed while the sidecar was down)' },
+  { key: 'leaderElect', flag: 'leader-elect', kind: 'bool', default: true,
+    help: "Run the background work (Rollout watch, cleanup sweeps) only while this pod's Argo Rollouts controller holds its leader Lease; set false only when the controller runs with --leader-elect=false" },
+  { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', kind: 'string',
+    help: "Namespace of the controller's leader Lease (default: as the controller finds it: POD_NAMESPACE, else the ServiceAccount's namespace, else argo-rollouts)" },
+  { key: 'controllerInstanceId', flag: 'controller-instance-id', kind: 'string',
+    help: "The controller's --instance-id, if it runs with one: its leader Lease is then argo-rollouts-controller-lock-<id>" },
+  { key: 'leaderElectionHostname', flag: 'leader-election-hostname', kind: 'string', hidden: true,
+    help: "Tests only: the hostname whose controller counts as this pod's (default: the hostname, which is the pod name)" },
 ];
 
 export class SettingsError extends Error {
@@ -212,6 +224,9 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   checkListen(settings.httpListen, '--http-listen');
   if (settings.pluginName.trim() === '') throw new SettingsError('--plugin-name: must not be empty');
   if (settings.metricPluginName.trim() === '') throw new SettingsError('--metric-plugin-name: must not be empty');
+  if (settings.leaderElectionNamespace !== undefined && settings.leaderElectionNamespace.trim() === '') {
+    throw new SettingsError('--leader-election-namespace: must not be empty; leave it out to use POD_NAMESPACE or the ServiceAccount\'s namespace');
+  }
   return { settings, help, version };
 }
 

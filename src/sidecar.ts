@@ -11,6 +11,7 @@ import { startRolloutWatch } from './cleanup/watch.js';
 import { createEventSink, kubeEventWriter } from './events/sink.js';
 import { startPluginServer } from './goplugin/server.js';
 import { createIngressClient } from './k8s/ingress-client.js';
+import { startLeadership, whileLeader } from './leadership/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { cloudwatchCallHook, countingRouter, createMetrics, elbv2CallHook, pluginServerHooks } from './metrics.js';
 import { MODES, type ModeDeps } from './modes/index.js';
@@ -19,7 +20,7 @@ import { ModeTable } from './plugin/mode-table.js';
 import { createNoopRouter } from './plugin/noop-router.js';
 import type { TrafficRouter } from './plugin/router.js';
 import { buildServer, listenHttp } from './server/app.js';
-import { listenerCheck } from './server/health.js';
+import { infoCheck, listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import type { Settings } from './settings.js';
@@ -124,11 +125,23 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     });
     pluginAddress = plugin.address;
     closers.push(() => plugin.close());
-    // Cleanup after Rollouts are deleted or leave what they held (Argo has no plugin call for that).
+
+    // Leadership follows the controller's leader Lease (src/leadership): the background work below runs only
+    // in the sidecar whose controller leads. Argo's calls are not gated: only the leader's controller makes them.
+    const leadership = startLeadership(settings, kubeConfig, logger);
+    closers.push(() => leadership.stop());
+    metrics.leader.set(leadership.isLeader() ? 1 : 0);
+    leadership.onChange((leader) => metrics.leader.set(leader ? 1 : 0));
+
+    // Cleanup after Rollouts are deleted or leave what they held (Argo has no plugin call for that). Each term
+    // of leadership starts cold: the modes forget what they remembered, and a new watch lists every Rollout.
     if (settings.cleanup) {
-      const cleanup = new CleanupController({ modes, logger, onDeleted: (r) => events.forget(r), readRollout: getRolloutFromApi });
-      const rollouts = startRolloutWatch({ kc: kubeConfig, controller: cleanup, logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
-      closers.push(() => rollouts.stop());
+      const background = whileLeader(leadership, 'Rollout watch and cleanup sweeps', () => {
+        for (const m of modes.modes) m.cleanup.reset?.();
+        const cleanup = new CleanupController({ modes, logger, onDeleted: (r) => events.forget(r), readRollout: getRolloutFromApi });
+        return startRolloutWatch({ kc: kubeConfig, controller: cleanup, logger, sweepEveryMs: settings.cleanupSweepSeconds * 1000 });
+      }, logger);
+      closers.push(() => background.stop());
     }
 
     // HTTP: health, readiness, metrics and the read-only verification API.
@@ -142,6 +155,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       readiness: [
         listenerCheck('plugin-listener', plugin),
         kubernetesCheck(kubeConfig),
+        // A standby is ready (it serves health, metrics, the API and Argo's calls); the detail says which it is.
+        infoCheck('leadership', () => leadership.describe()),
         ...(settings.awsVerifyTargetGroup ? [targetGroupBindingApiCheck(kubeConfig, settings.awsTargetGroupBindingApiVersion)] : []),
       ],
       reports: createRolloutReportSource({

@@ -21,6 +21,7 @@ const DEFAULTS: Settings = {
   cleanup: true,
   cleanupSweepSeconds: 300,
   benchNoopRouter: false,
+  leaderElect: true,
 };
 
 describe('defaults', () => {
@@ -58,6 +59,10 @@ const VALUES: Array<[keyof Settings, string, unknown]> = [
   ['cleanup', 'false', false],
   ['cleanupSweepSeconds', '60', 60],
   ['benchNoopRouter', 'true', true],
+  ['leaderElect', 'false', false],
+  ['leaderElectionNamespace', 'platform', 'platform'],
+  ['controllerInstanceId', 'blue', 'blue'],
+  ['leaderElectionHostname', 'argo-rollouts-5d8f7c9b4-x2x7q', 'argo-rollouts-5d8f7c9b4-x2x7q'],
 ];
 
 describe('every setting', () => {
@@ -150,6 +155,7 @@ describe('bad values stop start-up with a message naming the setting', () => {
     [[], { ALB_PLUGIN_HTTP_LISTEN: ':8095' }, /^--http-listen: ":8095" is not host:port/],
     [['--plugin-name', ' '], {}, /^--plugin-name: must not be empty$/],
     [['--metric-plugin-name', ''], {}, /^--metric-plugin-name: must not be empty$/],
+    [[], { ALB_PLUGIN_LEADER_ELECTION_NAMESPACE: '' }, /^--leader-election-namespace: must not be empty; leave it out/],
     [['--no-such-flag'], {}, /^unknown flag --no-such-flag; see --help$/],
     [['verify'], {}, /^unexpected argument "verify"; see --help$/],
     [['--log-level'], {}, /^--log-level needs a value$/],
@@ -175,8 +181,8 @@ describe('--help text', () => {
     expect(text).toContain(`[${env}]`);
   });
 
-  it('hides the benchmark-only flags, and only those', () => {
-    expect(hidden.map((o) => o.flag)).toEqual(['bench-noop-router']);
+  it('hides the benchmark- and test-only flags, and only those', () => {
+    expect(hidden.map((o) => o.flag)).toEqual(['bench-noop-router', 'leader-election-hostname']);
     for (const o of hidden) {
       expect(text).not.toContain(o.flag);
       expect(text).not.toContain(envName(o.flag));

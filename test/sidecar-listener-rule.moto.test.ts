@@ -15,6 +15,7 @@ import { parseSettings } from '../src/settings.js';
 import { startSidecar, type Sidecar } from '../src/sidecar.js';
 import type { Rollout } from '../src/core/rollout.js';
 import { RpcVerified } from '../src/plugin/router.js';
+import { FOLLOW_TEST_LEASE, LEASE_PATH, liveLease } from './support/lease.js';
 import { elbv2Client, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './support/moto.js';
 import { NS, rollout, ruleByArn, seed, weightsOf, type Fixture } from './modes/listener-rule/fixtures.js';
 
@@ -39,6 +40,8 @@ function kubeServer(): http.Server {
     };
     const p = url.pathname;
     if (p === '/version') return send(200, { major: '1', minor: '34', gitVersion: 'v1.34.0' });
+    // This sidecar's controller leads: its Rollout watch starts after the second read.
+    if (p === LEASE_PATH) return send(200, liveLease());
     if (p === '/apis/argoproj.io/v1alpha1/rollouts' && url.searchParams.get('watch')) {
       // Held open; the test writes watch events into it.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -96,6 +99,7 @@ beforeAll(async () => {
       '--http-listen', '127.0.0.1:0',
       '--aws-region', MOTO_REGION,
       '--aws-endpoint', moto.endpoint,
+      ...FOLLOW_TEST_LEASE,
     ],
     {},
   );

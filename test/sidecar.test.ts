@@ -1,6 +1,7 @@
 // The composed sidecar in-process against a small fake API server on a loopback port: the HTTP server is up,
 // ready once the plugin listener and Kubernetes answer, exposes the metrics, serves the JSON API (404 for
-// an unknown Rollout) and shuts down cleanly.
+// an unknown Rollout), follows the controller's leader Lease (its Rollout watch starts once it leads) and
+// shuts down cleanly.
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSettings } from '../src/settings.js';
 import { startSidecar, type Sidecar } from '../src/sidecar.js';
 import { createLogger } from '../src/logger.js';
+import { FOLLOW_TEST_LEASE, LEASE_PATH, liveLease } from './support/lease.js';
 
 let kube: http.Server;
 let dir: string;
@@ -24,6 +26,7 @@ beforeAll(async () => {
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/version') return send(200, { major: '1', minor: '34', gitVersion: 'v1.34.0' });
+    if (url.pathname === LEASE_PATH) return send(200, liveLease());
     if (url.pathname === '/apis/argoproj.io/v1alpha1/rollouts' && url.searchParams.get('watch')) {
       // An open watch with nothing to say; ended when the sidecar stops.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -42,7 +45,7 @@ beforeAll(async () => {
     kubeconfig,
     `apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: t, user: {token: t}}]\ncontexts: [{name: t, context: {cluster: t, user: t}}]\ncurrent-context: t\n`,
   );
-  const { settings } = parseSettings(['--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-region', 'eu-west-1'], {});
+  const { settings } = parseSettings(['--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-region', 'eu-west-1', ...FOLLOW_TEST_LEASE], {});
   sidecar = await startSidecar(settings, { logger: createLogger('silent') });
 });
 
@@ -63,11 +66,13 @@ describe('composed sidecar', () => {
       checks: [
         { name: 'plugin-listener', ok: true },
         { name: 'kubernetes', ok: true },
+        { name: 'leadership', ok: true, detail: expect.stringMatching(/^(leader|standby): /) },
       ],
     });
     const metrics = await (await fetch(`${sidecar.httpAddress}/metrics`)).text();
     expect(metrics).toContain('# TYPE alb_plugin_rpc_calls_total counter');
     expect(metrics).toContain('# TYPE alb_plugin_plugin_sessions_open gauge');
+    expect(metrics).toMatch(/^alb_plugin_leader [01]$/m);
     expect(metrics).toContain('alb_plugin_process_cpu_seconds_total');
   });
 
@@ -77,10 +82,16 @@ describe('composed sidecar', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ALB_ERR_ROLLOUT_NOT_FOUND');
   });
 
-  it('lists and watches Rollouts for the cleanup', async () => {
+  it('lists and watches Rollouts for the cleanup once it leads, and says so in /readyz and the gauge', async () => {
     await vi.waitFor(() => {
       expect(seen).toContain('GET /apis/argoproj.io/v1alpha1/rollouts');
       expect(seen).toContain('GET /apis/argoproj.io/v1alpha1/rollouts?watch');
-    });
+    }, { timeout: 10_000 });
+    // The Lease was read at least twice (a change of it proves its holder alive) before the first list.
+    const firstList = seen.indexOf('GET /apis/argoproj.io/v1alpha1/rollouts');
+    expect(seen.slice(0, firstList).filter((s) => s === `GET ${LEASE_PATH}`).length).toBeGreaterThanOrEqual(2);
+    const ready = (await (await fetch(`${sidecar.httpAddress}/readyz`)).json()) as { checks: Array<{ name: string; detail?: string }> };
+    expect(ready.checks.find((c) => c.name === 'leadership')?.detail).toMatch(/^leader: this pod's controller holds the Lease argo-rollouts\/argo-rollouts-controller-lock \(argo-rollouts-test-pod_/);
+    expect(await (await fetch(`${sidecar.httpAddress}/metrics`)).text()).toMatch(/^alb_plugin_leader 1$/m);
   });
 });

@@ -98,6 +98,11 @@ export class RetryingRelease implements ModeCleanup {
     return [...this.pending.keys()];
   }
 
+  /** A new term of leadership: releases that failed in an earlier term are not retried from stale state. */
+  reset(): void {
+    this.pending.clear();
+  }
+
   private async attempt(rollout: Rollout, attempts: number): Promise<ReleaseOutcome> {
     const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
     this.pending.delete(id);

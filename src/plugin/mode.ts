@@ -39,6 +39,11 @@ export interface ModeCleanup {
   deleted(rollout: Rollout, last: Rollout | undefined, ctx: CleanupContext): Promise<ReleaseOutcome[]>;
   /** Periodic, once every Rollout has been listed: retries failed releases and finds what was left behind. */
   sweep(ctx: CleanupContext): Promise<ReleaseOutcome[]>;
+  /**
+   * Forgets what this process remembered (holds, releases waiting for a retry): called when a new term of
+   * leadership starts, which starts cold, as a restarted sidecar does (another sidecar led in between).
+   */
+  reset?(): void;
 }
 
 /**

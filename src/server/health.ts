@@ -7,8 +7,8 @@ import { VERSION } from '../version.js';
 
 export interface ReadinessCheck {
   name: string;
-  /** Resolves when ready; rejects (or times out) with an error saying what is missing. */
-  check(signal: AbortSignal): Promise<void>;
+  /** Resolves when ready (with a detail to show, if any); rejects (or times out) with an error saying what is missing. */
+  check(signal: AbortSignal): Promise<void | string>;
 }
 
 export interface HealthOptions {
@@ -20,6 +20,8 @@ export interface CheckResult {
   name: string;
   ok: boolean;
   message?: string;
+  /** What a passing check has to say (e.g. `standby: ...`). */
+  detail?: string;
 }
 
 export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: number): Promise<CheckResult[]> {
@@ -27,7 +29,7 @@ export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: nu
     checks.map(async (c): Promise<CheckResult> => {
       const signal = AbortSignal.timeout(timeoutMs);
       try {
-        await Promise.race([
+        const detail = await Promise.race([
           c.check(signal),
           new Promise<never>((_, reject) => {
             signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), {
@@ -35,7 +37,7 @@ export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: nu
             });
           }),
         ]);
-        return { name: c.name, ok: true };
+        return typeof detail === 'string' ? { name: c.name, ok: true, detail } : { name: c.name, ok: true };
       } catch (err) {
         return { name: c.name, ok: false, message: err instanceof Error ? err.message : String(err) };
       }
@@ -51,6 +53,11 @@ export function listenerCheck(name: string, listener: { ready(): boolean; addres
       if (!listener.ready()) throw new Error(`not listening on ${listener.address}`);
     },
   };
+}
+
+/** Always passes, with `detail()` in the body: state worth seeing that must not make the pod unready. */
+export function infoCheck(name: string, detail: () => string): ReadinessCheck {
+  return { name, check: async () => detail() };
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {

@@ -62,6 +62,8 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['argoproj.io', 'rollouts', 'list'],
   ['argoproj.io', 'rollouts', 'watch'],
   ['', 'events', 'create'],
+  // src/leadership: one GET of the controller's leader Lease every 2 s (no list or watch).
+  ['coordination.k8s.io', 'leases', 'get'],
   // Gateway mode (src/modes/gateway): the routes it patches, the Gateways and classes it reads.
   ['gateway.networking.k8s.io', 'httproutes', 'get'],
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],

@@ -148,4 +148,11 @@ describe.skipIf(unavailable !== undefined)('kustomize build of deploy/kustomize 
     const role = find<K8sDoc & { rules: PolicyRule[] }>(rendered, `${binding.roleRef.kind}/${binding.roleRef.name}`);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules, g, r, v), `${v} ${r}.${g}`).toBe(true);
   });
+
+  it('the controller’s own role already lets it read its leader Lease, which the plugin’s role repeats', () => {
+    const { rendered } = docs();
+    const binding = find<K8sDoc & { roleRef: { kind: string; name: string } }>(rendered, 'ClusterRoleBinding/argo-rollouts');
+    const role = find<K8sDoc & { rules: PolicyRule[] }>(rendered, `${binding.roleRef.kind}/${binding.roleRef.name}`);
+    for (const verb of ['get', 'create', 'update']) expect(allows(role.rules, 'coordination.k8s.io', 'leases', verb), verb).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, DEFAULT_LIMITS, listenHttp, type ServerDeps } from '../../src/server/app.js';
-import type { ReadinessCheck } from '../../src/server/health.js';
+import { infoCheck, type ReadinessCheck } from '../../src/server/health.js';
 import { createMetrics } from '../../src/metrics.js';
 import { VERSION } from '../../src/version.js';
 import { blueGreenRollout, canaryRollout, fakeSource, PLUGIN, type FakeSource } from './fixtures.js';
@@ -67,6 +67,16 @@ describe('health and readiness', () => {
     const res = await app.inject('/readyz');
     expect(res.statusCode).toBe(503);
     expect(res.json().checks).toEqual([{ name: 'kubernetes', ok: false, message: 'no answer within 20 ms' }]);
+  });
+
+  it('/readyz shows a detail check (leadership) and stays ready whatever it says: a standby is ready', async () => {
+    let detail = 'standby: another pod\'s controller holds the Lease argo-rollouts/argo-rollouts-controller-lock (pod-b_1)';
+    const { app } = build({ readiness: [ok, infoCheck('leadership', () => detail)] });
+    const standby = await app.inject('/readyz');
+    expect(standby.statusCode).toBe(200);
+    expect(standby.json()).toEqual({ status: 'ready', checks: [{ name: 'plugin-listener', ok: true }, { name: 'leadership', ok: true, detail }] });
+    detail = 'leader: this pod\'s controller holds the Lease argo-rollouts/argo-rollouts-controller-lock (pod-a_1)';
+    expect((await app.inject('/readyz')).json().checks[1]).toEqual({ name: 'leadership', ok: true, detail });
   });
 });
 

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { createElbv2 } from '../../src/aws/elbv2.js';
 import { withUserAgent } from '../../src/server/kube.js';
+import { FOLLOW_TEST_LEASE, LEASE_PATH, liveLease } from '../support/lease.js';
 import { PRODUCT, USER_AGENT, VERSION, versionText } from '../../src/version.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,6 +53,8 @@ function standInApiServer(req: http.IncomingMessage, res: http.ServerResponse, p
     res.end(JSON.stringify(body));
   };
   if (path === '/version') return send(200, { major: '1', minor: '34', gitVersion: 'v1.34.4' });
+  // The controller's leader Lease, held by this "pod" and renewed: the sidecar leads and starts its watch.
+  if (path === LEASE_PATH) return send(200, liveLease());
   if ((req.url ?? '').includes('watch=')) {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
@@ -136,7 +139,7 @@ describe.skipIf(!existsSync(main))('the built entry point', () => {
       // Target verification on, so the ELBv2 client (and with it any SDK start-up warning) is built.
       child = spawn(
         process.execPath,
-        [main, '--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-verify-target-group', '--aws-region', 'eu-west-1'],
+        [main, '--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-verify-target-group', '--aws-region', 'eu-west-1', ...FOLLOW_TEST_LEASE],
         { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child.stdout!.setEncoding('utf8');
@@ -184,6 +187,7 @@ describe.skipIf(!existsSync(main))('the built entry point', () => {
     it('sends its User-Agent on every Kubernetes request, the watches included', async () => {
       await vi.waitFor(() => expect(api.seen.some((r) => r.path.endsWith('?watch'))).toBe(true), { timeout: 10_000 });
       expect(api.seen.length).toBeGreaterThan(2);
+      expect(api.seen.map((r) => r.path)).toContain(LEASE_PATH);
       for (const r of api.seen) expect(r.userAgent, `${r.method} ${r.path}`).toBe(USER_AGENT);
     });
 

@@ -96,6 +96,11 @@ export class IngressCleanup implements ModeCleanup {
     return Promise.all(work);
   }
 
+  reset(): void {
+    this.holds.clear();
+    this.tombstones.clear();
+  }
+
   /** What the sweep should do about one managed entry, given the Rollout as known (undefined: gone). */
   private sweepDecision(ns: string, ingress: string, name: string, rollout: Rollout | undefined, ctx: CleanupContext): 'keep' | (() => Promise<ReleaseOutcome>) {
     if (!rollout) {

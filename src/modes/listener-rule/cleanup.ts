@@ -70,6 +70,11 @@ export class ListenerRuleCleanup implements ModeCleanup {
     return this.releases.sweep(ctx);
   }
 
+  reset(): void {
+    this.arns.clear();
+    this.releases.reset();
+  }
+
   /** A listener-rule Rollout was added or changed: remember its bindings' target groups (best effort). */
   private async observe(rollout: Rollout): Promise<void> {
     const ns = rollout.metadata.namespace || 'default';

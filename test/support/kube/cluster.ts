@@ -4,7 +4,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { CoreV1Api, KubernetesObjectApi, NetworkingV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Ingress } from '../../../src/k8s/ingress.js';
-import { startEnvtest, type Envtest } from './envtest.js';
+import { startEnvtest, type Envtest, type EnvtestOptions } from './envtest.js';
 import { sidecarIdentity, type SidecarIdentity } from './rbac.js';
 
 export const START_TIMEOUT_MS = 300_000;
@@ -21,11 +21,11 @@ export interface Cluster {
 }
 
 /** Registers beforeAll/afterAll for the file; call the returned function inside tests. */
-export function useCluster(): () => Cluster {
+export function useCluster(options: EnvtestOptions = {}): () => Cluster {
   let cluster: Cluster | undefined;
   let env: Envtest | undefined;
   beforeAll(async () => {
-    env = await startEnvtest();
+    env = await startEnvtest(options);
     const admin = env.adminConfig();
     const sidecar = await sidecarIdentity(env, await env.createNamespace('argo-rollouts'));
     const objects = KubernetesObjectApi.makeApiClient(admin);

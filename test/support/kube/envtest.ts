@@ -40,8 +40,24 @@ export interface Envtest {
   serviceAccountToken(namespace: string, name: string): Promise<string>;
   /** Creates each object as admin, in order. */
   apply(objects: KubernetesObject[]): Promise<void>;
+  /** Every request the API server has audited so far (only with `auditLog: true`; otherwise empty). */
+  auditEvents(): AuditEvent[];
   stop(): Promise<void>;
 }
+
+/** One line of the API server's audit log (audit.k8s.io/v1 Event, stage ResponseComplete or ResponseStarted). */
+export interface AuditEvent {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string };
+  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+}
+
+/** Audit every request at level Metadata, once (no RequestReceived stage): who did what to which object. */
+const AUDIT_POLICY = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: ["RequestReceived"]\nrules:\n- level: Metadata\n';
 
 export interface EnvtestOptions {
   /** Install the Argo Rollouts and TargetGroupBinding CRDs (default true). */
@@ -50,6 +66,8 @@ export interface EnvtestOptions {
   assets?: KubeAssets;
   /** Where the temporary directory goes (default: the OS temp directory). */
   tmpRoot?: string;
+  /** Write the API server's audit log (every request at level Metadata), read back with `auditEvents()`. */
+  auditLog?: boolean;
 }
 
 interface HttpResult {
@@ -121,7 +139,7 @@ export function etcdArgs(dir: string, clientPort: number, peerPort: number): str
   ];
 }
 
-function apiserverArgs(certs: Certificates, port: number, etcdPort: number): string[] {
+function apiserverArgs(certs: Certificates, port: number, etcdPort: number, extra: readonly string[] = []): string[] {
   const server = `https://127.0.0.1:${port}`;
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
@@ -145,10 +163,11 @@ function apiserverArgs(certs: Certificates, port: number, etcdPort: number): str
     '--profiling=false',
     '--enable-priority-and-fairness=false',
     '--v=1',
+    ...extra,
   ];
 }
 
-async function startControlPlane(assets: KubeAssets, dir: string, certs: Certificates, adminToken: string): Promise<{ server: string; procs: Proc[] }> {
+async function startControlPlane(assets: KubeAssets, dir: string, certs: Certificates, adminToken: string, extraArgs: readonly string[] = []): Promise<{ server: string; procs: Proc[] }> {
   // A port can be taken between probing and binding; a process that exits gets the whole start retried.
   // A hang is not retried: it would only triple the wait before the same error.
   let lastError: unknown;
@@ -160,7 +179,7 @@ async function startControlPlane(assets: KubeAssets, dir: string, certs: Certifi
       procs.push(etcd);
       await waitFor('etcd /health', async () => (await httpGet(`http://127.0.0.1:${etcdPort}/health`)) === 200, procs);
 
-      const apiserver = startProcess(`kube-apiserver-${attempt}`, assets.kubeApiserver, apiserverArgs(certs, apiPort, etcdPort), dir);
+      const apiserver = startProcess(`kube-apiserver-${attempt}`, assets.kubeApiserver, apiserverArgs(certs, apiPort, etcdPort, extraArgs), dir);
       procs.push(apiserver);
       const server = `https://127.0.0.1:${apiPort}`;
       await waitFor(
@@ -228,7 +247,14 @@ export async function startEnvtest(options: EnvtestOptions = {}): Promise<Envtes
   try {
     const adminToken = randomBytes(24).toString('hex');
     const certs = makeCertificates(dir, [{ token: adminToken, user: ADMIN_USER, uid: '1', groups: ['system:masters'] }]);
-    const started = await startControlPlane(assets, dir, certs, adminToken);
+    const auditPath = join(dir, 'audit.log');
+    let auditArgs: string[] = [];
+    if (options.auditLog) {
+      writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+      // The log backend is blocking by default: an event is written before the response goes out.
+      auditArgs = [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${auditPath}`];
+    }
+    const started = await startControlPlane(assets, dir, certs, adminToken, auditArgs);
     procs = started.procs;
     const server = started.server;
 
@@ -272,6 +298,25 @@ export async function startEnvtest(options: EnvtestOptions = {}): Promise<Envtes
       async apply(objects) {
         const api = KubernetesObjectApi.makeApiClient(env.adminConfig());
         for (const obj of objects) await api.create(obj);
+      },
+      auditEvents() {
+        if (!options.auditLog) return [];
+        let text: string;
+        try {
+          text = readFileSync(auditPath, 'utf8');
+        } catch {
+          return [];
+        }
+        return text
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .flatMap((l) => {
+            try {
+              return [JSON.parse(l) as AuditEvent];
+            } catch {
+              return []; // a line being written right now
+            }
+          });
       },
       async stop() {
         if (stopped) return;
