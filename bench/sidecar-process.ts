@@ -31,7 +31,11 @@ export async function startSidecarProcess(opts: { root: string; tmp: string; kub
       '--log-level', 'warn',
       ...(opts.extraArgs ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The Node options deploy/ gives the sidecar container, so the footprint is the deployed one.
+      env: { ...process.env, NODE_OPTIONS: deployedNodeOptions(opts.root), AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -71,4 +75,10 @@ export async function startSidecarProcess(opts: { root: string; tmp: string; kub
       clearTimeout(timer);
     },
   };
+}
+
+/** NODE_OPTIONS of the sidecar container in deploy/kustomize/deployment-patch.yaml ('' when it sets none). */
+export function deployedNodeOptions(root: string): string {
+  const text = readFileSync(`${root}/deploy/kustomize/deployment-patch.yaml`, 'utf8');
+  return /- name: NODE_OPTIONS\s+value: (.+)/.exec(text)?.[1]?.trim() ?? '';
 }
