@@ -259,10 +259,13 @@ export class Elbv2Discovery {
     let names: string[] = [];
     let at = this.now();
     const outcomes = new Map<string, Outcome<LoadBalancer | undefined>>();
-    const found = (name: string, lbs: LoadBalancer[]): LoadBalancer | undefined => {
-      const lb = lbs.find((l) => l.LoadBalancerName?.toLowerCase() === name.toLowerCase());
-      if (lb) this.byName.set(name, { value: lb, at });
-      return lb;
+    const learn = (lbs: LoadBalancer[], among: string[]): void => {
+      for (const name of among) {
+        const lb = lbs.find((l) => l.LoadBalancerName?.toLowerCase() === name.toLowerCase());
+        if (!lb) continue;
+        this.byName.set(name, { value: lb, at });
+        outcomes.set(name, { value: lb });
+      }
     };
     try {
       const lbs = await this.elbv2.describeLoadBalancersByName(() => {
@@ -270,21 +273,26 @@ export class Elbv2Discovery {
         names = take();
         return names;
       }, o);
-      for (const name of names) outcomes.set(name, { value: found(name, lbs) });
+      learn(lbs, names);
     } catch (err) {
-      // One missing name fails the whole call; each name on its own then says which.
+      // One missing name fails the whole call: each name on its own then says which.
       if (!isNotFound(err) || names.length <= 1) throw err;
-      await Promise.all(
-        names.map(async (name) => {
+    }
+    // A name the answer left out (after such a failure, or from a peer that answers with the names it found)
+    // is asked on its own, so its asker gets ELBv2's own answer for it.
+    await Promise.all(
+      names
+        .filter((name) => !outcomes.has(name))
+        .map(async (name) => {
           try {
-            outcomes.set(name, { value: found(name, await this.elbv2.describeLoadBalancersByName([name], o)) });
+            learn(await this.elbv2.describeLoadBalancersByName([name], o), [name]);
+            if (!outcomes.has(name)) outcomes.set(name, { value: undefined });
           } catch (e) {
             if (o.signal?.aborted) throw e;
             outcomes.set(name, { error: e });
           }
         }),
-      );
-    }
+    );
     return outcomes;
   }
 
