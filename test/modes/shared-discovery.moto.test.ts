@@ -11,7 +11,7 @@ import { desiredWeights } from '../../src/core/weights.js';
 import { parseGatewayConfig } from '../../src/modes/gateway/config.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/modes/gateway/k8s.js';
 import type { HTTPRouteClient } from '../../src/modes/gateway/client.js';
-import type { HTTPRoute } from '../../src/modes/gateway/route.js';
+import type { HTTPRoute } from '../../src/modes/gateway/route/model.js';
 import { gatewayWeightStep } from '../../src/modes/gateway/router.js';
 import { createGatewayVerifier } from '../../src/modes/gateway/verify/verifier.js';
 import { createWeightVerifier } from '../../src/modes/ingress/verify/verifier.js';
