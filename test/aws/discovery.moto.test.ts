@@ -101,8 +101,8 @@ describe('freshness: minAt', () => {
   });
 
   it('an asker arriving while a listing waits for its token joins it, even with a later minAt', async () => {
-    // One token, refilled every 400 ms: the first read takes it, the second waits.
-    const d = discovery({ rateLimit: 2.5, rateBurst: 1 });
+    // One token, refilled every second: the first read takes it, the second waits for the next.
+    const d = discovery({ rateLimit: 1, rateBurst: 1 });
     await d.listeners(a.lb.arn);
     const early = d.rules(a.listeners[1]!, { minAt: d.now() });
     await new Promise((r) => setTimeout(r, 100));
