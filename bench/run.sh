@@ -3,6 +3,7 @@
 # under .cache/), then runs bench/run.ts. Results: a table on stdout, bench/results/*.json and latest.md.
 # Some sections only: BENCH_SECTIONS=verify bash bench/run.sh (weight verification, Ingress and Gateway mode, with
 # Argo's algorithm; the sidecar and handshake builds are skipped unless rpc or footprint is asked for);
+# BENCH_SECTIONS=scale (a cold round of 200 Rollouts on 10 shared ALBs and on 200 ALBs, every mode, with Argo's);
 # BENCH_SECTIONS=analysis (CloudWatch calls per ALB-analysis measurement; needs no Go build at all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,14 +20,14 @@ fi
 if ! python3 -c 'import moto, sys; v = tuple(int(x) for x in moto.__version__.split(".")[:3]); sys.exit(0 if v >= (5, 2, 6) else 1)' 2>/dev/null; then
   python3 -m pip install --quiet 'moto[server]==5.2.6'
 fi
-sections="${BENCH_SECTIONS:-gob,verify,rpc,footprint,analysis}"
+sections="${BENCH_SECTIONS:-gob,verify,scale,rpc,footprint,analysis}"
 has() { [[ ",${sections// /}," == *,$1,* ]]; }
 if has rpc || has footprint; then
   npm run --silent build
   bash scripts/build-go.sh
 fi
 # The Go drivers (Argo's verification, gob, the RPC client): every section but analysis.
-if has gob || has verify || has rpc || has footprint; then
+if has gob || has verify || has scale || has rpc || has footprint; then
   mkdir -p .cache/bench-bin
   (cd bench/go && CGO_ENABLED=0 go build -trimpath -o ../../.cache/bench-bin/ ./...)
 fi

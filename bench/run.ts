@@ -1,6 +1,6 @@
 // Runs every benchmark section side by side against the same peers, prints one table with ratios and
 // writes bench/results/<section>.json plus bench/results/latest.json. Sections can be picked with
-// BENCH_SECTIONS=gob,verify,rpc,footprint,analysis (latest.* are written only when all five ran); BENCH_QUICK=1 makes every section short (harness smoke test).
+// BENCH_SECTIONS=gob,verify,scale,rpc,footprint,analysis (latest.* are written only when all six ran); BENCH_QUICK=1 makes every section short (harness smoke test).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { benchFootprint, type FootprintResult } from './footprint.js';
 import { benchGob, type GobResult } from './gob.js';
 import type { BenchContext } from './harness.js';
 import { benchRpc, type RpcResult } from './rpc.js';
+import { benchScale, type ScaleResult } from './scale.js';
 import { benchVerify, type ManyRolloutsResult, type VerifyRow } from './verify.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -19,7 +20,7 @@ const root = resolve(process.env.BENCH_ROOT ?? join(here, '..', '..', '..'));
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 /** Every section, in the order a full run takes them. */
-const ALL_SECTIONS = ['gob', 'verify', 'rpc', 'footprint', 'analysis'];
+const ALL_SECTIONS = ['gob', 'verify', 'scale', 'rpc', 'footprint', 'analysis'];
 
 function machine(): Record<string, unknown> {
   return {
@@ -68,6 +69,33 @@ async function main(): Promise<void> {
       lines.push('');
       lines.push('Rate limits are off in this section so calls are counted, not queued; the sidecar itself sends at most');
       lines.push('`--aws-rate-limit` (default 2/s), so a cold burst like round 1 is spread out rather than refused.');
+      lines.push('');
+    }
+    if (sections.includes('scale')) {
+      process.stderr.write('bench: a cold round at scale (moto, seeding 210 load balancers)...\n');
+      const sc: ScaleResult = await benchScale(ctx);
+      save('scale', sc);
+      const first = sc.scenarios[0];
+      lines.push(
+        `A cold first round: every Rollout verified at once (a sidecar restart, a fleet-wide release), at the default rate limit ` +
+          `(${first?.rateLimit ?? 2}/s, burst ${first?.rateBurst ?? 5}). Calls counted at the proxy (same moto), seconds on the token bucket's ` +
+          `simulated clock. Argo = its own verification code on a sample of the same Rollouts, times their number (it shares nothing), ` +
+          `seconds = the least the same bucket needs for those calls. One HTTPS listener per ALB, 2 target groups per Rollout.`,
+      );
+      lines.push('| Rollouts on ALBs | mode | ELBv2 calls | per ALB | per Rollout | s until all verified | Argo calls | Argo s (at least) | Argo / ours calls | Argo / ours s |');
+      lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const s of sc.scenarios) {
+        for (const r of s.modes) {
+          lines.push(
+            `| ${s.name} | ${r.mode} | ${f(r.calls, 0)} | ${f(r.callsPerAlb, 2)} | ${f(r.callsPerRollout, 2)} | ${f(r.seconds)} | ${f(s.argo.calls, 0)} | ${f(s.argo.seconds)} | ` +
+              `${f(s.argo.calls / Math.max(r.calls, 1e-9), 1)}x | ${r.seconds > 0 ? `${f(s.argo.seconds / r.seconds, 1)}x` : 'within the burst'} |`,
+          );
+        }
+      }
+      lines.push('');
+      lines.push('Argo\'s algorithm is Ingress mode\'s (it has no listener-rule or Gateway verification); its calls are the reference for');
+      lines.push('every mode on the same ALBs. Argo sends them without a client-side limit, against the account\'s Describe quota');
+      lines.push('(refill 10/s, shared with the LBC).');
       lines.push('');
     }
     if (sections.includes('rpc')) {

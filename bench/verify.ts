@@ -85,7 +85,7 @@ function rolloutFor(name: string, ingress: string, uid: string): Rollout {
   };
 }
 
-function requestFor(name: string, ingress: string, desiredWeight: number, uid = `uid-${name}`): WeightRequest {
+export function requestFor(name: string, ingress: string, desiredWeight: number, uid = `uid-${name}`): WeightRequest {
   const config = { ingresses: [{ name: ingress, servicePort: PORT }], singleIngress: true, servicePort: PORT, annotationPrefix: 'alb.ingress.kubernetes.io' };
   return {
     rollout: rolloutFor(name, ingress, uid),
@@ -114,7 +114,7 @@ function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function argoVerify(
+export async function argoVerify(
   ctx: BenchContext,
   proxy: Elbv2Proxy,
   hostnames: string[],

@@ -71,12 +71,14 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       onEmitted: (reason) => metrics.eventsEmitted.inc({ reason }),
     });
 
-    // What every mode shares: one rate-limited, counted ELBv2 client, target verification, the final-switch guard.
+    // What every mode shares: one rate-limited, counted ELBv2 client and one discovery over it, target
+    // verification, the final-switch guard.
     const verification = createVerification(settings, { kubeConfig, log: logger, onCall: elbv2CallHook(metrics) });
     const modeDeps: ModeDeps = {
       settings,
       kubeConfig,
       elbv2: verification.elbv2,
+      discovery: verification.discovery,
       targets: verification.targets,
       targetsEnabled: verification.targetsEnabled,
       guard: verification.guard,

@@ -54,14 +54,20 @@ export interface Elbv2Options {
 
 export type TagMap = Map<string, Record<string, string>>;
 
+/**
+ * A request's list of names or ARNs, either given, or asked for when the request is sent (after its token): a
+ * caller batching asks fills the list while the request waits its turn (src/aws/discovery.ts).
+ */
+export type LateList = string[] | (() => string[]);
+
 /** DescribeTags accepts at most 20 ARNs per call. */
 export const DESCRIBE_TAGS_BATCH = 20;
 /** Largest page ELBv2 allows for Describe* listings. */
 export const MAX_PAGE_SIZE = 400;
 
 export interface Elbv2 {
-  /** DescribeLoadBalancers(Names); throws `LoadBalancerNotFound` if any name is missing. */
-  describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]>;
+  /** DescribeLoadBalancers(Names), at most 20 names; throws `LoadBalancerNotFound` if any name is missing. */
+  describeLoadBalancersByName(names: LateList, o?: CallOptions): Promise<LoadBalancer[]>;
   /** Paginated scan of every load balancer in the region, stopping at the first match. */
   findLoadBalancer(match: (lb: LoadBalancer) => boolean, o?: CallOptions): Promise<LoadBalancer | undefined>;
   describeListeners(loadBalancerArn: string, o?: CallOptions): Promise<Listener[]>;
@@ -71,8 +77,8 @@ export interface Elbv2 {
     selector: Pick<DescribeTargetGroupsCommandInput, 'LoadBalancerArn' | 'TargetGroupArns' | 'Names'>,
     o?: CallOptions,
   ): Promise<TargetGroup[]>;
-  /** Tags per ARN, in batches of 20. */
-  describeTags(arns: string[], o?: CallOptions): Promise<TagMap>;
+  /** Tags per ARN, in batches of 20 (a late list is read when the first batch is sent). */
+  describeTags(arns: LateList, o?: CallOptions): Promise<TagMap>;
   describeTargetHealth(targetGroupArn: string, o?: CallOptions): Promise<TargetHealthDescription[]>;
   send(command: ModifyRuleCommand, o?: CallOptions): Promise<ModifyRuleCommandOutput>;
   send(command: ModifyListenerCommand, o?: CallOptions): Promise<ModifyListenerCommandOutput>;
@@ -117,10 +123,11 @@ export function createElbv2(opts: Elbv2Options): Elbv2 {
   }
 
   const elbv2 = {
-    async describeLoadBalancersByName(names: string[], o?: CallOptions): Promise<LoadBalancer[]> {
+    async describeLoadBalancersByName(names: LateList, o?: CallOptions): Promise<LoadBalancer[]> {
+      let list = typeof names === 'function' ? undefined : names;
       const out = await call(
         'DescribeLoadBalancers',
-        (s) => client.send(new DescribeLoadBalancersCommand({ Names: names }), sendOpts(s)),
+        (s) => client.send(new DescribeLoadBalancersCommand({ Names: (list ??= (names as () => string[])()) }), sendOpts(s)),
         o,
       );
       return out.LoadBalancers ?? [];
@@ -189,14 +196,16 @@ export function createElbv2(opts: Elbv2Options): Elbv2 {
       );
     },
 
-    async describeTags(arns: string[], o?: CallOptions): Promise<TagMap> {
+    async describeTags(arns: LateList, o?: CallOptions): Promise<TagMap> {
       const tags: TagMap = new Map();
-      const unique = [...new Set(arns)];
-      for (let i = 0; i < unique.length; i += DESCRIBE_TAGS_BATCH) {
-        const batch = unique.slice(i, i + DESCRIBE_TAGS_BATCH);
+      let unique = typeof arns === 'function' ? undefined : [...new Set(arns)];
+      for (let i = 0; unique === undefined || i < unique.length; i += DESCRIBE_TAGS_BATCH) {
         const out = await call(
           'DescribeTags',
-          (s) => client.send(new DescribeTagsCommand({ ResourceArns: batch }), sendOpts(s)),
+          (s) => {
+            unique ??= [...new Set((arns as () => string[])())];
+            return client.send(new DescribeTagsCommand({ ResourceArns: unique.slice(i, i + DESCRIBE_TAGS_BATCH) }), sendOpts(s));
+          },
           o,
         );
         for (const d of out.TagDescriptions ?? []) {

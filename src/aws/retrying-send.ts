@@ -13,6 +13,11 @@ export type CallOutcome = 'success' | 'throttled' | 'not_found' | 'error';
 export interface CallOptions {
   /** Ends waiting for tokens, backoff sleeps and the request in flight. */
   signal?: AbortSignal;
+  /**
+   * Called right before each HTTP attempt is sent, after its token (src/aws/discovery.ts dates a shared read by
+   * when it was sent, not when it was queued behind the rate limit).
+   */
+  onSend?(): void;
 }
 
 const THROTTLING_CODES = new Set([
@@ -115,6 +120,7 @@ export function retryingSend(
     const signal = o?.signal;
     for (let attempt = 0; ; attempt++) {
       await bucket.take(signal);
+      o?.onSend?.();
       try {
         const out = await run(signal);
         opts.onCall?.(operation, 'success');

@@ -1,8 +1,10 @@
 // What every mode is built from: the sidecar's settings and the clients it makes once (one rate-limited ELBv2
-// client, the shared target verification and final-switch guard, Events, logs, metrics hooks). A mode takes
+// client and the one discovery over it, the shared target verification and final-switch guard, Events, logs,
+// metrics hooks). A mode takes
 // what it needs and builds its own objects' clients.
 
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Elbv2Discovery } from '../aws/discovery.js';
 import type { Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { EventSink } from '../plugin/hooks.js';
@@ -15,6 +17,11 @@ export interface ModeDeps {
   settings: Settings;
   kubeConfig: KubeConfig;
   elbv2: Elbv2;
+  /**
+   * Load balancers, listeners, listener rules and target-group tags as every mode discovers them, one request in
+   * flight per load balancer and listener whatever the number of Rollouts asking (src/aws/discovery.ts).
+   */
+  discovery: Elbv2Discovery;
   /** Target groups against their Services' ready pods (src/verify/target-health.ts). */
   targets: TargetVerifier;
   /** Target verification can answer (`--aws-verify-target-group` with Kubernetes access); else modes skip it. */

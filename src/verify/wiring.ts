@@ -1,6 +1,7 @@
-// Builds the verification every mode shares from the sidecar's settings: the one ELBv2 client, target
-// verification and the final-switch guard. (Each mode builds its own weight verifier on these.)
+// Builds the verification every mode shares from the sidecar's settings: the one ELBv2 client and the one
+// discovery over it, target verification and the final-switch guard. (Each mode builds its own weight verifier on these.)
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Elbv2Discovery } from '../aws/discovery.js';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
@@ -22,6 +23,8 @@ export interface VerificationDeps {
 
 export interface Verification {
   elbv2: Elbv2;
+  /** Shared by every mode: one request per load balancer and listener however many Rollouts ask. */
+  discovery: Elbv2Discovery;
   targets: TargetVerifier;
   /** Target verification can answer (AWS verification on, Kubernetes access). */
   targetsEnabled: boolean;
@@ -60,5 +63,5 @@ export function createVerification(settings: Settings, deps: VerificationDeps): 
       };
   const targetsEnabled = settings.awsVerifyTargetGroup && k8s !== undefined;
   const guard = createSetWeightGuard({ enabled: targetsEnabled, verifyTargets: (ns, svc) => targets.verifyTargets(ns, svc) });
-  return { elbv2, targets, targetsEnabled, guard };
+  return { elbv2, discovery: new Elbv2Discovery(elbv2), targets, targetsEnabled, guard };
 }

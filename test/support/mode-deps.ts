@@ -14,6 +14,7 @@ export function testModeDeps(settings: Settings, kubeConfig: KubeConfig, elbv2: 
     settings,
     kubeConfig,
     elbv2: v.elbv2,
+    discovery: v.discovery,
     targets: v.targets,
     targetsEnabled: v.targetsEnabled,
     guard: v.guard,

@@ -20,6 +20,7 @@ export function createGatewayMode(deps: ModeDeps): Mode {
   const verifier = createGatewayVerifier({
     enabled: settings.awsVerifyTargetGroup,
     elbv2: deps.elbv2,
+    discovery: deps.discovery,
     routes,
     gateways: createGatewayReader(deps.kubeConfig, settings.awsTargetGroupBindingApiVersion),
     events: deps.events,

@@ -20,6 +20,7 @@ export function createIngressMode(deps: ModeDeps): Mode {
   const weights = createWeightVerifier({
     enabled: settings.awsVerifyTargetGroup,
     elbv2: deps.elbv2,
+    discovery: deps.discovery,
     getIngress: (ns, name) => ingresses.get(ns, name),
     resourceTagKey: settings.albTagKeyResourceId,
     timeoutMs: deps.verifyTimeoutMs,

@@ -10,6 +10,7 @@ import {
   type LoadBalancer,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Elbv2Discovery } from '../../aws/discovery.js';
 import type { CallOptions } from '../../aws/elbv2.js';
 import { stepSignal, throwIfCancelled, type CallContext } from '../../plugin/call.js';
 import type { RuleSelector } from './config.js';
@@ -53,6 +54,39 @@ export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undef
       return elbv2.send(command, o);
     },
   };
+}
+
+/**
+ * The mode's client with its load-balancer, listener and listener-rule listings read through the sidecar's shared
+ * discovery (src/aws/discovery.ts): every Rollout locating its rule at the same time shares one request per load
+ * balancer and listener (names batched, 20 per DescribeLoadBalancers). A listing is never older than the ask (only
+ * a request not yet sent, or sent after the ask, is shared), and a write drops the listener's rules. Reads of
+ * rules by ARN, tags and writes go to the client as they are.
+ */
+export function withSharedDiscovery(elbv2: ListenerRuleElbv2, discovery: Elbv2Discovery): ListenerRuleElbv2 {
+  const read = (o?: CallOptions) => ({ ...(o?.signal ? { signal: o.signal } : {}), minAt: discovery.now() });
+  return {
+    // A load balancer's name → ARN is kept for the discovery's max age; a listing is read for this ask.
+    describeLoadBalancersByName: (names, o) => discovery.loadBalancersByName(names, o?.signal ? { signal: o.signal } : {}),
+    describeListeners: async (arn, o) => (await discovery.listeners(arn, read(o))).value,
+    describeRules: async (selector, o) =>
+      'listenerArn' in selector ? (await discovery.rules(selector.listenerArn, read(o))).value : elbv2.describeRules(selector, o),
+    describeTags: (arns, o) => elbv2.describeTags(arns, o),
+    send: async (command, o) => {
+      try {
+        return await elbv2.send(command, o);
+      } finally {
+        discovery.forgetRules(listenerOfWrite(command));
+      }
+    },
+  };
+}
+
+/** The listener whose rules a write changes. */
+function listenerOfWrite(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand): string {
+  if (command instanceof ModifyListenerCommand || command instanceof CreateRuleCommand) return command.input.ListenerArn ?? '';
+  const ruleArn = command.input.RuleArn ?? '';
+  return ruleArn.includes(':listener-rule/') ? listenerArnOfRule(ruleArn) : '';
 }
 
 /** Where the driven forward lives: a rule, or (no `ruleArn`) the listener's default action. */

@@ -8,6 +8,7 @@ import { ListenerRuleCleanup } from './cleanup.js';
 import { parseListenerRuleConfig } from './config.js';
 import { createBindingReader } from './k8s.js';
 import { listenerRuleModeReport } from './report.js';
+import { withSharedDiscovery } from './locate.js';
 import { createListenerRuleRouter } from './router.js';
 
 export function createListenerRuleMode(deps: ModeDeps): Mode {
@@ -17,7 +18,8 @@ export function createListenerRuleMode(deps: ModeDeps): Mode {
   // Target verification, and with it the final-switch guard, only when it can answer: a verifier that never
   // can would hold the final switch for good.
   const router = createListenerRuleRouter({
-    elbv2: deps.elbv2,
+    // Locating rules shares the sidecar's discovery with every Rollout and mode; writes drop what they change.
+    elbv2: withSharedDiscovery(deps.elbv2, deps.discovery),
     ...bindings,
     pluginName,
     logger: deps.logger.child({ part: 'listener-rule' }),

@@ -33,9 +33,12 @@ export interface GatewayWeightReport extends VerdictReport {
 export interface GatewayCheckDeps {
   discovery: DiscoveryDeps;
   cache: GatewayRuleCache;
+  /** The shared discovery's clock: a cold read is never older than the check's start. */
+  now(): number;
 }
 
 export async function checkGatewayWeights(deps: GatewayCheckDeps, config: GatewayConfig, desired: DesiredWeight[], signal: AbortSignal): Promise<GatewayWeightReport> {
+  const started = deps.now();
   const counter: CallCounter = { calls: 0 };
   const reasons: string[] = [];
   const report: GatewayWeightReport = { verified: false, reasons, rules: [], elbv2Calls: 0 };
@@ -45,7 +48,7 @@ export async function checkGatewayWeights(deps: GatewayCheckDeps, config: Gatewa
     for (const u of units) {
       let rules = warm.get(u.key);
       if (!rules) {
-        const cold = await deps.cache.cold(u, counter, signal);
+        const cold = await deps.cache.cold(u, counter, signal, started);
         if ('missing' in cold) {
           reasons.push(`load balancer of Gateway ${u.gateway}: no ALB rule for HTTPRoute ${u.route} ${cold.missing.join(', ')} yet`);
           continue;

@@ -4,7 +4,7 @@
 // Gateway, and the conditions of the ALB rules each driven route rule becomes. A configuration the LBC cannot build
 // an ALB for is a GatewayConfigProblem (answered with Err); one that is not there yet is a reason ("not yet").
 
-import type { Elbv2 } from '../../../aws/elbv2.js';
+import type { Elbv2Discovery } from '../../../aws/discovery.js';
 import type { DesiredWeight } from '../../../core/weights.js';
 import { expectedSignatures, type ExpectedWeight, type Signature } from '../alb-rules.js';
 import type { HTTPRouteClient } from '../client.js';
@@ -44,7 +44,8 @@ export interface Unit {
 }
 
 export interface DiscoveryDeps {
-  elbv2: Pick<Elbv2, 'findLoadBalancer'>;
+  /** The shared discovery's lookup of a load balancer by its hostname (src/aws/discovery.ts). */
+  lookup: Pick<Elbv2Discovery, 'loadBalancerByHostname'>;
   routes: HTTPRouteClient;
   gateways: GatewayReader;
   /** The `TG_RESOURCE_TAG` of each target group, '' without one (rule-cache.ts reads each once). */
@@ -125,8 +126,9 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
   if (!lbArn) {
     const host = gw.status?.addresses?.find((a) => (a.type ?? 'Hostname') === 'Hostname')?.value?.toLowerCase();
     if (host) {
-      at.counter.calls++;
-      lbArn = (await deps.elbv2.findLoadBalancer((lb) => (lb.DNSName ?? '').toLowerCase() === host, { signal }))?.LoadBalancerArn;
+      // Shared with every Rollout on this Gateway: DescribeLoadBalancers(Names) on the name the hostname gives.
+      const lb = await deps.lookup.loadBalancerByHostname(host, { signal, onRequest: () => at.counter.calls++ });
+      lbArn = lb?.LoadBalancerArn;
     }
   }
   if (!lbArn) {

@@ -1,16 +1,19 @@
 // What a Gateway-mode verifier remembers between checks, so that a warm check is one ELBv2 call
-// (docs/gateway-api-facts.md §9.1): the ALB rule ARNs found for each unit (discovery.ts) and the resource tags of
-// target groups (immutable, read once each). Warm, one DescribeRules(RuleArns) over every unit's remembered rules;
-// a rule gone, or one whose conditions or target groups no longer match (the LBC re-pairs rules by priority when a
-// weight change and a new rule land in one reconcile), is a miss, and the unit is found again cold:
-// DescribeListeners, then DescribeRules per listener of its ports, rules matched by their conditions.
+// (docs/gateway-api-facts.md §9.1): the ALB rule ARNs found for each unit (discovery.ts); the resource tags of
+// target groups are the shared discovery's (src/aws/discovery.ts: immutable, read once each, batched). Warm, one
+// DescribeRules(RuleArns) over every unit's remembered rules; a rule gone, or one whose conditions or target
+// groups no longer match (the LBC re-pairs rules by priority when a weight change and a new rule land in one
+// reconcile), is a miss, and the unit is found again cold: DescribeListeners, then DescribeRules per listener of
+// its ports, rules matched by their conditions, both through the shared discovery, so every Rollout on the
+// Gateway checked in the same round shares one read of each, never one older than its own check.
 
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Elbv2Discovery } from '../../../aws/discovery.js';
 import { isNotFound, type Elbv2 } from '../../../aws/elbv2.js';
 import { forwardWeights, ruleSignature } from '../alb-rules.js';
 import { TG_RESOURCE_TAG, type CallCounter, type Unit } from './discovery.js';
 
-/** Rule discoveries (and target-group tags) kept for warm checks; the oldest go first. */
+/** Rule discoveries kept for warm checks; the oldest go first. */
 const MAX_REMEMBERED = 5000;
 
 /** A unit's ALB rules, per driven route rule in `Unit.rules` order; or the route rules without one yet. */
@@ -23,21 +26,15 @@ function trim<K, V>(map: Map<K, V>): void {
 export class GatewayRuleCache {
   /** Unit key → rule ARNs per driven rule, in `Unit.rules` order (each rule's ARNs in signature order). */
   private readonly found = new Map<string, string[][]>();
-  /** Target group ARN → its resource tag (immutable). */
-  private readonly tgTags = new Map<string, string>();
-
-  constructor(private readonly elbv2: Pick<Elbv2, 'describeTags' | 'describeListeners' | 'describeRules'>) {}
+  constructor(
+    private readonly elbv2: Pick<Elbv2, 'describeRules'>,
+    private readonly discovery: Pick<Elbv2Discovery, 'tags' | 'listeners' | 'rules'>,
+  ) {}
 
   /** The resource tag of each of `arns` ('' without one); DescribeTags only for those never read. */
   async resourceTags(arns: string[], counter: CallCounter, signal: AbortSignal): Promise<Map<string, string>> {
-    const unknown = arns.filter((a) => !this.tgTags.has(a));
-    if (unknown.length > 0) {
-      counter.calls++;
-      const tags = await this.elbv2.describeTags(unknown, { signal });
-      for (const a of unknown) this.tgTags.set(a, tags.get(a)?.[TG_RESOURCE_TAG] ?? '');
-      trim(this.tgTags);
-    }
-    return new Map(arns.map((a) => [a, this.tgTags.get(a) ?? '']));
+    const tags = await this.discovery.tags(arns, { signal, onRequest: () => counter.calls++ });
+    return new Map(arns.map((a) => [a, tags.get(a)?.[TG_RESOURCE_TAG] ?? '']));
   }
 
   /** Warm: one DescribeRules over every rule found before; the units whose rules all still match, by key. */
@@ -61,15 +58,17 @@ export class GatewayRuleCache {
     return resolved;
   }
 
-  /** Cold: the unit's rules on the listeners of its ports, by their conditions; remembered once all are found. */
-  async cold(unit: Unit, counter: CallCounter, signal: AbortSignal): Promise<ColdResult> {
+  /**
+   * Cold: the unit's rules on the listeners of its ports, by their conditions; remembered once all are found.
+   * Listeners and rules read at `since` (the check's start) or later.
+   */
+  async cold(unit: Unit, counter: CallCounter, signal: AbortSignal, since: number): Promise<ColdResult> {
     this.found.delete(unit.key);
-    counter.calls++;
-    const listeners = (await this.elbv2.describeListeners(unit.lbArn, { signal })).filter((l) => l.Port !== undefined && unit.ports.includes(l.Port));
+    const o = { signal, minAt: since, onRequest: () => counter.calls++ };
+    const listeners = (await this.discovery.listeners(unit.lbArn, o)).value.filter((l) => l.Port !== undefined && unit.ports.includes(l.Port));
     const all: Rule[] = [];
     for (const l of listeners) {
-      counter.calls++;
-      all.push(...(await this.elbv2.describeRules({ listenerArn: l.ListenerArn! }, { signal })).filter((r) => !r.IsDefault));
+      all.push(...(await this.discovery.rules(l.ListenerArn!, o)).value.filter((r) => !r.IsDefault));
     }
     const candidates = all.filter((r) => forwardWeights(r).has(unit.stableTg));
     const rules = unit.rules.map((rule) => rule.signatures.map((s) => candidates.find((r) => ruleSignature(r) === s)));

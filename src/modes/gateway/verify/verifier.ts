@@ -1,12 +1,14 @@
 // Plugin.VerifyWeight in Gateway mode: does the ALB the LBC built from the Gateway carry the weights of the driven
 // route rules? The design is docs/gateway-api-facts.md §9.1; the parts are here:
 //   * discovery.ts: the load balancer, listener ports, target groups and rule conditions, from Kubernetes;
-//   * rule-cache.ts: the rule ARNs and target-group tags remembered between checks (warm: one DescribeRules);
+//   * rule-cache.ts: the rule ARNs remembered between checks (warm: one DescribeRules), cold reads and target-group
+//     tags through the sidecar's shared discovery (src/aws/discovery.ts);
 //   * check.ts: one check and its report (hostnames.ts: the LBC's hostnames per listener);
 //   * the shared gated verdict path (src/verify/verdict.ts): gate, remember, Event, answer, as in every mode.
 // This file puts them together: VerifyWeight, the routers' `invalidate` after a write, the header-route check
 // (`carries`) and the HTTP API's ungated `report`.
 
+import { Elbv2Discovery } from '../../../aws/discovery.js';
 import type { Elbv2 } from '../../../aws/elbv2.js';
 import type { Rollout } from '../../../core/rollout.js';
 import type { DesiredWeight } from '../../../core/weights.js';
@@ -26,6 +28,8 @@ export interface GatewayVerifierDeps {
   /** `--aws-verify-target-group`; off means NotImplemented and no AWS call, as in Ingress mode. */
   enabled: boolean;
   elbv2: Elbv2;
+  /** The sidecar's shared discovery; without one, the verifier reads through its own over `elbv2`. */
+  discovery?: Elbv2Discovery;
   routes: HTTPRouteClient;
   gateways: GatewayReader;
   events?: EventSink;
@@ -43,9 +47,10 @@ export function createGatewayVerifier(deps: GatewayVerifierDeps): GatewayVerifie
   const gate = new VerifyGate();
   const verdicts: VerdictDeps = { gate, mode: 'gateway', where: "on the Gateway's load balancer", events: deps.events, log: deps.log };
   const timeoutMs = deps.timeoutMs ?? 20_000;
-  const cache = new GatewayRuleCache(deps.elbv2);
-  const discovery = { elbv2: deps.elbv2, routes: deps.routes, gateways: deps.gateways, resourceTags: cache.resourceTags.bind(cache) };
-  const check = (config: GatewayConfig, desired: DesiredWeight[], signal: AbortSignal) => checkGatewayWeights({ discovery, cache }, config, desired, signal);
+  const shared = deps.discovery ?? new Elbv2Discovery(deps.elbv2);
+  const cache = new GatewayRuleCache(deps.elbv2, shared);
+  const discovery = { lookup: shared, routes: deps.routes, gateways: deps.gateways, resourceTags: cache.resourceTags.bind(cache) };
+  const check = (config: GatewayConfig, desired: DesiredWeight[], signal: AbortSignal) => checkGatewayWeights({ discovery, cache, now: shared.now }, config, desired, signal);
   /** The verification's deadline, and the caller's (the RPC call's) when there is one. */
   const within = (signal?: AbortSignal) => (signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs));
 

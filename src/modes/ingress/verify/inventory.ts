@@ -1,14 +1,17 @@
 // The thin fetching layer in front of the pure comparison: which load balancer a hostname names, its
-// listeners, the resource tag of each target group, and which rules implement an Ingress's action. The
+// listeners, the resource tag of each target group, and which rules implement an Ingress's action. The reads
+// themselves go through the sidecar's shared discovery (src/aws/discovery.ts: one request per load balancer and
+// listener however many Rollouts ask, tags batched); what is kept here is this mode's view of them. The
 // hostname → load balancer and target group → tag answers never change and are kept; listeners and rules do
 // change (HTTPS or ssl-redirect added, a host or path added to the Ingress), so they are kept for a bounded
 // age only, dropped on NotFound or when a cached rule no longer forwards to the action (lbc-elbv2.md §4.3),
 // and read again whenever the verifier is about to answer "not verified" from older data (weights.ts).
-import type { LoadBalancer, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isNotFound, type CallOptions, type Elbv2 } from '../../../aws/elbv2.js';
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DEFAULT_DISCOVERY_MAX_AGE_MS, Elbv2Discovery } from '../../../aws/discovery.js';
+import type { CallOptions, Elbv2 } from '../../../aws/elbv2.js';
+import { Flights } from '../../../aws/flight.js';
 import { actionRules } from './compare.js';
 import type { ExpectedTuple } from './expected.js';
-import { loadBalancerNameFromHostname, sameLoadBalancerHost } from './hostname.js';
 
 export interface LoadBalancerRef {
   arn: string;
@@ -20,6 +23,8 @@ export interface LoadBalancerRef {
 
 export interface InventoryOptions {
   elbv2: Elbv2;
+  /** The sidecar's shared discovery; without one (tests), a discovery of this inventory's own over `elbv2`. */
+  discovery?: Elbv2Discovery;
   resourceTagKey: string;
   /**
    * Max age of a listener list and of a discovery of an action's rules; older ones are read again, which
@@ -29,7 +34,7 @@ export interface InventoryOptions {
   now?: () => number;
 }
 
-export const DEFAULT_DISCOVERY_MAX_AGE_MS = 30_000;
+export { DEFAULT_DISCOVERY_MAX_AGE_MS };
 
 export interface Discovery {
   ruleArns: string[];
@@ -39,24 +44,6 @@ export interface Discovery {
   at: number;
   /** When the listener list the rules were read from was read (at or before `at`). */
   listenersAt: number;
-}
-
-interface Listeners {
-  arns: string[];
-  at: number;
-}
-
-/** Runs one request per key at a time; concurrent callers with the same key share its result. */
-export class SingleFlight<T> {
-  private readonly inFlight = new Map<string, Promise<T>>();
-
-  run(key: string, fn: () => Promise<T>): Promise<T> {
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    const p = fn().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
-    return p;
-  }
 }
 
 /** ARN `...:targetgroup/<name>/<id>` → name. */
@@ -82,11 +69,11 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 export class Elbv2Inventory {
   private readonly lbByHost = new Map<string, LoadBalancerRef>();
-  private readonly listenersByLb = new Map<string, Listeners>();
   /** Target-group ARN → its resource tag ('' when it has none). LBC tags never change for an ARN. */
   private readonly resourceIdByTg = new Map<string, string>();
   private readonly discoveries = new Map<string, Discovery>();
-  private readonly flights = new SingleFlight<unknown>();
+  private readonly flights = new Flights<unknown>();
+  private readonly discovery: Elbv2Discovery;
   private readonly elbv2: Elbv2;
   private readonly tagKey: string;
   private readonly ttl: number;
@@ -97,10 +84,12 @@ export class Elbv2Inventory {
     this.tagKey = opts.resourceTagKey;
     this.ttl = opts.discoveryTtlMs ?? DEFAULT_DISCOVERY_MAX_AGE_MS;
     this.now = opts.now ?? Date.now;
+    this.discovery = opts.discovery ?? new Elbv2Discovery(opts.elbv2, { maxAgeMs: this.ttl, now: this.now });
   }
 
-  private shared<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.flights.run(key, fn) as Promise<T>;
+  /** One request per key at a time, on its own signal: a caller that gives up leaves it to the others. */
+  private shared<T>(key: string, fn: (o: CallOptions) => Promise<T>, o?: CallOptions): Promise<T> {
+    return this.flights.run(key, (signal) => fn({ signal }), o?.signal) as Promise<T>;
   }
 
   resourceIdOf = (tgArn: string): string | undefined => {
@@ -109,53 +98,30 @@ export class Elbv2Inventory {
   };
 
   /**
-   * The LB behind a status hostname: one DescribeLoadBalancers(Names) call on the derived name, and a
-   * paginated scan comparing DNS names only when that finds nothing. Undefined when no LB matches.
+   * The LB behind a status hostname (src/aws/discovery.ts: one DescribeLoadBalancers(Names) call on the derived
+   * name, batched with other Rollouts', and a paginated scan comparing DNS names only when that finds nothing).
+   * Kept until it turns out to be gone. Undefined when no LB matches.
    */
   async loadBalancer(hostname: string, o?: CallOptions): Promise<LoadBalancerRef | undefined> {
     const key = hostname.toLowerCase();
     const cached = this.lbByHost.get(key);
     if (cached) return cached;
-    return this.shared(`lb|${key}`, async () => {
-      let found: LoadBalancer | undefined;
-      const name = loadBalancerNameFromHostname(hostname);
-      if (name) {
-        try {
-          const lbs = await this.elbv2.describeLoadBalancersByName([name], o);
-          found = lbs.find((lb) => sameLoadBalancerHost(lb.DNSName, hostname));
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-      }
-      found ??= await this.elbv2.findLoadBalancer((lb) => sameLoadBalancerHost(lb.DNSName, hostname), o);
-      if (!found?.LoadBalancerArn) return undefined;
-      const ref: LoadBalancerRef = {
-        arn: found.LoadBalancerArn,
-        name: found.LoadBalancerName ?? '',
-        dnsName: found.DNSName ?? '',
-        ...(found.Type ? { type: found.Type } : {}),
-      };
-      remember(this.lbByHost, key, ref);
-      return ref;
-    });
-  }
-
-  /** The LB's listeners, as read at `minAt` or later (default: within the max age). */
-  private async listeners(lbArn: string, minAt: number, o?: CallOptions): Promise<Listeners> {
-    const cached = this.listenersByLb.get(lbArn);
-    if (cached && cached.at >= minAt) return cached;
-    return this.shared(`listeners|${lbArn}`, async () => {
-      const at = this.now();
-      const ls = await this.elbv2.describeListeners(lbArn, o);
-      const listeners = { arns: ls.map((l) => l.ListenerArn).filter((a): a is string => !!a), at };
-      remember(this.listenersByLb, lbArn, listeners);
-      return listeners;
-    });
+    const found = await this.discovery.loadBalancerByHostname(hostname, o?.signal ? { signal: o.signal } : {});
+    if (!found?.LoadBalancerArn) return undefined;
+    const ref: LoadBalancerRef = {
+      arn: found.LoadBalancerArn,
+      name: found.LoadBalancerName ?? '',
+      dnsName: found.DNSName ?? '',
+      ...(found.Type ? { type: found.Type } : {}),
+    };
+    remember(this.lbByHost, key, ref);
+    return ref;
   }
 
   /**
    * Fetches resource tags of target groups not seen before. The LBC's naming lets the first call ask only
    * for this rollout's services' target groups; the rest are fetched only if an expected tag is still missing.
+   * The shared discovery batches the asks of every Rollout (20 ARNs per DescribeTags).
    */
   async learnTags(tgArns: string[], expected: ExpectedTuple[], namespace: string, o?: CallOptions): Promise<void> {
     const unknown = [...new Set(tgArns)].filter((a) => !this.resourceIdByTg.has(a));
@@ -164,11 +130,8 @@ export class Elbv2Inventory {
     const likely = unknown.filter((a) => prefixes.some((p) => targetGroupNameFromArn(a)?.startsWith(p)));
     const fetch = async (arns: string[]): Promise<void> => {
       if (arns.length === 0) return;
-      const key = `tags|${[...arns].sort().join(',')}`;
-      await this.shared(key, async () => {
-        const tags = await this.elbv2.describeTags(arns, o);
-        for (const arn of arns) remember(this.resourceIdByTg, arn, tags.get(arn)?.[this.tagKey] ?? '');
-      });
+      const tags = await this.discovery.tags(arns, o?.signal ? { signal: o.signal } : {});
+      for (const arn of arns) remember(this.resourceIdByTg, arn, tags.get(arn)?.[this.tagKey] ?? '');
     };
     await fetch(likely);
     const known = new Set(tgArns.map((a) => this.resourceIdOf(a)));
@@ -200,15 +163,16 @@ export class Elbv2Inventory {
 
   forgetLoadBalancer(hostname: string, lbArn: string): void {
     this.lbByHost.delete(hostname.toLowerCase());
-    this.listenersByLb.delete(lbArn);
+    this.discovery.forgetLoadBalancer(lbArn);
     for (const k of [...this.discoveries.keys()]) if (k.startsWith(`${lbArn}|`)) this.discoveries.delete(k);
   }
 
   /**
-   * Reads every rule of every listener of the LB (one DescribeRules per listener), learns the tags it
-   * needs, and remembers which rules implement the action. Returns those rules. The listener list is taken
-   * from the cache when it is within the max age, or, with `listenersSince`, only when it was read at that
-   * time or later (a fresh read: something changed, or the answer would be "not verified").
+   * Reads every rule of every listener of the LB (one DescribeRules per listener, shared with every Rollout
+   * whose check began before it was sent), learns the tags it needs, and remembers which rules implement the
+   * action. Returns those rules. The rules are never older than `started` (this check's start). The listener
+   * list is taken from the shared discovery when it is within the max age, or, with `listenersSince`, only when
+   * it was read at that time or later (a fresh read: something changed, or the answer would be "not verified").
    */
   async discover(
     key: string,
@@ -216,32 +180,23 @@ export class Elbv2Inventory {
     expected: ExpectedTuple[],
     namespace: string,
     fullWeight: number,
+    started: number,
     o?: CallOptions,
     listenersSince?: number,
   ): Promise<Discovery & { rules: Rule[] }> {
     const fresh = listenersSince !== undefined;
-    return this.shared(`discover|${fresh ? 'fresh' : 'cached'}|${key}`, async () => {
-      let listeners: Listeners;
-      try {
-        listeners = await this.listeners(lb.arn, listenersSince ?? this.now() - this.ttl, o);
-      } catch (err) {
-        if (isNotFound(err)) this.listenersByLb.delete(lb.arn);
-        throw err;
-      }
-      const at = this.now();
+    return this.shared(`discover|${fresh ? 'fresh' : 'cached'}|${key}`, async (so) => {
+      const listeners = await this.discovery.listeners(lb.arn, { ...so, minAt: listenersSince ?? this.now() - this.ttl });
+      const arns = listeners.value.map((l) => l.ListenerArn).filter((a): a is string => !!a);
+      let at = this.now();
       const all: Rule[] = [];
       const listenerOf = new Map<string, string>();
-      for (const listenerArn of listeners.arns) {
-        let rules: Rule[];
-        try {
-          rules = await this.elbv2.describeRules({ listenerArn }, o);
-        } catch (err) {
-          // A listener that went away means our listener list is stale.
-          if (isNotFound(err)) this.listenersByLb.delete(lb.arn);
-          throw err;
-        }
-        for (const r of rules) if (r.RuleArn) listenerOf.set(r.RuleArn, listenerArn);
-        all.push(...rules);
+      for (const listenerArn of arns) {
+        // A listener that went away makes the shared discovery drop the listener list.
+        const read = await this.discovery.rules(listenerArn, { ...so, minAt: started });
+        at = Math.min(at, read.at);
+        for (const r of read.value) if (r.RuleArn) listenerOf.set(r.RuleArn, listenerArn);
+        all.push(...read.value);
       }
       const tgArns = all.flatMap((r) =>
         (r.Actions ?? []).flatMap((a) => [
@@ -249,19 +204,19 @@ export class Elbv2Inventory {
           ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn).filter((x): x is string => !!x),
         ]),
       );
-      await this.learnTags(tgArns, expected, namespace, o);
+      await this.learnTags(tgArns, expected, namespace, so);
       const scoped = actionRules(all, expected, this.resourceIdOf, fullWeight);
       const ruleArns = scoped.map((r) => r.RuleArn).filter((a): a is string => !!a);
       const discovery: Discovery = { ruleArns, listenerOf, at, listenersAt: listeners.at };
       // Only a positive discovery is cached: an action the LBC has not deployed yet must be looked for again.
       if (ruleArns.length > 0) remember(this.discoveries, key, discovery);
       return { ...discovery, rules: scoped };
-    });
+    }, o);
   }
 
   /** One DescribeRules(RuleArns) for the given rules; concurrent callers asking for the same set share it. */
   async rulesByArn(ruleArns: string[], o?: CallOptions): Promise<Rule[]> {
     const sorted = [...new Set(ruleArns)].sort();
-    return this.shared(`rules|${sorted.join(',')}`, () => this.elbv2.describeRules({ ruleArns: sorted }, o));
+    return this.shared(`rules|${sorted.join(',')}`, (so) => this.elbv2.describeRules({ ruleArns: sorted }, so), o);
   }
 }

@@ -1,6 +1,7 @@
 // Plugin.VerifyWeight in Ingress mode: the shared gated verdict path (src/verify/verdict.ts: gate, remember,
 // Event, answer) around this mode's check (weight-check.ts, within its deadline in weight-report.ts), which reads
 // ELBv2 for every Ingress of the Rollout. The HTTP API runs the same check ungated (`report`).
+import type { Elbv2Discovery } from '../../../aws/discovery.js';
 import type { Elbv2 } from '../../../aws/elbv2.js';
 import type { Rollout } from '../../../core/rollout.js';
 import type { Logger } from '../../../logger.js';
@@ -18,6 +19,8 @@ export interface WeightVerifierDeps {
   /** `--aws-verify-target-group`; off means NotImplemented and no AWS call. */
   enabled: boolean;
   elbv2: Elbv2;
+  /** The sidecar's shared discovery (src/aws/discovery.ts); without one, the verifier reads through its own. */
+  discovery?: Elbv2Discovery;
   /** Reads an Ingress (the router's IngressClient.get); throws when it cannot. */
   getIngress(namespace: string, name: string): Promise<IngressStatusView>;
   /** `--alb-tag-key-resource-id`. */
@@ -41,6 +44,7 @@ export interface WeightVerifierApi extends WeightVerifier {
 export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierApi {
   const inventory = new Elbv2Inventory({
     elbv2: deps.elbv2,
+    ...(deps.discovery ? { discovery: deps.discovery } : {}),
     resourceTagKey: deps.resourceTagKey,
     ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
     ...(deps.now ? { now: deps.now } : {}),

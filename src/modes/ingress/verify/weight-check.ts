@@ -1,7 +1,7 @@
 // One weight check of an Ingress-mode Rollout against ELBv2: proves that every load balancer of every
 // Ingress carries the weights the Rollout asks for. Cold, one Ingress costs DescribeLoadBalancers +
-// DescribeListeners + DescribeRules per listener + DescribeTags; warm, a whole check is one
-// DescribeRules(RuleArns). "Not verified" is never answered from older data: the listeners and rules are read
+// DescribeListeners + DescribeRules per listener + DescribeTags, shared with every other Rollout on the same load
+// balancer checked at the same time (src/aws/discovery.ts); warm, a whole check is one DescribeRules(RuleArns). "Not verified" is never answered from older data: the listeners and rules are read
 // again first, so rules that moved to another listener (HTTPS or ssl-redirect added) or a new host are found
 // (issue #12 item 2). Ungated and unjudged: the verifier (weights.ts) decides when to run it and what it means.
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -175,7 +175,7 @@ export async function checkIngressWeights(
   // 3. Cold: discover the rules of the action on each load balancer.
   async function discoverAndJudge(w: LbWork, readListeners: boolean): Promise<void> {
     try {
-      const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, o, readListeners ? started : undefined);
+      const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, started, o, readListeners ? started : undefined);
       judge(inventory, w, d.rules, d.listenerOf, req.maxWeight);
       if (d.listenersAt >= started) fresh.add(w);
     } catch (err) {
