@@ -6,6 +6,7 @@
 // noticed, and the configurations the LBC cannot build an ALB for are refused with a reason.
 import {
   AddTagsCommand,
+  CreateListenerCommand,
   CreateRuleCommand,
   DeleteRuleCommand,
   ModifyRuleCommand,
@@ -143,11 +144,50 @@ describe('Gateway mode VerifyWeight against moto', () => {
   it("the Gateway listener's hostname is the rule's host-header when the route names none (the LBC's hostname check)", async () => {
     world.gateway.spec.listeners = [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com' }];
     const v = verifier(world);
-    expect((await report(v, 20)).reasons).toEqual([`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`]);
+    expect((await report(v, 20)).reasons).toEqual([`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0, listener port 80) yet`]);
     await direct.send(
       new ModifyRuleCommand({ RuleArn: s.main, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }, path('/*')] }),
     );
     expect((await report(v, 20)).verified).toBe(true);
+  });
+
+  it('a parentRef without sectionName on a Gateway with two listeners: each listener\'s rule, with its own hostnames, must carry the weights (issue #21)', async () => {
+    // http:80 without a hostname (the seeded rules), web:8080 with shop.example.com: the LBC builds the route's rules on both.
+    world.gateway.spec.listeners = [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'web', port: 8080, protocol: 'HTTP', hostname: 'shop.example.com' },
+    ];
+    world.route.spec.parentRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shop' }];
+    world.route.spec.rules = [world.route.spec.rules![0]!];
+    const second = (
+      await direct.send(new CreateListenerCommand({ LoadBalancerArn: s.lb.arn, Protocol: 'HTTP', Port: 8080, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }))
+    ).Listeners![0]!.ListenerArn!;
+    const v = verifier(world);
+    // Only port 80's rule exists: not verified, naming the listener whose rule is missing.
+    expect((await report(v, 20)).reasons).toEqual([`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 1, listener port 8080) yet`]);
+    const hostRule = (
+      await direct.send(
+        new CreateRuleCommand({
+          ListenerArn: second,
+          Priority: 1,
+          Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }, path('/*')],
+          Actions: forward({ 'shop-stable': 100, 'shop-canary': 0 }, s.tg),
+        }),
+      )
+    ).Rules![0]!.RuleArn!;
+    // Port 8080's rule still carries the old weights: not verified, though port 80's does.
+    const stale = await report(v, 20);
+    expect(stale.verified).toBe(false);
+    expect(stale.reasons.join('\n')).toMatch(/shop-canary has weight 0, expected 20/);
+    expect(stale.rules.map((r) => r.ruleArn).sort()).toEqual([s.main, hostRule].sort());
+    await direct.send(new ModifyRuleCommand({ RuleArn: hostRule, Actions: forward({ 'shop-stable': 80, 'shop-canary': 20 }, s.tg) }));
+    expect((await report(v, 20)).verified).toBe(true);
+    // And the other way round: port 8080 carries the weights, port 80 fell back. Not verified (before, only one
+    // listener's rule was looked at, and this answered verified).
+    await direct.send(new ModifyRuleCommand({ RuleArn: s.main, Actions: forward({ 'shop-stable': 100, 'shop-canary': 0 }, s.tg) }));
+    const back = await report(v, 20);
+    expect(back.verified).toBe(false);
+    expect(back.reasons.join('\n')).toMatch(/shop-canary has weight 0, expected 20/);
   });
 
   it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {
@@ -155,7 +195,7 @@ describe('Gateway mode VerifyWeight against moto', () => {
     expect((await report(v, 20)).verified).toBe(true);
     await direct.send(new DeleteRuleCommand({ RuleArn: s.main }));
     const r = await report(v, 20);
-    expect(r).toMatchObject({ verified: false, reasons: [`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0) yet`] });
+    expect(r).toMatchObject({ verified: false, reasons: [`load balancer of Gateway ${NS}/shop: no ALB rule for HTTPRoute ${NS}/shop rule "main" (match 0, listener port 80) yet`] });
     expect(r.error).toBeUndefined();
   });
 

@@ -36,8 +36,11 @@ export interface Unit {
   lbArn: string;
   ports: number[];
   stableTg: string;
-  /** Per driven route rule: its label and the signatures of its ALB rules. */
-  rules: Array<{ label: string; signatures: Signature[] }>;
+  /**
+   * Per driven route rule: its label and its ALB rules, one per (listener port × match × hostname): the signature
+   * and the port of the listener it must be on (`ports[j]` for `signatures[j]`).
+   */
+  rules: Array<{ label: string; signatures: Signature[]; ports: number[] }>;
   expected: ExpectedWeight[];
   /** Target group ARN → Service, for the report. */
   services: Map<string, string>;
@@ -160,13 +163,27 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     at.reasons.push(`${gwLabel}: no target group for the stable Service ${config.services.stable} of HTTPRoute ${ref.namespace}/${ref.name} yet`);
     return undefined;
   }
-  // The LBC's hostnames per listener (hostnames.ts), united over the attached ones.
+  // Every listener the route attaches to gets its own ALB rules, with that listener's hostnames (hostnames.ts):
+  // an HTTP listener without a hostname and an HTTPS one with shop.example.com each carry the weights, and both
+  // are checked. Gateway listeners that share a port share one ALB listener (the LBC merges them).
   const attached = listeners.filter((l) => ports.includes(l.port) && (!parent.sectionName || l.name === parent.sectionName));
-  const hostnames = [...new Set(attached.flatMap((l) => effectiveHostnames(route.spec.hostnames ?? [], l.hostname)))];
-  const rules = indices.map((i) => ({
-    label: route.spec.rules![i]!.name ? `rule "${route.spec.rules![i]!.name}"` : `spec.rules[${i}]`,
-    signatures: expectedSignatures(route.spec.rules![i]!, hostnames),
-  }));
+  const rules = indices.map((i) => {
+    const seen = new Set<string>();
+    const entries: Array<{ port: number; signature: Signature }> = [];
+    for (const l of attached) {
+      for (const signature of expectedSignatures(route.spec.rules![i]!, effectiveHostnames(route.spec.hostnames ?? [], l.hostname))) {
+        const k = `${l.port} ${signature}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        entries.push({ port: l.port, signature });
+      }
+    }
+    return {
+      label: route.spec.rules![i]!.name ? `rule "${route.spec.rules![i]!.name}"` : `spec.rules[${i}]`,
+      signatures: entries.map((e) => e.signature),
+      ports: entries.map((e) => e.port),
+    };
+  });
   const key = JSON.stringify([ref, gwNs, parent.name, lbArn, ports, stableTg, rules]);
   return { key, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
 }

@@ -66,13 +66,17 @@ export class GatewayRuleCache {
     this.found.delete(unit.key);
     const o = { signal, minAt: since, onRequest: () => counter.calls++ };
     const listeners = (await this.discovery.listeners(unit.lbArn, o)).value.filter((l) => l.Port !== undefined && unit.ports.includes(l.Port));
-    const all: Rule[] = [];
+    // Each expected rule is looked for on the listener of its own port: the same conditions on two listeners are
+    // two ALB rules, and both must carry the weights.
+    const byPort = new Map<number, Rule[]>();
     for (const l of listeners) {
-      all.push(...(await this.discovery.rules(l.ListenerArn!, o)).value.filter((r) => !r.IsDefault));
+      const rules = (await this.discovery.rules(l.ListenerArn!, o)).value.filter((r) => !r.IsDefault && forwardWeights(r).has(unit.stableTg));
+      byPort.set(l.Port!, [...(byPort.get(l.Port!) ?? []), ...rules]);
     }
-    const candidates = all.filter((r) => forwardWeights(r).has(unit.stableTg));
-    const rules = unit.rules.map((rule) => rule.signatures.map((s) => candidates.find((r) => ruleSignature(r) === s)));
-    const missing = rules.flatMap((list, i) => list.map((r, j) => (r ? undefined : `${unit.rules[i]!.label} (match ${j})`)).filter((x): x is string => !!x));
+    const rules = unit.rules.map((rule) => rule.signatures.map((s, j) => (byPort.get(rule.ports[j]!) ?? []).find((r) => ruleSignature(r) === s)));
+    const missing = rules.flatMap((list, i) =>
+      list.map((r, j) => (r ? undefined : `${unit.rules[i]!.label} (match ${j}, listener port ${unit.rules[i]!.ports[j]})`)).filter((x): x is string => !!x),
+    );
     if (missing.length > 0) return { missing };
     const found = rules as Rule[][];
     this.found.set(unit.key, found.map((l) => l.map((r) => r.RuleArn!)));
