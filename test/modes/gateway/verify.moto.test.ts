@@ -190,6 +190,31 @@ describe('Gateway mode VerifyWeight against moto', () => {
     expect(back.reasons.join('\n')).toMatch(/shop-canary has weight 0, expected 20/);
   });
 
+  it('a route the LBC refuses (ResolvedRefs or Accepted False in its status) is an error naming the condition, not "not yet" forever (issue #21)', async () => {
+    const v = verifier(world);
+    world.route.status = {
+      parents: [
+        {
+          parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shop', sectionName: 'http' },
+          controllerName: 'gateway.k8s.aws/alb',
+          conditions: [
+            { type: 'Accepted', status: 'True', reason: 'Accepted' },
+            { type: 'ResolvedRefs', status: 'False', reason: 'RefNotPermitted', message: 'backendRef team/shop-canary not permitted by any ReferenceGrant' },
+          ],
+        },
+      ],
+    };
+    const r = await report(v, 20);
+    expect(r.verified).toBe(false);
+    expect(r.transient).toBe(false);
+    expect(r.error).toBe(
+      `HTTPRoute ${NS}/shop: the AWS Load Balancer Controller reports ResolvedRefs False for Gateway ${NS}/shop (RefNotPermitted: backendRef team/shop-canary not permitted by any ReferenceGrant); its ALB will not carry the route's weights until that is fixed`,
+    );
+    // Another controller's status says nothing about the ALB.
+    (world.route.status as { parents: Array<{ controllerName: string }> }).parents[0]!.controllerName = 'example.com/other';
+    expect((await report(v, 20)).verified).toBe(true);
+  });
+
   it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {
     const v = verifier(world);
     expect((await report(v, 20)).verified).toBe(true);

@@ -102,6 +102,7 @@ export async function discoverUnits(
     const parents = (route.spec.parentRefs ?? []).filter((p) => (p.kind ?? 'Gateway') === 'Gateway' && (p.group ?? GATEWAY_GROUP) === GATEWAY_GROUP);
     if (parents.length === 0) throw new GatewayConfigProblem(`${routeLabel} has no Gateway in spec.parentRefs; attach it to a Gateway of the ALB controller`);
     for (const parent of parents) {
+      refusedByLbc(route, ref, parent);
       const unit = await unitOf(deps, at, ref, route, indices, parent);
       if (unit) out.push(unit);
     }
@@ -186,4 +187,36 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
   });
   const key = JSON.stringify([ref, gwNs, parent.name, lbArn, ports, stableTg, rules]);
   return { key, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
+}
+
+interface RouteParentStatus {
+  parentRef?: { name?: string; namespace?: string; sectionName?: string; port?: number };
+  controllerName?: string;
+  conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
+}
+
+/**
+ * The LBC says in the route's status when it will not build a parentRef's rules as asked: `Accepted` False (the
+ * Gateway does not take the route) or `ResolvedRefs` False (a backendRef it drops: a missing Service, a
+ * cross-namespace ref without ReferenceGrant). Waiting for the ALB would then never end: it is an error naming
+ * the condition. A status not written yet, or written by another controller, says nothing.
+ */
+export function refusedByLbc(route: HTTPRoute, ref: RouteRef, parent: ParentRef): void {
+  const parents = ((route.status as { parents?: RouteParentStatus[] } | undefined)?.parents ?? []).filter(
+    (p) =>
+      p.controllerName === ALB_GATEWAY_CONTROLLER &&
+      p.parentRef?.name === parent.name &&
+      (p.parentRef?.namespace ?? ref.namespace) === (parent.namespace ?? ref.namespace) &&
+      (p.parentRef?.sectionName ?? '') === (parent.sectionName ?? ''),
+  );
+  for (const p of parents) {
+    for (const c of p.conditions ?? []) {
+      if ((c.type === 'Accepted' || c.type === 'ResolvedRefs') && c.status === 'False') {
+        throw new GatewayConfigProblem(
+          `HTTPRoute ${ref.namespace}/${ref.name}: the AWS Load Balancer Controller reports ${c.type} False for Gateway ${parent.namespace ?? ref.namespace}/${parent.name}` +
+            `${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}; its ALB will not carry the route's weights until that is fixed`,
+        );
+      }
+    }
+  }
 }
