@@ -44,6 +44,8 @@ export interface Discovery {
   at: number;
   /** When the listener list the rules were read from was read (at or before `at`). */
   listenersAt: number;
+  /** Ports the Ingress asks for that have no listener on the load balancer (such a discovery is not remembered). */
+  missingPorts: number[];
 }
 
 /** ARN `...:targetgroup/<name>/<id>` → name. */
@@ -183,11 +185,14 @@ export class Elbv2Inventory {
     started: number,
     o?: CallOptions,
     listenersSince?: number,
+    /** The listener ports the Ingress asks for: one without a listener yet is reported, and nothing is remembered. */
+    ports?: number[],
   ): Promise<Discovery & { rules: Rule[] }> {
     const fresh = listenersSince !== undefined;
     return this.shared(`discover|${fresh ? 'fresh' : 'cached'}|${key}`, async (so) => {
       const listeners = await this.discovery.listeners(lb.arn, { ...so, minAt: listenersSince ?? this.now() - this.ttl });
       const arns = listeners.value.map((l) => l.ListenerArn).filter((a): a is string => !!a);
+
       let at = this.now();
       const all: Rule[] = [];
       const listenerOf = new Map<string, string>();
@@ -207,9 +212,14 @@ export class Elbv2Inventory {
       await this.learnTags(tgArns, expected, namespace, so);
       const scoped = actionRules(all, expected, this.resourceIdOf, fullWeight);
       const ruleArns = scoped.map((r) => r.RuleArn).filter((a): a is string => !!a);
-      const discovery: Discovery = { ruleArns, listenerOf, at, listenersAt: listeners.at };
-      // Only a positive discovery is cached: an action the LBC has not deployed yet must be looked for again.
-      if (ruleArns.length > 0) remember(this.discoveries, key, discovery);
+      // Every port the Ingress asks for needs a listener with a rule of the action (the LBC makes both).
+      const portOf = new Map(listeners.value.map((l) => [l.ListenerArn, l.Port]));
+      const carried = new Set(ruleArns.map((a) => portOf.get(listenerOf.get(a))));
+      const missingPorts = (ports ?? []).filter((p) => !carried.has(p));
+      const discovery: Discovery = { ruleArns, listenerOf, at, listenersAt: listeners.at, missingPorts };
+      // Only a positive discovery is cached: an action the LBC has not deployed yet, or a listener it has not made
+      // yet, must be looked for again.
+      if (ruleArns.length > 0 && missingPorts.length === 0) remember(this.discoveries, key, discovery);
       return { ...discovery, rules: scoped };
     }, o);
   }

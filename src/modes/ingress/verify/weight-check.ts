@@ -11,9 +11,10 @@ import { compareRules, type RuleReport } from './compare.js';
 import { errorText, isTransientElbv2Failure, type Failure } from '../../../verify/elbv2-failures.js';
 import { expectedWeights, type ExpectedIngress, type ExpectedTuple } from './expected.js';
 import type { Elbv2Inventory, LoadBalancerRef } from './inventory.js';
+import { expectedListenerPorts, type IngressAnnotationsView } from './listen-ports.js';
 
 /** The part of an Ingress the verifier reads: the hostnames the LBC wrote into its status. */
-export interface IngressStatusView {
+export interface IngressStatusView extends IngressAnnotationsView {
   status?: { loadBalancer?: { ingress?: Array<{ hostname?: string; ip?: string }> } } | null;
 }
 
@@ -48,13 +49,16 @@ interface LbWork {
   hostname: string;
   lb: LoadBalancerRef;
   key: string;
+  /** The listener ports the Ingress asks for (listen-ports.ts); undefined: not known. */
+  ports?: number[];
   report: LoadBalancerWeightReport;
 }
 
-async function hostnamesOf(deps: WeightCheckDeps, namespace: string, ingress: string): Promise<string[]> {
+async function hostnamesOf(deps: WeightCheckDeps, namespace: string, ingress: string, prefix: string): Promise<{ hosts: string[]; ports?: number[] }> {
   const ing = await deps.getIngress(namespace, ingress);
   const hosts = (ing.status?.loadBalancer?.ingress ?? []).map((e) => e.hostname ?? '').filter((h) => h !== '');
-  return [...new Set(hosts.map((h) => h.toLowerCase()))];
+  const ports = expectedListenerPorts(ing, prefix);
+  return { hosts: [...new Set(hosts.map((h) => h.toLowerCase()))], ...(ports ? { ports } : {}) };
 }
 
 function judge(inventory: Elbv2Inventory, work: LbWork, rules: Rule[], listenerOf: Map<string, string>, fullWeight: number): void {
@@ -88,8 +92,9 @@ export async function checkIngressWeights(
     const report: IngressWeightReport = { ingress: ing.ingress, verified: false, reasons: [], expected: ing.tuples, loadBalancers: [] };
     reports.push(report);
     let hosts: string[];
+    let ports: number[] | undefined;
     try {
-      hosts = await hostnamesOf(deps, ns, ing.ingress);
+      ({ hosts, ports } = await hostnamesOf(deps, ns, ing.ingress, req.config.annotationPrefix));
     } catch (err) {
       errors.push({ text: `Ingress ${ns}/${ing.ingress}: ${errorText(err)}`, transient: false });
       continue;
@@ -115,7 +120,9 @@ export async function checkIngressWeights(
           lbReport.verified = true;
           continue;
         }
-        work.push({ ingress: ing, hostname, lb, key: inventory.discoveryKey(lb.arn, ing.ingress, ing.tuples), report: lbReport });
+        // The ports are part of the key: a listener asked for since the last discovery (listen-ports changed) is
+        // looked for at once, not after the discovery's 30 s.
+        work.push({ ingress: ing, hostname, lb, key: `${inventory.discoveryKey(lb.arn, ing.ingress, ing.tuples)}|${(ports ?? []).join(',')}`, ...(ports ? { ports } : {}), report: lbReport });
       } catch (err) {
         errors.push(elbv2Failure(`Ingress ${ns}/${ing.ingress}, hostname ${hostname}`, err));
       }
@@ -175,8 +182,14 @@ export async function checkIngressWeights(
   // 3. Cold: discover the rules of the action on each load balancer.
   async function discoverAndJudge(w: LbWork, readListeners: boolean): Promise<void> {
     try {
-      const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, started, o, readListeners ? started : undefined);
+      const d = await inventory.discover(w.key, w.lb, w.ingress.tuples, ns, req.maxWeight, started, o, readListeners ? started : undefined, w.ports);
       judge(inventory, w, d.rules, d.listenerOf, req.maxWeight);
+      if (d.missingPorts.length > 0) {
+        w.report.verified = false;
+        w.report.reasons.push(
+          `load balancer ${w.lb.name}: no rule of the action on a listener of port ${d.missingPorts.join(', ')} yet (the Ingress asks for ${d.missingPorts.length > 1 ? 'them' : 'it'} in listen-ports)`,
+        );
+      }
       if (d.listenersAt >= started) fresh.add(w);
     } catch (err) {
       if (isNotFound(err)) inventory.forgetLoadBalancer(w.hostname, w.lb.arn);
