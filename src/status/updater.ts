@@ -14,6 +14,7 @@ import { KubernetesApiError } from '../k8s/ingress-client.js';
 import type { RolloutStatusClient } from '../k8s/rollout-status.js';
 import type { Logger } from '../logger.js';
 import type { ModeTable } from '../plugin/mode-table.js';
+import { stepBudgetMs } from '../plugin/call.js';
 import { RpcVerified, type TrafficRouter } from '../plugin/router.js';
 import { SerialQueue } from '../plugin/serial-queue.js';
 import { albStatusFields, sameAlbStatus } from './alb-status.js';
@@ -32,8 +33,12 @@ export interface AlbStatusUpdaterDeps {
 }
 
 export interface AlbStatusUpdater {
-  /** A VerifyWeight checked the load balancer for this Rollout (as sent by Argo): fill the status if it is due. */
-  afterVerification(rollout: Rollout): Promise<void>;
+  /**
+   * A VerifyWeight checked the load balancer for this Rollout (as sent by Argo): fill the status if it is due.
+   * `verified`: the weights are on the load balancer, so it exists; a pause after an earlier empty discovery does
+   * not hold it back.
+   */
+  afterVerification(rollout: Rollout, verified?: boolean): Promise<void>;
 }
 
 interface Memo {
@@ -66,10 +71,10 @@ export function createAlbStatusUpdater(deps: AlbStatusUpdaterDeps): AlbStatusUpd
     while (memo.size > max) memo.delete(memo.keys().next().value as string);
   }
 
-  function due(id: string, key: string, rollout: Rollout): boolean {
+  function due(id: string, key: string, rollout: Rollout, verified: boolean): boolean {
     const m = memo.get(id);
     if (!m || m.key !== key) return true;
-    if (m.state === 'retry') return now() - m.at >= retryAfterMs;
+    if (m.state === 'retry') return verified || now() - m.at >= retryAfterMs;
     // Written for these roles; only a status that lost the field (a restored object, say) is written again.
     return !rollout.status?.alb;
   }
@@ -81,7 +86,10 @@ export function createAlbStatusUpdater(deps: AlbStatusUpdaterDeps): AlbStatusUpd
     const name = rollout.metadata.name;
     const signal = AbortSignal.timeout(deps.timeoutMs ?? 20_000);
     const fields = albStatusFields(await mode.albTargets(rollout, signal));
-    if (!fields) {
+    // Nothing found yet, or a role without its target group (the LBC still building): an AnalysisTemplate would
+    // get empty names, so nothing is written and the next check looks again.
+    const incomplete = fields?.albs.some((a) => a.canaryTargetGroup.arn === '' || a.stableTargetGroup.arn === '');
+    if (!fields || incomplete) {
       remember(id, { key, state: 'retry', at: now() });
       return;
     }
@@ -106,13 +114,13 @@ export function createAlbStatusUpdater(deps: AlbStatusUpdaterDeps): AlbStatusUpd
   }
 
   return {
-    async afterVerification(rollout) {
+    async afterVerification(rollout, verified = false) {
       const id = rolloutId(rollout.metadata.namespace, rollout.metadata.name);
       const key = rolesKey(rollout, pluginName);
-      if (key === undefined || !due(id, key, rollout)) return;
+      if (key === undefined || !due(id, key, rollout, verified)) return;
       await queue.run(id, async () => {
         // A call queued behind one that just wrote for the same roles has nothing left to do.
-        if (!due(id, key, rollout) && memo.get(id)?.state === 'written') return;
+        if (memo.get(id)?.key === key && memo.get(id)?.state === 'written' && !due(id, key, rollout, verified)) return;
         try {
           await update(rollout, id, key);
         } catch (err) {
@@ -124,14 +132,29 @@ export function createAlbStatusUpdater(deps: AlbStatusUpdaterDeps): AlbStatusUpd
   };
 }
 
-/** The router as Argo calls it, filling the status after every VerifyWeight that looked at the load balancer. */
+/** How long a Verified answer waits for the status write (the first for a set of roles) before answering anyway. */
+export const VERIFIED_WRITE_WAIT_MS = 5_000;
+
+/**
+ * The router as Argo calls it, filling the status after every VerifyWeight that looked at the load balancer. A
+ * Verified answer waits (at most VERIFIED_WRITE_WAIT_MS, and never past the call's budget) for the write: Argo
+ * moves to the next step on it, and an analysis step there resolves `status.alb.*` when it creates its
+ * AnalysisRun; a status written after that only makes Argo retry ("invalid path") until it lands. Other answers
+ * do not wait.
+ */
 export function withAlbStatus(inner: TrafficRouter, updater: AlbStatusUpdater): TrafficRouter {
   return {
     ...inner,
     async verifyWeight(rollout, desiredWeight, extra, call) {
       const res = await inner.verifyWeight(rollout, desiredWeight, extra, call);
-      // In the background: the answer to Argo does not wait for the status write (it never throws).
-      if (res.verified !== RpcVerified.NotImplemented) void updater.afterVerification(rollout);
+      if (res.verified === RpcVerified.NotImplemented) return res;
+      const write = updater.afterVerification(rollout, res.verified === RpcVerified.Verified);
+      if (res.verified === RpcVerified.Verified) {
+        const ms = Math.min(VERIFIED_WRITE_WAIT_MS, call ? stepBudgetMs(call, VERIFIED_WRITE_WAIT_MS) : VERIFIED_WRITE_WAIT_MS);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([write, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+        clearTimeout(timer);
+      }
       return res;
     },
   };

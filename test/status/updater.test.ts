@@ -36,7 +36,7 @@ function targetsOf(r: Rollout): AlbTargets[] {
   return [{ ingress: 'app', loadBalancerArn: LB, stableTargetGroupArn: pingStable ? PING : PONG, canaryTargetGroupArn: pingStable ? PONG : PING }];
 }
 
-function setup(opts: { conflicts?: number; found?: boolean } = {}) {
+function setup(opts: { conflicts?: number; found?: boolean; incomplete?: boolean } = {}) {
   let stored = rollout('pong');
   let conflicts = opts.conflicts ?? 0;
   const patches: Array<Record<string, unknown>> = [];
@@ -67,10 +67,12 @@ function setup(opts: { conflicts?: number; found?: boolean } = {}) {
       report: () => Promise.reject(new Error('unused')),
       albTargets: async (r) => {
         discoveries++;
-        return opts.found === false ? [] : targetsOf(r);
+        if (opts.incomplete) return [{ ingress: 'app', loadBalancerArn: LB, stableTargetGroupArn: PONG }];
+        return found ? targetsOf(r) : [];
       },
     },
   ]);
+  let found = opts.found !== false;
   let clock = 0;
   const updater = createAlbStatusUpdater({ modes, client, now: () => clock, retryAfterMs: 30_000 });
   return {
@@ -80,6 +82,7 @@ function setup(opts: { conflicts?: number; found?: boolean } = {}) {
     stored: () => stored,
     setStored: (r: Rollout) => (stored = r),
     tick: (ms: number) => (clock += ms),
+    setFound: (v: boolean) => (found = v),
     router,
   };
 }
@@ -131,6 +134,34 @@ describe('status.alb updater', () => {
     await t.updater.afterVerification(t.stored());
     expect(t.discoveries()).toBe(2);
     expect(t.patches).toHaveLength(0);
+  });
+
+  it('a verified check is not held back by the pause after an earlier empty discovery (the ALB came up meanwhile)', async () => {
+    const t = setup({ found: false });
+    await t.updater.afterVerification(t.stored());
+    t.setFound(true);
+    // Still within the pause: a not-verified check waits, a verified one does not.
+    await t.updater.afterVerification(t.stored(), false);
+    expect(t.patches).toHaveLength(0);
+    await t.updater.afterVerification(t.stored(), true);
+    expect(t.patches).toHaveLength(1);
+  });
+
+  it('a role without its target group yet (the LBC still building) is not written: no empty names for AnalysisTemplates', async () => {
+    const t = setup({ incomplete: true });
+    await t.updater.afterVerification(t.stored(), true);
+    expect(t.patches).toHaveLength(0);
+    expect((t.stored().status as { alb?: unknown }).alb).toBeUndefined();
+    // And it is looked for again at the next check.
+    await t.updater.afterVerification(t.stored(), true);
+    expect(t.discoveries()).toBe(2);
+  });
+
+  it('a Verified answer waits for the first write, so the next step\'s AnalysisRun finds status.alb', async () => {
+    const t = setup();
+    const wrapped = withAlbStatus({ ...t.router, verifyWeight: async () => ({ verified: RpcVerified.Verified }) }, t.updater);
+    await wrapped.verifyWeight(t.stored(), 20, []);
+    expect(t.patches).toHaveLength(1);
   });
 
   it('the router wrapper asks after a checked verdict only (NotImplemented means nothing was checked)', async () => {
