@@ -1,0 +1,365 @@
+// Canary analysis on the ALB (issue #19) under the real Argo controller, the real LBC and moto (ELBv2, EC2 and
+// CloudWatch on one port): status.alb / status.albs filled by the plugin exactly as Argo's built-in router fills
+// them (compared with ELBv2 read directly), kept through the controller's reconciles, a promotion and an abort,
+// following ping-pong's roles; and Argo's OWN CloudWatch provider taking its dimensions from those fields
+// (valueFrom.fieldRef), passing on good and failing on bad ALB metrics published into moto as AWS publishes them.
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ingress, rollout, services } from './support/app.js';
+import { albResources, cloudwatchClient, expectedAlbStatus, pastMinutes, publishAlbTraffic, type AlbResources, type AlbStatus } from './support/cloudwatch.js';
+import { canaryShare, type Observer, type RolloutObject } from './support/observe.js';
+import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
+import { sleep } from '../support/processes.js';
+
+interface AlbFields {
+  alb?: AlbStatus;
+  albs?: AlbStatus[];
+}
+
+const albFields = (ro: RolloutObject): AlbFields => {
+  const s = (ro.status ?? {}) as AlbFields;
+  return { ...(s.alb ? { alb: s.alb } : {}), ...(s.albs ? { albs: s.albs } : {}) };
+};
+
+interface AnalysisRun {
+  metadata: { name: string; labels?: Record<string, string>; creationTimestamp?: string };
+  spec: { args?: Array<{ name: string; value?: string }>; metrics: Array<{ name: string }> };
+  status?: {
+    phase?: string;
+    message?: string;
+    metricResults?: Array<{ name: string; phase: string; message?: string; measurements?: Array<{ phase: string; value?: string; message?: string }> }>;
+  };
+}
+
+async function analysisRuns(o: Observer, ns: string): Promise<AnalysisRun[]> {
+  const list = (await o.custom.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: ns, plural: 'analysisruns' })) as { items: AnalysisRun[] };
+  return list.items;
+}
+
+/** The load balancer and its target groups for Services `services`, once the LBC has built them all. */
+async function resources(o: Observer, ns: string, ing: string, services: string[]): Promise<AlbResources> {
+  const host = await o.hostname(ns, ing);
+  return o.until(
+    `the load balancer of Ingress ${ns}/${ing} with target groups for ${services.join(', ')}`,
+    async () => {
+      const res = await albResources(o.stack.elbv2, host, ns, ing, 80);
+      return res && services.every((s) => res.targetGroups.has(s)) ? res : undefined;
+    },
+    120_000,
+    () => o.diagnose(ns),
+  );
+}
+
+/** Reads the Rollout every 250 ms until stopped; a read error fails the scenario (nothing restarts here). */
+class StatusSampler {
+  readonly samples: Array<{ at: number; resourceVersion: string; step?: number; phase?: string; fields: AlbFields }> = [];
+  private running = true;
+  private loop: Promise<void> | undefined;
+  private error: unknown;
+
+  constructor(private readonly o: Observer, private readonly ns: string, private readonly name: string) {}
+
+  start(): this {
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          const ro = await this.o.rollout(this.ns, this.name);
+          this.samples.push({
+            at: Date.now(),
+            resourceVersion: (ro.metadata as { resourceVersion?: string }).resourceVersion ?? '',
+            ...(ro.status?.currentStepIndex !== undefined ? { step: ro.status.currentStepIndex } : {}),
+            ...(ro.status?.phase ? { phase: ro.status.phase } : {}),
+            fields: albFields(ro),
+          });
+        } catch (err) {
+          this.error ??= err;
+        }
+        await sleep(250);
+      }
+    })();
+    return this;
+  }
+
+  async stop(): Promise<this> {
+    this.running = false;
+    await this.loop;
+    if (this.error) throw new Error(`a Rollout read failed while sampling: ${String(this.error)}`);
+    return this;
+  }
+}
+
+describe.skipIf(e2eSkipped())('ALB analysis: status.alb under the plugin, Argo\'s CloudWatch provider on it', () => {
+  const { obs } = useStack({ controllerAws: true });
+
+  it('A. status.alb / status.albs as Argo\'s built-in router writes them, kept through reconciles, a promotion and an abort', async () => {
+    const o = obs();
+    const ns = await o.namespace('albstatus');
+    await o.stack.apply(
+      services(['demo-stable', 'demo-canary'], 'demo') +
+        ingress('demo', 'demo-stable') +
+        rollout('demo', 'demo', `
+canary:
+  stableService: demo-stable
+  canaryService: demo-canary
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        ingress: demo
+        servicePort: 80
+  steps:
+  - setWeight: 20
+  - pause: {duration: 5}
+  - setWeight: 50
+  - pause: {}
+`),
+      ns,
+    );
+    await o.untilHealthy(ns, 'demo');
+    const res = await resources(o, ns, 'demo', ['demo-stable', 'demo-canary']);
+    const want = expectedAlbStatus(res, 'demo', 'demo-stable', 'demo-canary');
+    // The forms an AnalysisTemplate builds CloudWatch dimensions from: `app/<fullName>`, `targetgroup/<fullName>`.
+    expect(want.loadBalancer.fullName).toMatch(/^k8s-[^/]+\/[0-9a-f]+$/);
+    expect(want.canaryTargetGroup.fullName).toMatch(/^k8s-[^/]+\/[0-9a-f]+$/);
+    expect(want.canaryTargetGroup.arn).not.toBe(want.stableTargetGroup.arn);
+    const beforeUpdate = albFields(await o.rollout(ns, 'demo'));
+
+    const sampler = new StatusSampler(o, ns, 'demo').start();
+    await o.setImage(ns, 'demo', 'registry.example.com/demo:2.0.0');
+    await o.until('the ALB at canary 20', async () => (canaryShare(await o.albWeights(ns, 'demo', 'demo-stable'), 'demo-canary') === 20 ? true : undefined), 180_000, () => o.diagnose(ns, 'demo'));
+    const firstWritten = await o.until('status.alb on the Rollout', async () => {
+      const f = albFields(await o.rollout(ns, 'demo'));
+      return f.alb ? f : undefined;
+    }, 60_000, () => o.diagnose(ns, 'demo'));
+    expect(firstWritten.alb).toEqual(want);
+    expect(firstWritten.albs).toEqual([want]);
+
+    // Further steps (20 → 50), the pause, the promotion: the fields stay, equal, in every sample.
+    await o.until('the indefinite pause after 50 %', async () => {
+      const ro = await o.rollout(ns, 'demo');
+      return ro.status?.currentStepIndex === 3 && ((ro.status as { pauseConditions?: unknown[] }).pauseConditions ?? []).length > 0 ? true : undefined;
+    }, 120_000, () => o.diagnose(ns, 'demo'));
+    await o.promote(ns, 'demo');
+    await o.untilHealthy(ns, 'demo');
+    await o.until('the ALB back at canary 0', async () => (canaryShare(await o.albWeights(ns, 'demo', 'demo-stable'), 'demo-canary') === 0 ? true : undefined));
+    // A few more reconciles of the promoted Rollout.
+    await sleep(3000);
+    await sampler.stop();
+    const first = sampler.samples.findIndex((s) => s.fields.alb !== undefined);
+    expect(first, 'status.alb never sampled').toBeGreaterThanOrEqual(0);
+    const after = sampler.samples.slice(first);
+    for (const s of after) {
+      expect(s.fields.alb, JSON.stringify(s)).toEqual(want);
+      expect(s.fields.albs, JSON.stringify(s)).toEqual([want]);
+    }
+    expect(after.length).toBeGreaterThanOrEqual(20);
+    // Written right after the first verified setWeight (Argo's router writes it in that very reconcile): the
+    // first sample past step 0 (20 % verified) and the first sample with the fields are seconds apart at most.
+    const stepped = sampler.samples.find((s) => (s.step ?? 0) >= 1)!;
+    expect.soft(sampler.samples[first]!.at - stepped.at, 'ms from the verified 20 % to status.alb').toBeLessThanOrEqual(5000);
+    // It outlived the controller's own status writes: many revisions of the Rollout, every step after the first.
+    const revisions = new Set(after.map((s) => s.resourceVersion));
+    expect(revisions.size, JSON.stringify(after.map((s) => [s.resourceVersion, s.step, s.phase]))).toBeGreaterThanOrEqual(5);
+    expect([...new Set(after.map((s) => s.step))]).toEqual(expect.arrayContaining([1, 2, 3, 4]));
+    expect(after.at(-1)!.phase).toBe('Healthy');
+
+    // An abort of the next revision: the fields are still there, unchanged (Argo's router never clears them).
+    await o.setImage(ns, 'demo', 'registry.example.com/demo:3.0.0');
+    await o.until('the ALB at canary 20 again', async () => (canaryShare(await o.albWeights(ns, 'demo', 'demo-stable'), 'demo-canary') === 20 ? true : undefined), 180_000, () => o.diagnose(ns, 'demo'));
+    await o.abort(ns, 'demo');
+    await o.until('the Rollout Degraded by the abort', async () => ((await o.rollout(ns, 'demo')).status?.phase === 'Degraded' ? true : undefined), 120_000, () => o.diagnose(ns, 'demo'));
+    await o.until('the ALB back on stable', async () => (canaryShare(await o.albWeights(ns, 'demo', 'demo-stable'), 'demo-canary') === 0 ? true : undefined));
+    const aborted = new StatusSampler(o, ns, 'demo').start();
+    await sleep(3000);
+    await aborted.stop();
+    expect(aborted.samples.length).toBeGreaterThanOrEqual(5);
+    for (const s of aborted.samples) {
+      expect(s.phase).toBe('Degraded');
+      expect(s.fields.alb, JSON.stringify(s)).toEqual(want);
+      expect(s.fields.albs, JSON.stringify(s)).toEqual([want]);
+    }
+    console.log(`A: status.alb before the first update: ${JSON.stringify(beforeUpdate)}; ${after.length} samples over ${revisions.size} Rollout revisions`);
+  });
+
+  it('B. ping-pong: canaryTargetGroup and stableTargetGroup follow the roles through a promotion', async () => {
+    const o = obs();
+    const ns = await o.namespace('albpp');
+    await o.stack.apply(
+      services(['pp-root', 'pp-ping', 'pp-pong'], 'pp') +
+        ingress('pp', 'pp-root') +
+        rollout('pp', 'pp', `
+canary:
+  pingPong: {pingService: pp-ping, pongService: pp-pong}
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        ingress: pp
+        rootService: pp-root
+        servicePort: 80
+  steps:
+  - setWeight: 25
+  - pause: {}
+`),
+      ns,
+    );
+    await o.untilHealthy(ns, 'pp');
+    const res = await resources(o, ns, 'pp', ['pp-ping', 'pp-pong']);
+    // Argo's roles: ping is stable when status.canary.stablePingPong is "ping", pong otherwise.
+    const roles = async () => ((await o.rollout(ns, 'pp')).status?.canary?.stablePingPong === 'ping' ? { stable: 'pp-ping', canary: 'pp-pong' } : { stable: 'pp-pong', canary: 'pp-ping' });
+    const rule = () => o.albRules(ns, 'pp').then((rules) => rules.find((r) => 'pp-ping' in r.services || 'pp-pong' in r.services)?.services);
+    const albAt = async (svc: string, weight: number) =>
+      o.until(`the ALB at ${weight} % on ${svc}`, async () => ((await rule())?.[svc] === weight ? true : undefined), 180_000, () => o.diagnose(ns, 'pp'));
+    const statusIs = async (what: string, want: AlbStatus) =>
+      o.until(`status.alb ${what}`, async () => {
+        const f = albFields(await o.rollout(ns, 'pp'));
+        return isDeepStrictEqual(f.alb, want) && isDeepStrictEqual(f.albs, [want]) ? f : undefined;
+      }, 60_000, async () => `${JSON.stringify(albFields(await o.rollout(ns, 'pp')))}\nwanted ${JSON.stringify(want)}\n${await o.diagnose(ns, 'pp')}`);
+
+    const r1 = await roles();
+    await o.setImage(ns, 'pp', 'registry.example.com/pp:2');
+    await albAt(r1.canary, 25);
+    const during = expectedAlbStatus(res, 'pp', r1.stable, r1.canary);
+    const f1 = await statusIs(`with canary ${r1.canary} and stable ${r1.stable}`, during);
+    expect(f1.alb).toEqual(during);
+    expect(f1.albs).toEqual([during]);
+
+    await o.promote(ns, 'pp');
+    await o.untilHealthy(ns, 'pp');
+    const r2 = await roles();
+    expect(r2.stable).toBe(r1.canary);
+    await albAt(r2.stable, 100);
+    const afterPromotion = albFields(await o.rollout(ns, 'pp'));
+
+    // The next revision goes the other way round: the fields name the swapped target groups.
+    await o.setImage(ns, 'pp', 'registry.example.com/pp:3');
+    await albAt(r2.canary, 25);
+    const swapped = expectedAlbStatus(res, 'pp', r2.stable, r2.canary);
+    expect(swapped.canaryTargetGroup).toEqual(during.stableTargetGroup);
+    expect(swapped.stableTargetGroup).toEqual(during.canaryTargetGroup);
+    const f2 = await statusIs(`swapped: canary ${r2.canary}, stable ${r2.stable}`, swapped);
+    expect(f2.alb).toEqual(swapped);
+    console.log(`B: status.alb right after the promotion: canary ${afterPromotion.alb?.canaryTargetGroup.name}, stable ${afterPromotion.alb?.stableTargetGroup.name} (ping ${res.targetGroups.get('pp-ping')!.name}, pong ${res.targetGroups.get('pp-pong')!.name}, stable role now ${r2.stable})`);
+  });
+
+  // Argo's own CloudWatch provider (metricproviders/cloudwatch): GetMetricData over the last `interval`, the
+  // successCondition evaluated on the MetricDataResults in query order. moto evaluates no metric math, so the
+  // 5xx rate is computed in the condition.
+  const cloudWatchTemplate = `
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: alb-canary-5xx}
+spec:
+  args:
+  - name: lb
+  - name: tg
+  metrics:
+  - name: canary-5xx-rate
+    successCondition: "sum(result[1].Values) >= 100 && sum(result[0].Values) <= 0.05 * sum(result[1].Values)"
+    provider:
+      cloudWatch:
+        interval: 10m
+        metricDataQueries:
+        - id: errors
+          metricStat:
+            metric:
+              namespace: AWS/ApplicationELB
+              metricName: HTTPCode_Target_5XX_Count
+              dimensions:
+              - {name: LoadBalancer, value: "app/{{args.lb}}"}
+              - {name: TargetGroup, value: "targetgroup/{{args.tg}}"}
+            period: 60
+            stat: Sum
+        - id: requests
+          metricStat:
+            metric:
+              namespace: AWS/ApplicationELB
+              metricName: RequestCount
+              dimensions:
+              - {name: LoadBalancer, value: "app/{{args.lb}}"}
+              - {name: TargetGroup, value: "targetgroup/{{args.tg}}"}
+            period: 60
+            stat: Sum
+---`;
+
+  const cloudWatchStrategy = (name: string) => `
+canary:
+  stableService: ${name}-stable
+  canaryService: ${name}-canary
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        ingress: ${name}
+        servicePort: 80
+  steps:
+  - setWeight: 20
+  - analysis:
+      templates: [{templateName: alb-canary-5xx}]
+      args:
+      - name: lb
+        valueFrom: {fieldRef: {fieldPath: status.alb.loadBalancer.fullName}}
+      - name: tg
+        valueFrom: {fieldRef: {fieldPath: status.alb.canaryTargetGroup.fullName}}
+  - pause: {}
+`;
+
+  /**
+   * A Rollout whose analysis step runs the template above after traffic was published for its canary and its
+   * stable target group. The stable's numbers are the opposite verdict's, so an analysis that queried the wrong
+   * target group (or no load balancer at all: no requests) would reach the other phase.
+   */
+  async function cloudWatchCase(name: string, canary: { errors: number }, stable: { errors: number }) {
+    const o = obs();
+    const ns = await o.namespace(name);
+    await o.stack.apply(cloudWatchTemplate + services([`${name}-stable`, `${name}-canary`], name) + ingress(name, `${name}-stable`) + rollout(name, name, cloudWatchStrategy(name)), ns);
+    await o.untilHealthy(ns, name);
+    const res = await resources(o, ns, name, [`${name}-stable`, `${name}-canary`]);
+    const want = expectedAlbStatus(res, name, `${name}-stable`, `${name}-canary`);
+    const published = await publishAlbTraffic(cloudwatchClient(o.stack.moto.endpoint), res.loadBalancer, [
+      { targetGroup: want.canaryTargetGroup, minutes: pastMinutes(5, { requests: 200, errors: canary.errors, latency: 0.05 }) },
+      { targetGroup: want.stableTargetGroup, minutes: pastMinutes(5, { requests: 800, errors: stable.errors, latency: 0.05 }) },
+    ]);
+    expect(published).toBeGreaterThan(0);
+    await o.setImage(ns, name, `registry.example.com/${name}:2`);
+    // The Rollout at the analysis step: its 20 % was verified.
+    await o.until('the analysis step', async () => (((await o.rollout(ns, name)).status?.currentStepIndex ?? 0) >= 1 ? true : undefined), 180_000, () => o.diagnose(ns, name));
+    const stepAt = Date.now();
+    const run = await o.until('the AnalysisRun of the analysis step, finished', async () => {
+      const ar = (await analysisRuns(o, ns)).find((r) => r.metadata.labels?.['step-index'] === '1');
+      return ar && ['Successful', 'Failed', 'Error', 'Inconclusive'].includes(ar.status?.phase ?? '') ? ar : undefined;
+    }, 240_000, async () => `${JSON.stringify(await analysisRuns(o, ns))}\n${await o.diagnose(ns, name)}`);
+    // The arguments carry the real names, resolved from status.alb when the run was created.
+    expect(Object.fromEntries((run.spec.args ?? []).map((a) => [a.name, a.value]))).toEqual({ lb: want.loadBalancer.fullName, tg: want.canaryTargetGroup.fullName });
+    // Created when the step was reached, not after Argo retried its creation for lack of status.alb ("invalid
+    // path status.alb... in rollout" in the controller's log, a reconcile error each time).
+    const createdAt = Date.parse(run.metadata.creationTimestamp ?? '');
+    const invalidPath = o.stack.logs('controller', 5_000_000).split('\n').filter((l) => l.includes('invalid path') && l.includes(`namespace=${ns}`) && l.includes('roCtx.reconcile err')).length;
+    console.log(`${name}: AnalysisRun created ${createdAt - stepAt} ms after the step was seen (creationTimestamp has 1 s resolution); reconciles failed with "invalid path" before: ${invalidPath}`);
+    expect.soft(createdAt - stepAt, 'ms from the analysis step to its AnalysisRun').toBeLessThanOrEqual(10_000);
+    return { o, ns, run, want };
+  }
+
+  it('C1. Argo\'s CloudWatch provider, args from status.alb.*.fullName: a healthy canary passes and the rollout goes on', async () => {
+    // Canary 0.5 % 5xx (1 of 200 a minute), stable 25 %: only the canary's target group passes the condition.
+    const { o, ns, run } = await cloudWatchCase('cwgood', { errors: 1 }, { errors: 200 });
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('Successful');
+    const m = run.status!.metricResults![0]!.measurements![0]!;
+    // errors, then requests, over the five published minutes.
+    expect(m.value).toBe('[[1 1 1 1 1] [200 200 200 200 200]]');
+    const ro = await o.untilPaused(ns, 'cwgood');
+    expect(ro.status?.currentStepIndex).toBe(2);
+    expect(ro.status?.abort).toBeFalsy();
+    expect(canaryShare(await o.albWeights(ns, 'cwgood', 'cwgood-stable'), 'cwgood-canary')).toBe(20);
+  });
+
+  it('C2. Argo\'s CloudWatch provider, args from status.alb.*.fullName: a canary answering 5xx fails and Argo aborts', async () => {
+    // Canary 20 % 5xx (40 of 200 a minute), stable 0.5 %.
+    const { o, ns, run } = await cloudWatchCase('cwbad', { errors: 40 }, { errors: 4 });
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('Failed');
+    expect(run.status!.metricResults![0]!.measurements![0]!.value).toBe('[[40 40 40 40 40] [200 200 200 200 200]]');
+    const ro = await o.until('the Rollout aborted', async () => {
+      const r = await o.rollout(ns, 'cwbad');
+      return r.status?.abort && r.status.phase === 'Degraded' ? r : undefined;
+    }, 120_000, () => o.diagnose(ns, 'cwbad'));
+    expect(ro.status?.message).toMatch(/RolloutAborted|aborted|analysis/i);
+    await o.until('the ALB back at 100 % stable', async () => (canaryShare(await o.albWeights(ns, 'cwbad', 'cwbad-stable'), 'cwbad-canary') === 0 ? true : undefined), 120_000, () => o.diagnose(ns, 'cwbad'));
+  });
+});
