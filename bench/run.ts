@@ -1,10 +1,11 @@
 // Runs every benchmark section side by side against the same peers, prints one table with ratios and
 // writes bench/results/<section>.json plus bench/results/latest.json. Sections can be picked with
-// BENCH_SECTIONS=gob,verify,rpc,footprint (latest.* are written only when all four ran); BENCH_QUICK=1 makes every section short (harness smoke test).
+// BENCH_SECTIONS=gob,verify,rpc,footprint,analysis (latest.* are written only when all five ran); BENCH_QUICK=1 makes every section short (harness smoke test).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchAnalysis, type AnalysisResult } from './analysis.js';
 import { benchFootprint, type FootprintResult } from './footprint.js';
 import { benchGob, type GobResult } from './gob.js';
 import type { BenchContext } from './harness.js';
@@ -17,6 +18,9 @@ const root = resolve(process.env.BENCH_ROOT ?? join(here, '..', '..', '..'));
 
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
+/** Every section, in the order a full run takes them. */
+const ALL_SECTIONS = ['gob', 'verify', 'rpc', 'footprint', 'analysis'];
+
 function machine(): Record<string, unknown> {
   return {
     cpus: cpus().length,
@@ -28,7 +32,9 @@ function machine(): Record<string, unknown> {
 }
 
 async function main(): Promise<void> {
-  const sections = (process.env.BENCH_SECTIONS ?? 'gob,verify,rpc,footprint').split(',').map((s) => s.trim());
+  const sections = (process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(',')).split(',').map((s) => s.trim());
+  const unknown = sections.filter((s) => !ALL_SECTIONS.includes(s));
+  if (unknown.length > 0) throw new Error(`BENCH_SECTIONS: unknown section ${unknown.join(', ')}; the sections are ${ALL_SECTIONS.join(', ')}`);
   const tmp = mkdtempSync(join(tmpdir(), 'alb-bench-'));
   const binDir = process.env.BENCH_BIN ?? join(root, '.cache', 'bench-bin');
   const ctx: BenchContext = { root, tmp, quick: process.env.BENCH_QUICK === '1', bin: (n) => join(binDir, n) };
@@ -95,6 +101,27 @@ async function main(): Promise<void> {
       lines.push(`| ${f(fp.startupToReadyMs, 0)} | ${f(fp.idleRssMiB)} | ${f(fp.afterRolloutsRssMiB)} |`);
       lines.push('');
     }
+    if (sections.includes('analysis')) {
+      process.stderr.write('bench: ALB analysis, CloudWatch calls per measurement (moto, publishing ALB metrics)...\n');
+      const a: AnalysisResult = await benchAnalysis(ctx);
+      save('analysis', a);
+      lines.push(`CloudWatch calls per ALB-analysis measurement (same moto, same counting proxy; checks ${a.checks.join(', ')}; a ${a.windowMinutes}-minute window): ours = the metric provider, naive = one GetMetricData per metric per target group (and per load balancer for HTTPCode_ELB_5XX_Count) as a hand-written AnalysisTemplate with Argo's CloudWatch provider queries`);
+      lines.push('| LBs | ours GetMetricData | naive GetMetricData | naive / ours | metrics requested (ours = naive) | ours p50 ms | naive p50 ms | same totals | ours ELBv2 calls: first / within 30 s / minutes later |');
+      lines.push('|---:|---:|---:|---:|---:|---:|---:|---|---|');
+      for (const r of a.rows) {
+        lines.push(
+          `| ${r.loadBalancers} | ${f(r.oursCloudWatchCalls, 0)} | ${f(r.naiveCloudWatchCalls, 0)} | ${f(r.callRatio, 0)}x | ${f(r.oursMetricsRequested, 0)} = ${f(r.naiveMetricsRequested, 0)} | ` +
+            `${f(r.oursP50Ms)} | ${f(r.naiveP50Ms)} | ${r.sameTotals ? 'yes' : 'NO'} | ${r.oursElbv2Cold} / ${f(r.oursElbv2Warm, 0)} / ${r.oursElbv2AfterTtl} |`,
+        );
+      }
+      lines.push('');
+      lines.push('CloudWatch bills GetMetricData per metric requested, the same on both sides; the calls count against the account\'s');
+      lines.push('GetMetricData quota (50/s, shared with dashboards and alarms). Ours p50 includes finding the load balancers (ELBv2,');
+      lines.push('Ingress mode, within 30 s of a discovery); the naive side is handed the dimensions. Argo\'s CloudWatch provider can put');
+      lines.push('several queries in one metric\'s metricDataQueries (one call per Argo metric and measurement), at the price of');
+      lines.push('dimensions passed as args and a successCondition per metric.');
+      lines.push('');
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -102,7 +129,7 @@ async function main(): Promise<void> {
   const header = `Measured ${m.date} on ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}${ctx.quick ? ' (QUICK mode: short runs)' : ''}`;
   const table = [header, '', ...lines].join('\n');
   // latest.* hold a full run; a run of some sections (BENCH_SECTIONS) only writes theirs (<section>.json).
-  const all = ['gob', 'verify', 'rpc', 'footprint'].every((s) => sections.includes(s));
+  const all = ALL_SECTIONS.every((s) => sections.includes(s));
   if (all) {
     writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(join(resultsDir, 'latest.md'), table + '\n');

@@ -9,7 +9,7 @@ import { createElbv2 } from '../src/aws/elbv2.js';
 import { desiredWeights } from '../src/core/weights.js';
 import { parseGatewayConfig } from '../src/modes/gateway/config.js';
 import { gatewayWeightStep } from '../src/modes/gateway/router.js';
-import { createGatewayVerifier } from '../src/modes/gateway/verify.js';
+import { createGatewayVerifier } from '../src/modes/gateway/verify/verifier.js';
 import { RpcVerified } from '../src/plugin/router.js';
 import type { Rollout } from '../src/core/rollout.js';
 import { ingressesTarget, type WeightRequest } from '../src/modes/ingress/view.js';

@@ -12,6 +12,7 @@ export interface Settings {
   metricPluginName: string;
   pluginListen: string;
   httpListen: string;
+  apiAllowRemote: boolean;
   awsVerifyTargetGroup: boolean;
   albIngressClasses: string[];
   albTagKeyResourceId: string;
@@ -57,6 +58,8 @@ export const OPTIONS: readonly Option[] = [
     help: 'host:port the go-plugin (netrpc) listener binds; the handshake binary connects here' },
   { key: 'httpListen', flag: 'http-listen', kind: 'string', default: '0.0.0.0:8095',
     help: 'host:port of the HTTP server (health, metrics, JSON API); 8080 and 8090 are the controller\'s own in the same pod' },
+  { key: 'apiAllowRemote', flag: 'api-allow-remote', kind: 'bool', default: false,
+    help: 'Serve the JSON API (/api/v1, which reads Rollouts of every namespace and checks ELBv2 on demand) to other pods too; off: only to the pod itself (loopback), where the controller runs AnalysisTemplate web metrics' },
   { key: 'awsVerifyTargetGroup', flag: 'aws-verify-target-group', kind: 'bool', default: false,
     help: 'Verify weights and target-group IPs against the ELBv2 API (off: VerifyWeight answers NotImplemented)' },
   { key: 'albIngressClasses', flag: 'alb-ingress-classes', kind: 'list', default: ['alb'],

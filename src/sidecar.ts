@@ -1,21 +1,23 @@
 // The composition root: builds every part of the sidecar from its settings, in dependency order, and
 // returns one handle that closes them in reverse: the shared verification, the modes (src/modes/index.ts)
-// behind one mode table, the go-plugin server, the cleanup watch and the HTTP server.
+// behind one mode table, the ALB analysis (metric provider), the go-plugin server, the cleanup watch and the
+// HTTP server.
 
 import { KubeConfig } from '@kubernetes/client-node';
+import { createCloudWatch } from './analysis/cloudwatch.js';
+import { createAlbMetricProvider } from './analysis/provider.js';
 import { CleanupController } from './cleanup/controller.js';
 import { startRolloutWatch } from './cleanup/watch.js';
 import { createEventSink, kubeEventWriter } from './events/sink.js';
 import { startPluginServer } from './goplugin/server.js';
 import { createIngressClient } from './k8s/ingress-client.js';
 import { createLogger, type Logger } from './logger.js';
-import { countingRouter, createMetrics, elbv2CallHook, pluginServerHooks } from './metrics.js';
+import { cloudwatchCallHook, countingRouter, createMetrics, elbv2CallHook, pluginServerHooks } from './metrics.js';
 import { MODES, type ModeDeps } from './modes/index.js';
 import { createModeRouter } from './plugin/mode-router.js';
 import { ModeTable } from './plugin/mode-table.js';
 import { createNoopRouter } from './plugin/noop-router.js';
 import type { TrafficRouter } from './plugin/router.js';
-import { createUnconfiguredMetricProvider } from './plugin/unconfigured-metric-provider.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { listenerCheck } from './server/health.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
@@ -90,20 +92,38 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     // The no-op router exists only so bench/ can time the protocol path against a Go plugin.
     if (settings.benchNoopRouter) router = createNoopRouter();
 
+    const getRolloutFromApi = kubeRolloutGetter(kubeConfig);
+
+    // ALB analysis (Argo's metricprovider plugin on the same listener): its own CloudWatch client, built once,
+    // with its own endpoint and rate budget, so measurements never spend ELBv2 verification's; the Rollout's
+    // load balancers come from its mode (one warm DescribeRules on the shared ELBv2 client).
+    const metricProvider = createAlbMetricProvider({
+      metricPluginName: settings.metricPluginName,
+      modes,
+      // Always the API server's copy: the weights and load balancers of the Rollout as it is now.
+      getRollout: (ns, name) => getRolloutFromApi(ns, name),
+      cloudwatch: createCloudWatch({
+        ...(settings.awsRegion ? { region: settings.awsRegion } : {}),
+        ...(settings.cloudwatchEndpoint ? { endpoint: settings.cloudwatchEndpoint } : {}),
+        rateLimit: settings.cloudwatchRateLimit,
+        rateBurst: settings.cloudwatchRateBurst,
+        onCall: cloudwatchCallHook(metrics),
+      }),
+      verificationEnabled: settings.awsVerifyTargetGroup,
+      log: logger,
+    });
+
     // The go-plugin listener the handshake binary proxies Argo's connection to.
     const plugin = await startPluginServer({
       listen: settings.pluginListen,
       router,
-      // Argo's metricprovider plugin on the same listener; ALB analysis is not part of this build yet.
-      metricProvider: createUnconfiguredMetricProvider(settings.metricPluginName),
+      metricProvider,
       callTimeoutMs: settings.rpcTimeoutSeconds * 1000,
       logger,
       hooks: pluginServerHooks(metrics),
     });
     pluginAddress = plugin.address;
     closers.push(() => plugin.close());
-
-    const getRolloutFromApi = kubeRolloutGetter(kubeConfig);
     // Cleanup after Rollouts are deleted or leave what they held (Argo has no plugin call for that).
     if (settings.cleanup) {
       const cleanup = new CleanupController({ modes, logger, onDeleted: (r) => events.forget(r), readRollout: getRolloutFromApi });
@@ -117,6 +137,7 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
       registry: metrics.registry,
       pluginName: settings.pluginName,
       logger,
+      apiAllowRemote: settings.apiAllowRemote,
       // With verification on, a missing TargetGroupBinding API would make every target check fail: not ready.
       readiness: [
         listenerCheck('plugin-listener', plugin),

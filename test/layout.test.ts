@@ -73,7 +73,7 @@ describe('src layout', () => {
       const top = topOf(file);
       return deps
         .filter((d) => {
-          if (modeOf(d) && ['verify', 'aws', 'k8s', 'events', 'goplugin', 'cleanup'].includes(top)) return true;
+          if (modeOf(d) && ['verify', 'aws', 'k8s', 'events', 'goplugin', 'cleanup', 'analysis'].includes(top)) return true;
           return topOf(d) === 'server' && top !== 'server' && top !== 'sidecar';
         })
         .map((d) => `${file} → ${d}`);

@@ -1,10 +1,10 @@
 // The CloudWatch client of the analysis: GetMetricData only. It is its own client with its own token bucket,
 // never the ELBv2 one's: a burst of measurements must not delay weight verification (or the reverse), and
 // CloudWatch's quota (GetMetricData: 50 requests/s per account and region by default, shared with dashboards
-// and alarms) is a different budget from ELBv2's. Retries on throttling, the User-Agent, the call counts and
-// the AbortSignal work as in src/aws/elbv2.ts; the endpoint override is its own setting (--cloudwatch-endpoint),
-// since a VPC endpoint or an emulator for ELBv2 says nothing about CloudWatch. Region and credentials come
-// from the SDK's chain like ELBv2's.
+// and alarms) is a different budget from ELBv2's. Retries on throttling, the call counts and the AbortSignal
+// are ELBv2's loop (src/aws/retrying-send.ts), the User-Agent is the same; the endpoint override is its own
+// setting (--cloudwatch-endpoint), since a VPC endpoint or an emulator for ELBv2 says nothing about CloudWatch.
+// Region and credentials come from the SDK's chain like ELBv2's.
 
 import {
   CloudWatchClient,
@@ -14,9 +14,8 @@ import {
   type MessageData,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { isNotFound, isThrottling, type CallOptions, type CallOutcome } from '../aws/elbv2.js';
-import { abortReason, realClock, TokenBucket, type Clock } from '../aws/token-bucket.js';
-import { USER_AGENT } from '../version.js';
+import { AwsThrottledError, retryingSend, sdkClientConfig, type CallOptions, type CallOutcome } from '../aws/retrying-send.js';
+import type { Clock } from '../aws/token-bucket.js';
 
 export type { CallOptions, CallOutcome, MetricDataResult };
 
@@ -58,59 +57,20 @@ export interface CloudWatch {
 }
 
 /** Raised when every attempt was throttled. */
-export class CloudWatchThrottledError extends Error {
+export class CloudWatchThrottledError extends AwsThrottledError {
   override name = 'CloudWatchThrottledError';
   constructor(operation: string, attempts: number, cause: unknown) {
-    super(`CloudWatch ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+    super('CloudWatch', operation, attempts, cause);
   }
-}
-
-function outcomeOf(err: unknown): CallOutcome {
-  if (isThrottling(err)) return 'throttled';
-  if (isNotFound(err)) return 'not_found';
-  return 'error';
 }
 
 export function createCloudWatch(opts: CloudWatchOptions): CloudWatch {
   const client =
     opts.client ??
-    new CloudWatchClient({
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
-      // Our retry loop is the only one, so the call counts and the token bucket see every attempt.
-      maxAttempts: 1,
-      customUserAgent: USER_AGENT,
-    });
-  const clock = opts.clock ?? realClock;
-  const random = opts.random ?? Math.random;
-  const bucket = new TokenBucket(opts.rateLimit, opts.rateBurst, clock);
-  const maxAttempts = opts.maxAttempts ?? 6;
-  const baseDelay = opts.baseDelayMs ?? 200;
-  const maxDelay = opts.maxDelayMs ?? 5000;
+    new CloudWatchClient({ ...sdkClientConfig(opts), ...(opts.credentials ? { credentials: opts.credentials } : {}) });
   const maxPages = opts.maxPages ?? 20;
-
-  // The same loop as elbv2.ts's call(): a token per attempt, backoff with full jitter on throttling only.
-  async function call<O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions): Promise<O> {
-    const signal = o?.signal;
-    for (let attempt = 0; ; attempt++) {
-      await bucket.take(signal);
-      try {
-        const out = await run(signal);
-        opts.onCall?.(operation, 'success');
-        return out;
-      } catch (err) {
-        if (signal?.aborted) {
-          opts.onCall?.(operation, 'error');
-          throw abortReason(signal);
-        }
-        opts.onCall?.(operation, outcomeOf(err));
-        if (!isThrottling(err)) throw err;
-        if (attempt + 1 >= maxAttempts) throw new CloudWatchThrottledError(operation, attempt + 1, err);
-        await clock.sleep(random() * Math.min(maxDelay, baseDelay * 2 ** attempt), signal);
-      }
-    }
-  }
+  // The same loop as ELBv2's (src/aws/retrying-send.ts), with a token bucket of its own.
+  const call = retryingSend(opts, CloudWatchThrottledError);
 
   return {
     async getMetricData(input, o) {

@@ -4,13 +4,14 @@
 //   - name: canary-vs-stable
 //     provider:
 //       plugin:
-//         argoproj-labs/alb:
+//         argoproj-labs/alb-analysis:
 //           maxErrorRateIncrease: 0.01
 //           maxLatencyIncrease: 0.2
 //
 // Pure: it reads the block and returns a normalised config with every default filled in, or throws a
 // ConfigError naming the field path and the fix. Which Rollout, load balancers and target groups the metric is
-// about is decided elsewhere (the discovery reads its own fields from the same block: `otherFields`).
+// about is decided elsewhere (provider.ts: the AnalysisRun's owner and its mode; `otherFields` lets a caller
+// accept fields of its own in the same block).
 // docs/analysis.md is the user's description of these fields; keep the two in step.
 
 import { ConfigError, describeValue, isObject } from '../core/fields.js';
@@ -58,7 +59,7 @@ export const MAX_SETTLE_DELAY_SECONDS = 3600;
 
 /**
  * Path of the block in an AnalysisTemplate, for messages:
- * `spec.metrics[name="error-rate"].provider.plugin["argoproj-labs/alb"]`.
+ * `spec.metrics[name="error-rate"].provider.plugin["argoproj-labs/alb-analysis"]`.
  */
 export function analysisPluginPath(pluginName: string, metricName?: string): string {
   const metric = metricName === undefined ? 'spec.metrics[]' : `spec.metrics[name=${JSON.stringify(metricName)}]`;

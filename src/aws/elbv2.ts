@@ -1,7 +1,7 @@
 // The one ELBv2 client of the process. Every request goes through here so that the client-side token
-// bucket, the retries on `Throttling` and the per-operation call counts cover all of them. The interface
-// lists only the operations we send (like Argo's ELBv2APIClient), plus `send` for the few writes the
-// direct listener-rule mode needs.
+// bucket, the retries on `Throttling` and the per-operation call counts cover all of them (the loop, shared with
+// the CloudWatch client: retrying-send.ts). The interface lists only the operations we send (like Argo's
+// ELBv2APIClient), plus `send` for the few writes the direct listener-rule mode needs.
 import {
   AddTagsCommand,
   CreateRuleCommand,
@@ -27,13 +27,11 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { USER_AGENT } from '../version.js';
-import { abortReason, realClock, TokenBucket, type Clock } from './token-bucket.js';
+import { AwsThrottledError, retryingSend, sdkClientConfig, type CallOptions, type CallOutcome } from './retrying-send.js';
+import type { Clock } from './token-bucket.js';
 
 export type { Listener, LoadBalancer, Rule, TargetGroup, TargetHealthDescription };
-
-/** Outcome label of one HTTP attempt, as counted by `onCall` (and exported as a metric label). */
-export type CallOutcome = 'success' | 'throttled' | 'not_found' | 'error';
+export { awsErrorCode, isNotFound, isThrottling, type CallOptions, type CallOutcome } from './retrying-send.js';
 
 export interface Elbv2Options {
   region?: string;
@@ -52,11 +50,6 @@ export interface Elbv2Options {
   maxDelayMs?: number;
   clock?: Clock;
   random?: () => number;
-}
-
-export interface CallOptions {
-  /** Ends waiting for tokens, backoff sleeps and the request in flight. */
-  signal?: AbortSignal;
 }
 
 export type TagMap = Map<string, Record<string, string>>;
@@ -88,90 +81,17 @@ export interface Elbv2 {
   send(command: AddTagsCommand, o?: CallOptions): Promise<AddTagsCommandOutput>;
 }
 
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'SlowDown',
-]);
-
-/** The AWS error code of an SDK error (`LoadBalancerNotFound`, `Throttling`, ...), if it has one. */
-export function awsErrorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; Code?: unknown };
-  const raw = typeof e.Code === 'string' ? e.Code : typeof e.name === 'string' ? e.name : undefined;
-  // Modelled errors are named `<Code>Exception` by the JS SDK; the wire code has no suffix.
-  return raw?.replace(/Exception$/, '') || undefined;
-}
-
-export function isThrottling(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  if (code !== undefined && (THROTTLING_CODES.has(code) || THROTTLING_CODES.has(`${code}Exception`))) return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return status === 429;
-}
-
-export function isNotFound(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  return code !== undefined && /NotFound$/.test(code);
-}
-
-function outcomeOf(err: unknown): CallOutcome {
-  if (isThrottling(err)) return 'throttled';
-  if (isNotFound(err)) return 'not_found';
-  return 'error';
-}
-
-/** Raised when every attempt was throttled; the message says so plainly for the Rollout's events. */
-export class ThrottledError extends Error {
+/** Raised when every attempt was throttled. */
+export class ThrottledError extends AwsThrottledError {
   override name = 'ThrottledError';
   constructor(operation: string, attempts: number, cause: unknown) {
-    super(`ELBv2 ${operation} was throttled ${attempts} times in a row (Rate exceeded); giving up for now`, { cause });
+    super('ELBv2', operation, attempts, cause);
   }
 }
 
 export function createElbv2(opts: Elbv2Options): Elbv2 {
-  const client =
-    opts.client ??
-    new ElasticLoadBalancingV2Client({
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      // Our own retry loop below is the only one, so call counts and the token bucket see every attempt.
-      maxAttempts: 1,
-      // Appended to the SDK's own User-Agent, so CloudTrail and the account's request logs name the plugin.
-      customUserAgent: USER_AGENT,
-    });
-  const clock = opts.clock ?? realClock;
-  const random = opts.random ?? Math.random;
-  const bucket = new TokenBucket(opts.rateLimit, opts.rateBurst, clock);
-  const maxAttempts = opts.maxAttempts ?? 6;
-  const baseDelay = opts.baseDelayMs ?? 200;
-  const maxDelay = opts.maxDelayMs ?? 5000;
-
-  async function call<O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions): Promise<O> {
-    const signal = o?.signal;
-    for (let attempt = 0; ; attempt++) {
-      await bucket.take(signal);
-      try {
-        const out = await run(signal);
-        opts.onCall?.(operation, 'success');
-        return out;
-      } catch (err) {
-        if (signal?.aborted) {
-          opts.onCall?.(operation, 'error');
-          throw abortReason(signal);
-        }
-        opts.onCall?.(operation, outcomeOf(err));
-        if (!isThrottling(err)) throw err;
-        if (attempt + 1 >= maxAttempts) throw new ThrottledError(operation, attempt + 1, err);
-        await clock.sleep(random() * Math.min(maxDelay, baseDelay * 2 ** attempt), signal);
-      }
-    }
-  }
+  const client = opts.client ?? new ElasticLoadBalancingV2Client(sdkClientConfig(opts));
+  const call = retryingSend(opts, ThrottledError);
 
   const sendOpts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 

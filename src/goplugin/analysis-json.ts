@@ -4,33 +4,13 @@
 // rules, same loss of zero values); the JSON → Go direction exists only for the Measurement a provider
 // returns, and checks it, because whatever goes back must be a Measurement Go's decoder accepts.
 
-import { goTimeBinary, GobInterface, GobTime, isGobStruct, type GobStruct, type GobValue, type GoMeasurement } from './gob/index.js';
-import { goToJson, type JsonValue } from './rollout-json.js';
+import { goTimeBinary, GobTime, isGobStruct, type GobValue, type GoMeasurement } from './gob/index.js';
+import { asObject, goToJson, requireStruct, type JsonObject, type JsonValue } from './rollout-json.js';
 import { ANALYSIS_PHASES, isAnalysisPhase, type AnalysisRun, type Measurement, type Metric } from '../plugin/metric-provider.js';
 
 /** Something in an argument or a provider's reply that cannot be what Argo's types say. */
 export class AnalysisShapeError extends Error {
   override readonly name = 'AnalysisShapeError';
-}
-
-function describeKind(v: GobValue | undefined): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'nil';
-  if (v instanceof GobInterface) return `interface ${v.name}`;
-  if (Array.isArray(v)) return 'a list';
-  if (v instanceof Map) return 'a map';
-  return typeof v;
-}
-
-function requireStruct(v: GobValue | undefined, what: string): GobStruct {
-  if (!isGobStruct(v)) throw new AnalysisShapeError(`${what}: expected a Go struct, got ${describeKind(v)}`);
-  return v;
-}
-
-type JsonObject = { [key: string]: JsonValue };
-
-function asObject(v: JsonValue | undefined): JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
 
 /** Fills what gob leaves out of a Metric (its zero name, an empty provider block). */
@@ -40,7 +20,7 @@ function normaliseMetric(json: JsonObject): Metric {
 
 /** `v1alpha1.Metric` (as decoded) → the Kubernetes JSON shape. */
 export function goMetricToJson(v: GobValue | undefined): Metric {
-  return normaliseMetric(asObject(goToJson(requireStruct(v, 'Metric'))));
+  return normaliseMetric(asObject(goToJson(requireStruct(v, 'Metric', AnalysisShapeError))));
 }
 
 /**
@@ -49,7 +29,7 @@ export function goMetricToJson(v: GobValue | undefined): Metric {
  */
 export function goAnalysisRunToJson(v: GobValue | undefined): AnalysisRun {
   if (v === undefined || v === null) throw new AnalysisShapeError('AnalysisRun: Argo sent none (a nil *AnalysisRun)');
-  const json = asObject(goToJson(requireStruct(v, 'AnalysisRun')));
+  const json = asObject(goToJson(requireStruct(v, 'AnalysisRun', AnalysisShapeError)));
   const metadata = asObject(json.metadata);
   if (typeof metadata.name !== 'string') metadata.name = '';
   const spec = asObject(json.spec);
@@ -65,7 +45,7 @@ function phaseError(where: string, phase: unknown): AnalysisShapeError {
 
 /** `v1alpha1.Measurement` (the one Argo hands to Resume and Terminate) → the JSON shape, its phase checked. */
 export function goMeasurementToJson(v: GobValue | undefined): Measurement {
-  const json = asObject(goToJson(requireStruct(v, 'Measurement')));
+  const json = asObject(goToJson(requireStruct(v, 'Measurement', AnalysisShapeError)));
   if (!isAnalysisPhase(json.phase)) throw phaseError('measurement', json.phase);
   return json as unknown as Measurement;
 }

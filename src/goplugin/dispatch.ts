@@ -6,19 +6,11 @@
 // the message (Argo shows it as "failed to set weight via plugin: <message>"). Only malformed arguments get
 // a net/rpc error, as Argo's Go server stub does ("invalid args ...").
 
-import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../plugin/router.js';
-import { GobInterface, isGobStruct, type GobStruct, type GobValue } from './gob/values.js';
+import { args, InvalidArgsError, type ArgConverters } from './args.js';
+import type { GobValue } from './gob/values.js';
 import type { Reply } from './netrpc/reply.js';
 import type { MethodTable, RpcCall, RpcMethod } from './netrpc/server.js';
-
-/** Go tree → JSON shape conversions of the argument fields (src/goplugin/rollout-json.ts in production). */
-export interface ArgConverters {
-  rollout(go: GobValue): Rollout;
-  weightDestinations(go: GobValue | undefined): WeightDestination[];
-  setHeaderRoute(go: GobValue | undefined): SetHeaderRoute;
-  setMirrorRoute(go: GobValue | undefined): SetMirrorRoute;
-}
 
 /** The names Argo registers its argument structs under (`gob.RegisterName`). */
 export const ArgNames = {
@@ -30,24 +22,6 @@ export const ArgNames = {
   getWeightUpdateDeadline: 'GetWeightUpdateDeadlineArgs',
   clearWeightUpdateDeadline: 'ClearWeightUpdateDeadlineArgs',
 } as const;
-
-export class InvalidArgsError extends Error {
-  override readonly name = 'InvalidArgsError';
-}
-
-function describe(body: GobValue): string {
-  if (body instanceof GobInterface) return `interface ${JSON.stringify(body.name)}`;
-  if (body === null) return 'nil';
-  return typeof body;
-}
-
-/** Unwraps the interface and checks its registered name; `invalid args` like Argo's Go stub otherwise. */
-function args(body: GobValue, name: string): GobStruct {
-  if (!(body instanceof GobInterface) || body.name !== name || !isGobStruct(body.value)) {
-    throw new InvalidArgsError(`invalid args: expected ${name}, got ${describe(body)}`);
-  }
-  return body.value;
-}
 
 function int32(v: GobValue | undefined): number {
   // gob omits zero values, so an absent DesiredWeight is 0.

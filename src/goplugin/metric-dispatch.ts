@@ -12,7 +12,7 @@
 //   * an argument struct of the wrong type: a net/rpc error, as Argo's Go stub answers (`invalid args`).
 // At the deadline (`--rpc-timeout-seconds`) the same replies carry the timeout message.
 
-import { goTimeBinary, GobInterface, isGobStruct, type GobStruct, type GobValue, type GoMeasurement } from './gob/index.js';
+import { goTimeBinary, GobInterface, isGobStruct, type GobValue, type GoMeasurement } from './gob/index.js';
 import {
   AnalysisShapeError,
   goAnalysisRunToJson,
@@ -23,7 +23,7 @@ import {
   stringRecord,
   type MeasurementBase,
 } from './analysis-json.js';
-import { InvalidArgsError } from './dispatch.js';
+import { args, InvalidArgsError } from './args.js';
 import type { Reply } from './netrpc/reply.js';
 import type { MethodTable, RpcCall, RpcMethod } from './netrpc/server.js';
 import type { Measurement, MetricProvider } from '../plugin/metric-provider.js';
@@ -35,20 +35,6 @@ export const MetricArgNames = {
   garbageCollect: 'GarbageCollectArgs',
   getMetadata: 'GetMetadataArgs',
 } as const;
-
-function describe(body: GobValue): string {
-  if (body instanceof GobInterface) return `interface ${JSON.stringify(body.name)}`;
-  if (body === null) return 'nil';
-  return typeof body;
-}
-
-/** Unwraps the interface and checks its registered name; `invalid args` like Argo's Go stub otherwise. */
-function args(body: GobValue, name: string): GobStruct {
-  if (!(body instanceof GobInterface) || body.name !== name || !isGobStruct(body.value)) {
-    throw new InvalidArgsError(`invalid args: expected ${name}, got ${describe(body)}`);
-  }
-  return body.value;
-}
 
 function message(err: unknown, fallback: string): string {
   const text = err instanceof Error ? err.message : String(err);

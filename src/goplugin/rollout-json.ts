@@ -176,18 +176,23 @@ function mergeStruct(out: { [key: string]: JsonValue }, s: GobStruct): void {
   }
 }
 
-function asObject(v: JsonValue | undefined): { [key: string]: JsonValue } {
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The JSON object, or an empty one for anything else (gob leaves out an empty struct). */
+export function asObject(v: JsonValue | undefined): JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
 
-function requireStruct(v: GobValue | undefined, what: string): GobStruct {
+/** The Go struct `v` must be; otherwise a `Shape` error (an Error unless given) naming `what` and what came. */
+export function requireStruct(v: GobValue | undefined, what: string, Shape: new (message: string) => Error = Error): GobStruct {
   if (!isGobStruct(v)) {
-    throw new Error(`${what}: expected a Go struct, got ${describeKind(v)}`);
+    throw new Shape(`${what}: expected a Go struct, got ${describeKind(v)}`);
   }
   return v;
 }
 
-function describeKind(v: GobValue | undefined): string {
+/** What a decoded Go value is, for error messages. */
+export function describeKind(v: GobValue | undefined): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'nil';
   if (v instanceof GobInterface) return `interface ${v.name}`;

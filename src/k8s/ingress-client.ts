@@ -62,8 +62,9 @@ export function mergePatchBody(resourceVersion: string, edit: IngressEdit): Reco
 }
 
 /** The server's own Status message when it sent one (e.g. `ingresses.networking.k8s.io "x" not found`). */
-function statusMessage(err: ApiException<unknown>): string | undefined {
+export function statusMessage(err: ApiException<unknown>): string | undefined {
   const body = err.body;
+  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
   if (typeof body !== 'string' || body === '') return undefined;
   try {
     const status = JSON.parse(body) as { message?: unknown };
@@ -73,19 +74,27 @@ function statusMessage(err: ApiException<unknown>): string | undefined {
   }
 }
 
-function reasonText(signal: AbortSignal): string {
+export function reasonText(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled by the caller';
 }
 
-function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
-  if (signal?.aborted) return new RequestCancelledError(`${verb} ingress ${namespace}/${name} cancelled: ${reasonText(signal)}`);
+/**
+ * A failure that is not the API server's answer (the caller's signal, the request's own timeout, a transport
+ * error) as an error naming the request; undefined for an ApiException, which each client reads itself.
+ */
+export function transportError(err: unknown, what: string, timeoutMs: number, signal?: AbortSignal): Error | undefined {
+  if (signal?.aborted) return new RequestCancelledError(`${what} cancelled: ${reasonText(signal)}`);
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return new Error(`${verb} ingress ${namespace}/${name}: no answer from the Kubernetes API within ${timeoutMs} ms`);
+    return new Error(`${what}: no answer from the Kubernetes API within ${timeoutMs} ms`);
   }
-  if (!(err instanceof ApiException)) {
-    return new Error(`${verb} ingress ${namespace}/${name}: ${(err as Error)?.message ?? String(err)}`);
-  }
+  if (!(err instanceof ApiException)) return new Error(`${what}: ${(err as Error)?.message ?? String(err)}`);
+  return undefined;
+}
+
+function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
+  const transport = transportError(err, `${verb} ingress ${namespace}/${name}`, timeoutMs, signal);
+  if (transport || !(err instanceof ApiException)) return transport ?? new Error(String(err));
   const code = err.code as number;
   const detail = statusMessage(err) ?? `HTTP ${code}`;
   if (code === 404) return new IngressNotFoundError(`ingress.networking.k8s.io "${name}" not found`, code);
@@ -136,16 +145,8 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
   const api = kc.makeApiClient(NetworkingV1Api);
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
-  /** The request's timeout and options, or an error when it must not be sent at all. */
-  function prepare(verb: string, namespace: string, name: string, req: RequestOptions | undefined) {
-    const signal = req?.signal;
-    if (signal?.aborted) throw new RequestCancelledError(`${verb} ingress ${namespace}/${name} cancelled: ${reasonText(signal)}`);
-    const ms = Math.min(clientTimeoutMs, req?.timeoutMs ?? clientTimeoutMs);
-    if (ms <= 0) {
-      throw new Error(`${verb} ingress ${namespace}/${name}: no time left before the plugin call's deadline (--rpc-timeout-seconds)`);
-    }
-    return { ms, signal, options: timeoutOptions(ms, signal) };
-  }
+  const prepare = (verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
+    prepareRequest(`${verb} ingress ${namespace}/${name}`, clientTimeoutMs, req);
 
   return {
     async get(namespace, name, req) {
@@ -175,4 +176,16 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
 export function listAllIngresses(kc: KubeConfig): () => Promise<Ingress[]> {
   const api = kc.makeApiClient(NetworkingV1Api);
   return async () => (JSON.parse(JSON.stringify(await api.listIngressForAllNamespaces())) as { items: Ingress[] }).items;
+}
+
+/**
+ * One request's timeout and client options, or an error when it must not be sent at all (the caller's signal
+ * fired, or no time is left before the plugin call's deadline). `what` names the request: "reading ingress a/b".
+ */
+export function prepareRequest(what: string, clientTimeoutMs: number, req: RequestOptions | undefined) {
+  const signal = req?.signal;
+  if (signal?.aborted) throw new RequestCancelledError(`${what} cancelled: ${reasonText(signal)}`);
+  const ms = Math.min(clientTimeoutMs, req?.timeoutMs ?? clientTimeoutMs);
+  if (ms <= 0) throw new Error(`${what}: no time left before the plugin call's deadline (--rpc-timeout-seconds)`);
+  return { ms, signal, options: timeoutOptions(ms, signal) };
 }

@@ -37,6 +37,15 @@ export interface ServerDeps {
   pluginName: string;
   logger?: Logger;
   limits?: Partial<ServerLimits>;
+  /** Serve /api/ to other pods too (`--api-allow-remote`); default: loopback only. */
+  apiAllowRemote?: boolean;
+}
+
+/** 127.0.0.0/8, ::1 and the IPv4-mapped form of both. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -66,6 +75,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     reply.code(404).send(new ApiError('ALB_ERR_NOT_FOUND', [`${req.method} ${req.url.split('?')[0]}`]).toJSON()),
   );
 
+  // The API reads Rollouts of every namespace and checks ELBv2 on demand: another pod must not be able to use it
+  // to read the cluster's load balancers or to spend the ELBv2 quota. Health and metrics stay on the pod address.
+  if (!deps.apiAllowRemote) {
+    app.addHook('onRequest', async (req) => {
+      if (req.url.startsWith('/api/') && !isLoopback(req.socket.remoteAddress)) throw new ApiError('ALB_ERR_FORBIDDEN', [req.socket.remoteAddress ?? 'an unknown address']);
+    });
+  }
   app.register(healthRoutes, { checks: deps.readiness, checkTimeoutMs: limits.readinessTimeoutMs });
   app.register(metricsRoute, { registry: deps.registry });
   app.register(rolloutsApi, {

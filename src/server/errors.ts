@@ -19,6 +19,10 @@ export const API_ERRORS = {
       'rollout %s does not use the plugin "%s" (spec.strategy.canary.trafficRouting.plugins); ' +
       'for a blue-green Rollout pass the Ingresses to check with ?ingress=<name>',
   },
+  ALB_ERR_FORBIDDEN: {
+    status: 403,
+    template: 'the JSON API answers only from this pod (loopback), not from %s; run the sidecar with --api-allow-remote to serve other pods',
+  },
   ALB_ERR_BAD_REQUEST: { status: 400, template: '%s' },
   ALB_ERR_NOT_FOUND: { status: 404, template: 'no route %s; see /api/v1 for the API' },
   ALB_ERR_UPSTREAM: { status: 502, template: 'could not build the report for rollout %s: %s' },

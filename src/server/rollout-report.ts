@@ -24,6 +24,12 @@ export interface RolloutReportSourceDeps {
    * checks anew). Dashboards polling the plain route then cost no extra ELBv2 calls. Default 10 s.
    */
   cacheTtlMs?: number;
+  /**
+   * Bound on checks per Rollout through the API: a `/verify` within this long of the last check of the same
+   * Rollout (and resourceVersion) is answered with that check, and requests arriving while a check runs wait for
+   * it. Default 2 s; an AnalysisRun polls far less often.
+   */
+  minCheckIntervalMs?: number;
   maxCached?: number;
 }
 
@@ -37,6 +43,8 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
   const ttl = deps.cacheTtlMs ?? 10_000;
   const maxCached = deps.maxCached ?? 500;
   const cache = new Map<string, { at: number; report: RolloutReport }>();
+  const minInterval = deps.minCheckIntervalMs ?? 2_000;
+  const inflight = new Map<string, Promise<RolloutReport>>();
 
   async function servicesReport(rollout: Rollout, ns: string, ingressNames: string[]): Promise<RolloutReport> {
     const bg = rollout.spec.strategy.blueGreen as BlueGreenStrategy | undefined;
@@ -77,27 +85,36 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
       // A changed Rollout (new resourceVersion) never gets an old report.
       const key = [ns, rollout.metadata.name, rollout.metadata.resourceVersion ?? '', ...opts.ingresses].join('|');
       const hit = cache.get(key);
-      if (!opts.fresh && hit && now().getTime() - hit.at < ttl) return hit.report;
-      const mode = opts.ingresses.length === 0 ? deps.modes.of(rollout) : undefined;
-      let report: RolloutReport;
-      if (mode === undefined) report = await servicesReport(rollout, ns, opts.ingresses);
-      else {
-        const part = await mode.report(rollout, opts.signal);
-        report = {
-          rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: currentWeights(rollout).desired },
-          verified: part.verified,
-          reasons: part.reasons,
-          checkedAt: now().toISOString(),
-          ingresses: part.ingresses,
-          ...(part.listenerRule ? { listenerRule: part.listenerRule } : {}),
-          ...(part.gateway ? { gateway: part.gateway } : {}),
-          targetGroups: part.targetGroups,
-        };
-      }
-      cache.delete(key);
-      cache.set(key, { at: now().getTime(), report });
-      while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
-      return report;
+      const age = hit ? now().getTime() - hit.at : Infinity;
+      if (age < (opts.fresh ? minInterval : ttl)) return hit!.report;
+      const running = inflight.get(key);
+      if (running) return running;
+      const work = build(rollout, ns, opts, key).finally(() => inflight.delete(key));
+      inflight.set(key, work);
+      return work;
     },
   };
+
+  async function build(rollout: Rollout, ns: string, opts: ReportOptions, key: string): Promise<RolloutReport> {
+    const mode = opts.ingresses.length === 0 ? deps.modes.of(rollout) : undefined;
+    let report: RolloutReport;
+    if (mode === undefined) report = await servicesReport(rollout, ns, opts.ingresses);
+    else {
+      const part = await mode.report(rollout, opts.signal);
+      report = {
+        rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: currentWeights(rollout).desired },
+        verified: part.verified,
+        reasons: part.reasons,
+        checkedAt: now().toISOString(),
+        ingresses: part.ingresses,
+        ...(part.listenerRule ? { listenerRule: part.listenerRule } : {}),
+        ...(part.gateway ? { gateway: part.gateway } : {}),
+        targetGroups: part.targetGroups,
+      };
+    }
+    cache.delete(key);
+    cache.set(key, { at: now().getTime(), report });
+    while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
+    return report;
+  }
 }

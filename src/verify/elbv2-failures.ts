@@ -45,3 +45,12 @@ export function errorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
+
+/**
+ * A failure a check threw, as its report states it: transient when it passes by itself, or when the check's
+ * `deadline` had fired (whatever the failure says, the check ran out of time).
+ */
+export function thrownFailure(err: unknown, deadline?: AbortSignal): { error: string; transient?: true } {
+  const transient = deadline?.aborted === true || isTransientElbv2Failure(err);
+  return { error: errorText(err), ...(transient ? { transient: true as const } : {}) };
+}

@@ -1,9 +1,11 @@
-// When VerifyWeight is worth an AWS call. Argo asks a plugin on every reconcile (argo-alb-spec.md §11.5),
-// so the plugin gates itself: at a setWeight step, at the end of the steps (desired = max weight), and
-// after a weight change until that change is verified. A positive answer is remembered per
-// (Rollout UID, target, weights) so a verified step is never re-checked, until a write changes what carries
-// the Rollout's weights (`invalidate`, called by the routers): then the next call checks again. Both modes
-// use it through the mode-neutral WeightStep (src/core/weights.ts).
+// When VerifyWeight is worth an AWS call. Argo calls a plugin's VerifyWeight on every reconcile
+// (argo-rollouts rollout/trafficrouting.go, reconcileTrafficRouting; its built-in ALB router checks only when
+// rolloututil.ShouldVerifyWeight says so, rollout/trafficrouting/alb/alb.go), so the plugin gates itself: at a
+// setWeight step, at the end of the steps (desired = max weight), and after a weight change until that change is
+// verified. A positive answer is remembered per (Rollout UID, target, weights) so a verified step is never
+// re-checked, until a write changes what carries the Rollout's weights (`invalidate`, called by the routers):
+// then the next call checks again. Every mode uses it through the shared verdict path (verdict.ts) and the
+// mode-neutral WeightStep (src/core/weights.ts).
 import type { Rollout } from '../core/rollout.js';
 import type { WeightStep } from '../core/weights.js';
 
@@ -49,7 +51,7 @@ export type SeenState = 'verified' | 'pending' | 'observed';
 interface Seen {
   key: string;
   state: SeenState;
-  /** Writes to the Rollout's Ingresses seen so far (see `invalidate`). */
+  /** Writes to what carries the Rollout's weights seen so far (see `invalidate`). */
   writes: number;
 }
 
@@ -60,6 +62,8 @@ export type GateDecision =
 
 export class VerifyGate {
   private readonly seen = new Map<string, Seen>();
+  /** The last verdict logged per Rollout (`noteVerdict`), bounded like `seen`. */
+  private readonly verdicts = new Map<string, string>();
 
   constructor(private readonly maxEntries = 5000) {}
 
@@ -92,13 +96,23 @@ export class VerifyGate {
   }
 
   /**
-   * A write changed one of the Rollout's Ingresses: whatever was verified before may no longer hold on the
-   * load balancer, so the next call checks again (also for a Rollout not seen yet, and outside the step
-   * moments, as for any weight change).
+   * A write changed what carries the Rollout's weights (an Ingress, the listener rule, an HTTPRoute): whatever
+   * was verified before may no longer hold on the load balancer, so the next call checks again (also for a
+   * Rollout not seen yet, and outside the step moments, as for any weight change), and a check running now
+   * is not remembered (`record`).
    */
   invalidate(uid: string): void {
     const prev = this.seen.get(uid);
     this.put(uid, { key: prev?.key ?? '', state: 'pending', writes: this.writesOf(uid) + 1 });
+  }
+
+  /** Records a verdict's summary; true when it differs from the last one noted for the Rollout (log it once). */
+  noteVerdict(uid: string, summary: string): boolean {
+    if (this.verdicts.get(uid) === summary) return false;
+    this.verdicts.delete(uid);
+    this.verdicts.set(uid, summary);
+    while (this.verdicts.size > this.maxEntries) this.verdicts.delete(this.verdicts.keys().next().value as string);
+    return true;
   }
 
   writesOf(uid: string): number {

@@ -276,8 +276,10 @@ func TestTypeScriptDecodesWhatArgosMetricClientSends(t *testing.T) {
 	})
 }
 
-// The real sidecar (dist/src/main.js) as deploy/ runs it: both plugin kinds from one listener; this build's
-// metric provider answers every measurement with phase Error, and the traffic router still writes Ingresses.
+// The real sidecar (dist/src/main.js) as deploy/ runs it: both plugin kinds from one listener. The ALB
+// analysis reads the metric's block first: the fixture's block predates the analysis fields, so Run answers a
+// finished phase Error naming the field (nothing else is read); a measurement handed back in flight is closed
+// (Resume: Error, Terminate: Successful); the traffic router still writes Ingresses.
 func TestMetricProviderOnTheRealSidecar(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -290,16 +292,22 @@ func TestMetricProviderOnTheRealSidecar(t *testing.T) {
 		t.Errorf("Type() = %q", got)
 	}
 	m := p.Run(run, metric)
-	want := `failed to run via plugin: ALB analysis is not configured in this build of the sidecar: metric "alb-5xx-rate" names the plugin "argoproj-labs/alb-analysis", which has no measurements to take yet; remove the metric or use another provider`
-	if m.Phase != v1alpha1.AnalysisPhaseError || m.Message != want || m.StartedAt == nil || m.FinishedAt == nil {
+	want := `failed to run via plugin: spec.metrics[name="alb-5xx-rate"].provider.plugin["argoproj-labs/alb-analysis"].`
+	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, want) || !strings.Contains(m.Message, ": unknown field; the fields are lookback, settleDelay, minRequests,") ||
+		m.StartedAt == nil || m.FinishedAt == nil {
 		t.Fatalf("Run answered %+v", m)
 	}
-	if m := p.Resume(run, metric, run.Status.MetricResults[0].Measurements[1]); m.Phase != v1alpha1.AnalysisPhaseError || !strings.HasPrefix(m.Message, "failed to resume via plugin: ALB analysis is not configured") {
+	inFlight := run.Status.MetricResults[0].Measurements[1]
+	if m := p.Resume(run, metric, inFlight); m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, "not in flight here") || m.FinishedAt == nil {
 		t.Errorf("Resume answered %+v", m)
+	}
+	if m := p.Terminate(run, metric, inFlight); m.Phase != v1alpha1.AnalysisPhaseSuccessful || m.FinishedAt == nil || !m.StartedAt.Equal(inFlight.StartedAt) {
+		t.Errorf("Terminate answered %+v", m)
 	}
 	if e := p.GarbageCollect(run, metric, 10); e.HasError() {
 		t.Errorf("GarbageCollect: %s", e.Error())
 	}
+	// The fixture's block cannot be read: no configuration to summarise.
 	if md := p.GetMetadata(metric); md == nil || len(md) != 0 {
 		t.Errorf("GetMetadata = %#v, want an empty map", md)
 	}

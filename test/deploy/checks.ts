@@ -57,6 +57,7 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['', 'services', 'get'],
   ['', 'endpoints', 'get'],
   ['discovery.k8s.io', 'endpointslices', 'list'],
+  // The HTTP API's report, and the ALB analysis's read of the Rollout that owns an AnalysisRun.
   ['argoproj.io', 'rollouts', 'get'],
   ['argoproj.io', 'rollouts', 'list'],
   ['argoproj.io', 'rollouts', 'watch'],
@@ -66,11 +67,20 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],
   ['gateway.networking.k8s.io', 'gateways', 'get'],
   ['gateway.networking.k8s.io', 'gatewayclasses', 'get'],
-  // Every apiVersion --aws-target-group-binding-api-version accepts.
-  ...OPTIONS.find((o) => o.key === 'awsTargetGroupBindingApiVersion')!.choices!.map(
-    (v) => [v.split('/')[0]!, 'targetgroupbindings', 'list'] as [string, string, string],
+  // A route in another namespace than the Rollout's Services: the ReferenceGrants there (Gateway mode's SetWeight).
+  ['gateway.networking.k8s.io', 'referencegrants', 'list'],
+  ['', 'pods', 'list'],
+  // Every apiVersion --aws-target-group-binding-api-version accepts: listed for a Service's target groups, read by
+  // name for a listener-rule role.
+  ...OPTIONS.find((o) => o.key === 'awsTargetGroupBindingApiVersion')!.choices!.flatMap((v) =>
+    (['list', 'get'] as const).map((verb) => [v.split('/')[0]!, 'targetgroupbindings', verb] as [string, string, string]),
   ),
 ];
+
+/** Every (group, resource, verb) a role grants, for the "nothing beyond what the code calls" checks. */
+export function grantedTriples(rules: PolicyRule[]): string[] {
+  return rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${res}.${g}`)))).sort();
+}
 
 export function allows(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
   return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));

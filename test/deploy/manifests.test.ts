@@ -1,6 +1,8 @@
-// The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policy, the AnalysisTemplate and the
-// Dockerfile, checked against each other and against the sidecar's own settings parser and defaults, so a
-// renamed flag, port or path cannot leave the manifests behind.
+// The kustomize overlay, the Helm values snippet, plugin.yaml, the IAM policies (against the AWS calls the code
+// sends), the AnalysisTemplate and the Dockerfile, checked against each other and against the sidecar's own
+// settings parser and defaults, so a renamed flag, port or path cannot leave the manifests behind.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
 import { DEFAULT_PLUGIN_NAME } from '../../src/plugin/router.js';
@@ -12,7 +14,9 @@ import {
   checkPodAndEntry,
   defaults,
   read,
+  root,
   REQUIRED_ACCESS,
+  grantedTriples,
   sidecarSettings,
   type Container,
   type PluginEntry,
@@ -69,9 +73,11 @@ describe('kustomize overlay', () => {
     expect(binding.roleRef!.name).toBe(role.metadata.name);
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argo-rollouts', namespace: 'argo-rollouts' }]);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules!, g, r, v), `${v} ${r}.${g}`).toBe(true);
-    // Read-mostly: the only writes are Ingress patches and Events.
+    // Read-mostly: the only writes are Ingress and HTTPRoute patches and Events.
     const writes = role.rules!.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
     expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes', 'events']);
+    // And nothing beyond what the code calls (issue #20): every verb granted is one the sidecar uses.
+    expect(grantedTriples(role.rules!)).toEqual([...new Set(REQUIRED_ACCESS.map(([g, r, v]) => `${v} ${r}.${g}`))].sort());
   });
 
   it('has the same plugin entries as plugin.yaml, and no others', () => {
@@ -122,19 +128,47 @@ describe('Helm values snippet', () => {
   it('adds the RBAC rules the plugin needs', () => {
     expect(values.providerRBAC.enabled).toBe(true);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(values.providerRBAC.additionalRules, g, r, v), `${v} ${r}.${g}`).toBe(true);
+    expect(grantedTriples(values.providerRBAC.additionalRules)).toEqual([...new Set(REQUIRED_ACCESS.map(([g, r, v]) => `${v} ${r}.${g}`))].sort());
   });
 });
 
-describe('IAM policy', () => {
-  const policy = JSON.parse(read('deploy/iam-policy.json')) as { Statement: Array<{ Effect: string; Action: string[] }> };
+describe('IAM policies', () => {
+  type Policy = { Statement: Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }> };
+  const policy = (path: string) => JSON.parse(read(path)) as Policy;
+  const actions = (p: Policy) => p.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-  it('allows the ELBv2 reads of the verifier and no writes', () => {
-    const actions = policy.Statement.flatMap((s) => s.Action);
+  /** `<prefix>:<Command>` for every `new <Command>Command(` in the files under `dir` (or the one file). */
+  function sent(paths: string[], prefix: string): string[] {
+    const out = new Set<string>();
+    for (const path of paths) for (const m of read(path).matchAll(/new (\w+)Command\(/g)) out.add(`${prefix}:${m[1]}`);
+    return [...out].sort();
+  }
+  const srcFiles = (dir: string): string[] =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`);
+
+  it('deploy/iam-policy.json grants exactly the ELBv2 reads src/aws/elbv2.ts sends, all Describe*', () => {
+    const p = policy('deploy/iam-policy.json');
+    expect([...new Set(actions(p))].sort()).toEqual(sent(['src/aws/elbv2.ts'], 'elasticloadbalancing'));
     for (const op of ['DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetHealth', 'DescribeTags']) {
-      expect(actions).toContain(`elasticloadbalancing:${op}`);
+      expect(actions(p)).toContain(`elasticloadbalancing:${op}`);
     }
-    expect(actions.every((a) => /^elasticloadbalancing:Describe/.test(a))).toBe(true);
-    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(actions(p).every((a) => /^elasticloadbalancing:Describe/.test(a))).toBe(true);
+    expect(p.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('deploy/iam-policy-analysis.json grants exactly the CloudWatch calls src/analysis sends: GetMetricData, on *', () => {
+    const p = policy('deploy/iam-policy-analysis.json');
+    expect([...new Set(actions(p))].sort()).toEqual(sent(srcFiles('src/analysis'), 'cloudwatch'));
+    expect(actions(p)).toEqual(['cloudwatch:GetMetricData']);
+    // GetMetricData takes no resource-level permissions.
+    expect(p.Statement.every((s) => s.Effect === 'Allow' && s.Resource === '*')).toBe(true);
+  });
+
+  it('every AWS call in src is in one of the policies\' files (ELBv2 reads, listener-rule writes, analysis)', () => {
+    const covered = new Set(['src/aws/elbv2.ts', ...srcFiles('src/modes/listener-rule'), ...srcFiles('src/analysis')]);
+    const senders = srcFiles('src').filter((f) => /new \w+Command\(/.test(read(f)));
+    expect(senders.length).toBeGreaterThanOrEqual(4);
+    expect(senders.filter((f) => !covered.has(f))).toEqual([]);
   });
 });
 

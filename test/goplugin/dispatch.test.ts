@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { ArgConverters } from '../../src/goplugin/args.js';
 import { acceptBrokerStream, BrokerIds } from '../../src/goplugin/broker.js';
 import { controlMethods } from '../../src/goplugin/control.js';
-import { ArgNames, pluginMethods, type ArgConverters } from '../../src/goplugin/dispatch.js';
+import { ArgNames, pluginMethods } from '../../src/goplugin/dispatch.js';
 import { UnknownBrokerIdError } from '../../src/goplugin/errors.js';
 import { GOB_TYPE_NAME, GobInterface, type GobStruct, type GobValue } from '../../src/goplugin/gob/values.js';
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../src/plugin/router.js';
-import { duplexPair } from './helpers.js';
+import { duplexPair } from './fixtures.js';
 
 function struct(name: string, fields: Record<string, GobValue>): GobStruct {
   return Object.assign(Object.create({ [GOB_TYPE_NAME]: name }) as GobStruct, fields);

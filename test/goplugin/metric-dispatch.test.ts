@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobEncoder, GobInterface, type GobStruct, type GobValue, type GoMeasurement } from '../../src/goplugin/gob/index.js';
-import { InvalidArgsError } from '../../src/goplugin/dispatch.js';
+import { InvalidArgsError } from '../../src/goplugin/args.js';
 import { metricProviderMethods } from '../../src/goplugin/metric-dispatch.js';
 import { replyFailed, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import { serveNetRpc, type RpcCall } from '../../src/goplugin/netrpc/server.js';
 import type { AnalysisRun, Measurement, Metric, MetricProvider } from '../../src/plugin/metric-provider.js';
-import { canonical, decodeChunks, type Vector } from './gob/helpers.js';
-import { duplexPair, silentLogger, TestRpcClient } from './helpers.js';
+import { canonical, decodeChunks, type Vector } from './gob/fixtures.js';
+import { duplexPair, silentLogger, TestRpcClient } from './fixtures.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./gob/fixtures/metric-vectors.json', import.meta.url), 'utf8')) as Vector[];
 const stream = vectors.find((v) => v.name === 'argo metric-provider plugin stream')!;

@@ -3,7 +3,7 @@ import { BadRequestHeaderError } from '../../src/goplugin/errors.js';
 import { GobError } from '../../src/goplugin/gob/errors.js';
 import { EMPTY_REPLY, type Reply } from '../../src/goplugin/netrpc/reply.js';
 import { serveNetRpc, type CallOutcome, type RpcCall, type RpcMethod } from '../../src/goplugin/netrpc/server.js';
-import { duplexPair, silentLogger, TestRpcClient } from './helpers.js';
+import { duplexPair, silentLogger, TestRpcClient } from './fixtures.js';
 
 interface Harness {
   client: TestRpcClient;
@@ -252,5 +252,38 @@ describe('net/rpc server', () => {
     const [reply] = await h.client.waitForReplies(1);
     await quit.promise;
     expect(reply!.header).toMatchObject({ ServiceMethod: 'Control.Quit', Seq: 3 });
+  });
+});
+
+describe('net/rpc server logs', () => {
+  it('logs a failed call once, with its method and error; a successful one not at all', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('../../src/logger.js');
+    const lines: Array<{ msg: string; method?: string; error?: string }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { msg: string; method?: string; error?: string });
+        done();
+      },
+    });
+    const [clientSide, serverSide] = duplexPair();
+    serveNetRpc(serverSide, {
+      methods: new Map<string, RpcMethod>([
+        ['Plugin.SetWeight', { handle: () => ({ kind: 'rpcError', errorString: 'ingress `shop`: not an ALB Ingress' }) }],
+        ['Control.Ping', { handle: () => EMPTY_REPLY }],
+      ]),
+      callTimeoutMs: 30_000,
+      logger: createLogger('info', sink),
+      onStop: () => {},
+    });
+    const client = new TestRpcClient(clientSide);
+    client.send('Plugin.SetWeight', 0, { kind: 'bool', value: true });
+    client.send('Control.Ping', 1, { kind: 'bool', value: true });
+    await client.waitForReplies(2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lines.filter((l) => l.msg === 'plugin call failed')).toEqual([
+      expect.objectContaining({ method: 'Plugin.SetWeight', error: 'ingress `shop`: not an ALB Ingress' }),
+    ]);
+    expect(lines.filter((l) => l.method === 'Control.Ping')).toEqual([]);
   });
 });

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ArgConverters } from '../../src/goplugin/dispatch.js';
+import type { ArgConverters } from '../../src/goplugin/args.js';
 import { startPluginServer, type PluginServer } from '../../src/goplugin/server.js';
 import { Flag, FrameType, GoAwayCode, hasFlag } from '../../src/goplugin/yamux/frame.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import { RpcVerified, type TrafficRouter } from '../../src/plugin/router.js';
 import type { MetricProvider } from '../../src/plugin/metric-provider.js';
-import { silentLogger, TestRpcClient } from './helpers.js';
+import { silentLogger, TestRpcClient } from './fixtures.js';
 import { MiniYamuxClient } from './yamux-client.js';
 
 const converters: ArgConverters = {

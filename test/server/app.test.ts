@@ -253,3 +253,30 @@ describe('listenerCheck', () => {
     expect(res.json().checks).toEqual([want]);
   });
 });
+
+// Issue #20: the JSON API reads Rollouts of every namespace and checks ELBv2 on demand; by default only the pod
+// itself (loopback: the controller's AnalysisTemplate web metrics) may use it. Health and metrics stay open.
+describe('who may use the JSON API', () => {
+  it.each([
+    ['127.0.0.1', undefined, 200],
+    ['::1', undefined, 200],
+    ['::ffff:127.0.0.1', undefined, 200],
+    ['10.1.2.3', undefined, 403],
+    ['::ffff:10.1.2.3', undefined, 403],
+    ['10.1.2.3', true, 200],
+  ] as const)('from %s (allow remote: %s) → %s', async (remoteAddress, allow, status) => {
+    const { app } = build({ source: fakeSource([canaryRollout('web')]), ...(allow ? { apiAllowRemote: true } : {}) });
+    const res = await app.inject({ url: '/api/v1/rollouts/shop/web', remoteAddress });
+    expect(res.statusCode).toBe(status);
+    if (status === 403) {
+      expect(res.json()).toEqual({
+        error: {
+          code: 'ALB_ERR_FORBIDDEN',
+          message: `the JSON API answers only from this pod (loopback), not from ${remoteAddress}; run the sidecar with --api-allow-remote to serve other pods`,
+        },
+      });
+    }
+    expect((await app.inject({ url: '/healthz', remoteAddress })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/metrics', remoteAddress })).statusCode).toBe(200);
+  });
+});

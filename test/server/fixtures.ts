@@ -5,7 +5,7 @@ import type { Rollout, WeightDestination } from '../../src/core/rollout.js';
 import type { DesiredWeight } from '../../src/core/weights.js';
 import type { GatewayConfig } from '../../src/modes/gateway/config.js';
 import { gatewayModeReport } from '../../src/modes/gateway/report.js';
-import type { GatewayWeightReport } from '../../src/modes/gateway/verify.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/verify/check.js';
 import { ingressModeReport } from '../../src/modes/ingress/report.js';
 import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
 import type { WeightRequest } from '../../src/modes/ingress/view.js';
@@ -146,6 +146,7 @@ export interface ReportSourceOptions extends ReportChecks {
   getRollout(namespace: string, name: string, signal: AbortSignal): Promise<Rollout | undefined>;
   now?: () => Date;
   cacheTtlMs?: number;
+  minCheckIntervalMs?: number;
 }
 
 /**
@@ -176,5 +177,6 @@ export function reportSourceOver(opts: ReportSourceOptions): RolloutReportSource
     ingressHostnames: opts.ingressHostnames,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
+    ...(opts.minCheckIntervalMs !== undefined ? { minCheckIntervalMs: opts.minCheckIntervalMs } : {}),
   });
 }

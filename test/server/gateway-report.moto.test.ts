@@ -15,8 +15,8 @@ import { createElbv2 } from '../../src/aws/elbv2.js';
 import type { Rollout } from '../../src/core/rollout.js';
 import type { HTTPRouteClient } from '../../src/modes/gateway/client.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../src/modes/gateway/k8s.js';
-import type { HTTPRoute } from '../../src/modes/gateway/route.js';
-import { createGatewayVerifier } from '../../src/modes/gateway/verify.js';
+import type { HTTPRoute } from '../../src/modes/gateway/route/model.js';
+import { createGatewayVerifier } from '../../src/modes/gateway/verify/verifier.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildServer } from '../../src/server/app.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
@@ -141,6 +141,8 @@ function app() {
   const verifier = createGatewayVerifier({ enabled: true, elbv2, routes: world, gateways: world });
   const source = reportSourceOver({
     pluginName: PLUGIN,
+    // Every /verify here is a new check of the ALB (the per-Rollout bound is tested in rollout-report.test.ts).
+    minCheckIntervalMs: 0,
     getRollout: async (ns, name) => (ns === NS && name === 'shop' ? current : undefined),
     weights: {
       report: async () => {

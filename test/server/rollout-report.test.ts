@@ -7,7 +7,7 @@ import type { Rollout } from '../../src/core/rollout.js';
 import type { WeightRequest } from '../../src/modes/ingress/view.js';
 import type { TargetsReport } from '../../src/verify/target-health.js';
 import type { WeightReport } from '../../src/modes/ingress/verify/weight-report.js';
-import type { GatewayWeightReport } from '../../src/modes/gateway/verify.js';
+import type { GatewayWeightReport } from '../../src/modes/gateway/verify/check.js';
 import type { DesiredWeight } from '../../src/core/weights.js';
 import { blueGreenRollout, canaryRollout, PLUGIN, reportSourceOver, type ReportChecks } from './fixtures.js';
 
@@ -264,6 +264,47 @@ describe('report cache', () => {
     await get('/api/v1/rollouts/shop/web'); // expired
     await app.close();
     expect(calls).toEqual(['weights 20', 'weights 20', 'weights 50', 'weights 50']);
+  });
+});
+
+describe('checks per Rollout through the API are bounded (issue #20)', () => {
+  it('a /verify within 2 s of the last check is answered by it, and concurrent requests share one check', async () => {
+    let clock = Date.parse('2026-11-21T14:30:00Z');
+    let calls = 0;
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const current = { ...withWeight(canaryRollout('web'), 20), metadata: { ...canaryRollout('web').metadata, resourceVersion: '7' } };
+    const source = reportSourceOver({
+      pluginName: PLUGIN,
+      getRollout: async () => current,
+      weights: {
+        async report(req) {
+          calls++;
+          await gate;
+          return weightReport(req, req.desiredWeight);
+        },
+      },
+      targets: { verifyTargets: async (ns, svc) => targetsReport(ns, svc, 2) },
+      ingressHostnames: async () => [],
+      now: () => new Date(clock),
+    });
+    const app = buildServer({ registry: createMetrics().registry, readiness: [], reports: source, pluginName: PLUGIN });
+    const verify = () => app.inject('/api/v1/rollouts/shop/web/verify');
+    // Ten AnalysisRuns (or one abusive pod) at once: one check.
+    const burst = Array.from({ length: 10 }, verify);
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const answers = await Promise.all(burst);
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    expect(calls).toBe(1);
+    clock += 1_000;
+    await verify();
+    expect(calls).toBe(1);
+    clock += 1_500;
+    gate = Promise.resolve();
+    await verify();
+    expect(calls).toBe(2);
+    await app.close();
   });
 });
 

@@ -20,7 +20,7 @@ import {
 } from './values.js';
 
 export interface GobDecoderOptions {
-  /** Largest message (declared byte count) accepted. Default 64 MiB. */
+  /** Largest message (declared byte count) accepted. Default 8 MiB (DEFAULT_MAX_MESSAGE_BYTES). */
   maxMessageBytes?: number;
   /** Deepest nesting of structs, slices, arrays, maps and interfaces in one value. Default 100. */
   maxDepth?: number;
@@ -28,7 +28,12 @@ export interface GobDecoderOptions {
   maxTypes?: number;
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * 8 MiB: far above any Rollout Argo can send (the API server stores objects of at most 1.5 MiB by default, and a
+ * 4000-container Rollout, beyond that already, is 3.3 MiB of gob), and small enough that a stream's buffer (at
+ * most twice this) fits the sidecar's container beside everything else.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 100;
 export const DEFAULT_MAX_TYPES = 10_000;
 
@@ -496,7 +501,9 @@ export class GobDecoder {
       p += width;
     }
     if (n > this.maxMessageBytes) {
-      throw this.fail(`message of ${n} bytes exceeds the limit of ${this.maxMessageBytes} bytes`);
+      throw this.fail(
+        `message of ${n} bytes exceeds the limit of ${this.maxMessageBytes} bytes (no Rollout the Kubernetes API can store is that large; the stream is closed)`,
+      );
     }
     if (n === 0) throw this.fail('empty message');
     if (this.len - p < n) return false;

@@ -145,6 +145,11 @@ export function serveNetRpc(stream: Duplex, opts: NetRpcServerOptions): NetRpcSe
       clearTimeout(timer);
       timers.delete(timer);
       const seconds = (performance.now() - started) / 1000;
+      // Argo shows the message as an Event; the sidecar's log says which call failed and why, once per call.
+      if (outcome === 'error') {
+        const detail = error || ('errorString' in reply ? reply.errorString : '');
+        logger.warn({ method: req.serviceMethod, seq: String(req.seq), error: detail || undefined }, 'plugin call failed');
+      }
       send(req, error, reply, method.afterReply);
       opts.onCall?.(req.serviceMethod, outcome, seconds);
       // A timed-out call keeps its controller until its work has ended, so a stopping stream still reaches it.

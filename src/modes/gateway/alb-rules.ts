@@ -4,10 +4,13 @@
 // header, path pattern, one http-header condition per header match with the value split on unescaped commas,
 // method), and by forwarding to the route's stable target group (target groups are per route, docs/gateway-api-facts.md). Never by
 // priority or the rule's resource tag: both change whenever any route on the listener gains or loses a rule.
-// Query-parameter matches are left out of the comparison on both sides.
+// Query-parameter matches count too (one query-string condition per parameter, buildHttpQueryParamCondition in the
+// LBC's pkg/gateway/routeutils/route_rule_condition.go): a stable-only rule with the same path but a query match
+// is another rule.
 
 import type { Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DEFAULT_BACKEND_WEIGHT, lbcHeaderValues, type HTTPRouteMatch, type HTTPRouteRule } from './route.js';
+import { lbcHeaderValues } from './route/header-rules.js';
+import { DEFAULT_BACKEND_WEIGHT, type HTTPRouteMatch, type HTTPRouteRule } from './route/model.js';
 
 /** A rule's conditions as a sorted list of `field:value` strings (header names lower-cased, values sorted). */
 export type Signature = string;
@@ -38,6 +41,7 @@ export function expectedSignatures(rule: HTTPRouteRule, hostnames: readonly stri
       base.push(`${h.type === 'RegularExpression' ? 'header-regex' : 'header'}:${h.name.toLowerCase()}=${JSON.stringify([...values].sort())}`);
     }
     if (m.method) base.push(`method:${JSON.stringify([m.method])}`);
+    for (const q of m.queryParams ?? []) base.push(`query:${JSON.stringify([[q.name, q.value]])}`);
     for (const host of hosts) out.push(sig(host === undefined ? base : [...base, `host:${JSON.stringify([host.toLowerCase()])}`]));
   }
   return out;
@@ -47,7 +51,7 @@ function values(c: RuleCondition, config: { Values?: string[] } | undefined): st
   return [...(config?.Values ?? c.Values ?? [])].sort();
 }
 
-/** An ALB rule's conditions as a signature (query-string conditions left out, as in expectedSignatures). */
+/** An ALB rule's conditions as a signature, in expectedSignatures' terms. */
 export function ruleSignature(rule: Rule): Signature {
   const parts: string[] = [];
   for (const c of rule.Conditions ?? []) {
@@ -71,6 +75,11 @@ export function ruleSignature(rule: Rule): Signature {
       case 'http-request-method':
         parts.push(`method:${JSON.stringify(values(c, c.HttpRequestMethodConfig))}`);
         break;
+      case 'query-string': {
+        const pairs = (c.QueryStringConfig?.Values ?? []).map((kv) => [kv.Key ?? '', kv.Value ?? '']).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        parts.push(`query:${JSON.stringify(pairs)}`);
+        break;
+      }
       default:
         break;
     }

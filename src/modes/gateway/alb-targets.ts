@@ -7,7 +7,7 @@ import type { Rollout } from '../../core/rollout.js';
 import { currentWeights, desiredWeights, type DesiredWeight } from '../../core/weights.js';
 import type { AlbTargets } from '../../plugin/mode.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
-import type { GatewayWeightReport } from './verify.js';
+import type { GatewayWeightReport } from './verify/check.js';
 
 export async function gatewayAlbTargets(
   pluginName: string,

@@ -4,9 +4,9 @@
 // a write racing another is 409: both are RouteConflictError, and the caller re-reads (update.ts).
 
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, RequestCancelledError, timeoutOptions, type RequestOptions } from '../../k8s/ingress-client.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, prepareRequest, statusMessage, transportError, type RequestOptions } from '../../k8s/ingress-client.js';
 import type { JsonPatchOp } from './json-patch.js';
-import { GATEWAY_GROUP, type HTTPRoute } from './route.js';
+import { GATEWAY_GROUP, type HTTPRoute } from './route/model.js';
 
 export interface HTTPRouteClient {
   get(namespace: string, name: string, opts?: RequestOptions): Promise<HTTPRoute>;
@@ -26,30 +26,10 @@ export class RouteConflictError extends KubernetesApiError {
 const PLURAL = 'httproutes';
 const VERSION = 'v1';
 
-function reasonText(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled by the caller';
-}
-
-function statusMessage(err: ApiException<unknown>): string | undefined {
-  const body = err.body;
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
-  if (typeof body !== 'string' || body === '') return undefined;
-  try {
-    const status = JSON.parse(body) as { message?: unknown };
-    return typeof status.message === 'string' ? status.message : undefined;
-  } catch {
-    return body.slice(0, 300);
-  }
-}
-
 function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
   const what = `${verb} HTTPRoute ${namespace}/${name}`;
-  if (signal?.aborted) return new RequestCancelledError(`${what} cancelled: ${reasonText(signal)}`);
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return new Error(`${what}: no answer from the Kubernetes API within ${timeoutMs} ms`);
-  }
-  if (!(err instanceof ApiException)) return new Error(`${what}: ${(err as Error)?.message ?? String(err)}`);
+  const transport = transportError(err, what, timeoutMs, signal);
+  if (transport || !(err instanceof ApiException)) return transport ?? new Error(String(err));
   const code = err.code as number;
   const detail = statusMessage(err) ?? `HTTP ${code}`;
   if (code === 404) {
@@ -69,13 +49,8 @@ export function createHTTPRouteClient(kc: KubeConfig, opts: { requestTimeoutMs?:
   const api = kc.makeApiClient(CustomObjectsApi);
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
-  function prepare(verb: string, namespace: string, name: string, req: RequestOptions | undefined) {
-    const signal = req?.signal;
-    if (signal?.aborted) throw new RequestCancelledError(`${verb} HTTPRoute ${namespace}/${name} cancelled: ${reasonText(signal)}`);
-    const ms = Math.min(clientTimeoutMs, req?.timeoutMs ?? clientTimeoutMs);
-    if (ms <= 0) throw new Error(`${verb} HTTPRoute ${namespace}/${name}: no time left before the plugin call's deadline (--rpc-timeout-seconds)`);
-    return { ms, signal, options: timeoutOptions(ms, signal) };
-  }
+  const prepare = (verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
+    prepareRequest(`${verb} HTTPRoute ${namespace}/${name}`, clientTimeoutMs, req);
 
   return {
     async get(namespace, name, req) {

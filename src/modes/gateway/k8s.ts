@@ -5,7 +5,7 @@
 
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../../k8s/ingress-client.js';
-import { GATEWAY_GROUP } from './route.js';
+import { GATEWAY_GROUP } from './route/model.js';
 
 export interface GatewayListener {
   name: string;
@@ -129,4 +129,40 @@ export function createServicePortsReader(kc: KubeConfig): (namespace: string, na
       return err instanceof ApiException && err.code === 404 ? undefined : null;
     }
   };
+}
+
+/** What a ReferenceGrant allows (gateway.networking.k8s.io/v1beta1): references from `from` to `to` in its namespace. */
+export interface ReferenceGrantView {
+  spec?: {
+    from?: Array<{ group?: string; kind?: string; namespace?: string }>;
+    to?: Array<{ group?: string; kind?: string; name?: string }>;
+  };
+}
+
+/**
+ * The ReferenceGrants of a namespace: [] when there are none (or the CRD is not installed), null when they could
+ * not be read (then nothing is refused for them).
+ */
+export function createReferenceGrantReader(kc: KubeConfig): (namespace: string, signal?: AbortSignal) => Promise<ReferenceGrantView[] | null> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return async (namespace, signal) => {
+    try {
+      const list = (await api.listNamespacedCustomObject(
+        { group: GATEWAY_GROUP, version: 'v1beta1', namespace, plural: 'referencegrants' },
+        timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal),
+      )) as { items?: ReferenceGrantView[] };
+      return list.items ?? [];
+    } catch (err) {
+      return err instanceof ApiException && err.code === 404 ? [] : null;
+    }
+  };
+}
+
+/** Does one of the grants let HTTPRoutes of `routeNamespace` refer to the Service `service` (their namespace's)? */
+export function grantsServiceRef(grants: readonly ReferenceGrantView[], routeNamespace: string, service: string): boolean {
+  return grants.some(
+    (g) =>
+      (g.spec?.from ?? []).some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === routeNamespace) &&
+      (g.spec?.to ?? []).some((t) => (t.group ?? '') === '' && t.kind === 'Service' && (t.name === undefined || t.name === '' || t.name === service)),
+  );
 }

@@ -7,10 +7,10 @@ import { gatewayAlbTargets } from './alb-targets.js';
 import { gatewayRouteCleanup } from './cleanup.js';
 import { createHTTPRouteClient } from './client.js';
 import { isGatewayBlock, parseGatewayConfig } from './config.js';
-import { createGatewayReader, createServicePortReader, createServicePortsReader } from './k8s.js';
+import { createGatewayReader, createReferenceGrantReader, createServicePortReader, createServicePortsReader } from './k8s.js';
 import { gatewayModeReport } from './report.js';
 import { createGatewayRouter } from './router.js';
-import { createGatewayVerifier } from './verify.js';
+import { createGatewayVerifier } from './verify/verifier.js';
 
 export function createGatewayMode(deps: ModeDeps): Mode {
   const { settings } = deps;
@@ -30,6 +30,7 @@ export function createGatewayMode(deps: ModeDeps): Mode {
     routes,
     servicePort: createServicePortReader(deps.kubeConfig),
     servicePorts: createServicePortsReader(deps.kubeConfig),
+    referenceGrants: createReferenceGrantReader(deps.kubeConfig),
     guard: deps.guard,
     pluginName,
     logger,

@@ -6,9 +6,9 @@ import type { Rollout } from '../../core/rollout.js';
 import { currentWeights, desiredWeights, stableWeight, type DesiredWeight } from '../../core/weights.js';
 import type { GatewayRuleReport, ModeReport } from '../../plugin/report.js';
 import type { TargetsReport } from '../../verify/target-health.js';
-import { servicesCarryingTraffic, targetGroupsFrom, targetReasons, weightMap } from '../../verify/target-report.js';
+import { reportVerdict, servicesCarryingTraffic, targetGroupsFrom, targetReasons, weightMap } from '../../verify/target-report.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
-import type { GatewayWeightReport } from './verify.js';
+import type { GatewayWeightReport } from './verify/check.js';
 
 export interface GatewayReportDeps {
   pluginName: string;
@@ -38,19 +38,11 @@ export async function gatewayModeReport(deps: GatewayReportDeps, rollout: Rollou
       verified: want.every((w) => !w.service || (actual[w.service] === undefined ? w.weight === 0 : actual[w.service] === w.weight)),
     };
   });
-  const routeReasons = [...weights.reasons, ...(weights.error ? [weights.error] : [])];
-  const reasons = [...routeReasons, ...targets.flatMap(targetReasons)];
+  const verdict = reportVerdict(weights, targets, targets.flatMap(targetReasons));
   return {
-    verified: weights.verified && !weights.error && targets.every((t) => t.verified),
-    reasons: [...new Set(reasons)],
+    ...verdict.whole,
     ingresses: [],
-    gateway: {
-      routes: config.routes.map((r) => `${r.namespace}/${r.name}`),
-      expectedWeights: expected,
-      rules,
-      verified: weights.verified && !weights.error,
-      reasons: routeReasons,
-    },
+    gateway: { routes: config.routes.map((r) => `${r.namespace}/${r.name}`), expectedWeights: expected, rules, ...verdict.weights },
     targetGroups: targets.flatMap(targetGroupsFrom),
   };
 }

@@ -15,7 +15,11 @@ import { throwIfCancelled, type CallContext } from '../../plugin/call.js';
 import type { GuardDecision } from '../../plugin/hooks.js';
 import { RouteNotFoundError, type HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
-import { DEFAULT_BACKEND_WEIGHT, planHeaderRoute, planRemoveHeaderRoutes, planWeights, refersTo, selectRules, type HTTPRoute } from './route.js';
+import { selectRules } from './route/driven-rules.js';
+import { planHeaderRoute, planRemoveHeaderRoutes } from './route/header-rules.js';
+import { grantsServiceRef, type ReferenceGrantView } from './k8s.js';
+import { DEFAULT_BACKEND_WEIGHT, refersTo, type HTTPRoute } from './route/model.js';
+import { planWeights } from './route/weights.js';
 import { updateRoute } from './update.js';
 
 /** Checks the Gateway's ALB for the weights (verify.ts); absent: VerifyWeight answers NotImplemented, as Ingress mode without AWS. */
@@ -68,6 +72,12 @@ export interface GatewayRouterDeps {
    * Service or port is missing out of the forward, so the others would get its share.
    */
   servicePorts?(namespace: string, name: string, signal?: AbortSignal): Promise<number[] | undefined | null>;
+  /**
+   * The ReferenceGrants of a namespace (null: they could not be read). A route in another namespace than the Rollout's
+   * Services may refer to them only through a ReferenceGrant there; without one the LBC drops the backendRef
+   * (ResolvedRefs False, RefNotPermitted) and its share goes to the others, so SetWeight refuses first.
+   */
+  referenceGrants?(namespace: string, signal?: AbortSignal): Promise<ReferenceGrantView[] | null>;
   pluginName: string;
   verifier?: GatewayWeightVerifier;
   /**
@@ -92,12 +102,14 @@ export function gatewayWeightStep(rollout: Rollout, config: GatewayConfig, desir
 /** The driven rules' stable and canary backendRefs name Services that exist and have the backendRef's port. */
 async function checkBackendServices(
   servicePorts: NonNullable<GatewayRouterDeps['servicePorts']>,
+  referenceGrants: GatewayRouterDeps['referenceGrants'],
   config: GatewayConfig,
   ref: RouteRef,
   route: HTTPRoute,
   call?: CallContext,
 ): Promise<void> {
   const seen = new Map<string, number[] | undefined | null>();
+  let grants: ReferenceGrantView[] | null | undefined;
   for (const i of selectRules(route, ref, config)) {
     const rule = route.spec.rules![i]!;
     for (const svc of [config.services.stable, config.services.canary]) {
@@ -110,6 +122,16 @@ async function checkBackendServices(
         throw new Error(
           `${where}: Service ${config.namespace}/${svc} does not exist; the LBC would leave its backendRef out of the forward and send its share to the other backends. Create the Service`,
         );
+      }
+      if (config.namespace !== ref.namespace && referenceGrants) {
+        grants ??= await referenceGrants(config.namespace, call?.signal);
+        if (grants !== null && !grantsServiceRef(grants, ref.namespace, svc)) {
+          throw new Error(
+            `${where}: refers to Service ${config.namespace}/${svc} in another namespace, and no ReferenceGrant in ${config.namespace} allows HTTPRoutes of ` +
+              `${ref.namespace} to refer to it; the LBC would leave the backendRef out of the forward (ResolvedRefs False, RefNotPermitted). ` +
+              `Create a ReferenceGrant in ${config.namespace} from {group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: ${ref.namespace}} to {group: "", kind: Service}`,
+          );
+        }
       }
       if (ports !== null && backend.port !== undefined && !ports.includes(backend.port)) {
         throw new Error(
@@ -166,7 +188,7 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
             (route) => planWeights(route, ref, config, desired, ports).ops,
             call,
             undefined,
-            deps.servicePorts ? (route) => checkBackendServices(deps.servicePorts!, config, ref, route, call) : undefined,
+            deps.servicePorts ? (route) => checkBackendServices(deps.servicePorts!, deps.referenceGrants, config, ref, route, call) : undefined,
           );
           if (out.changed) {
             deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, desiredWeight }, 'HTTPRoute weights written');

@@ -1,12 +1,12 @@
 // Gateway mode's writes through the shared guarded loop (src/k8s/guarded-update.ts): a JSON patch whose first
-// ops `test` the resourceVersion and each backendRef it rewrites (route.ts), so a stale plan is refused (422).
+// ops `test` the resourceVersion and each backendRef it rewrites (route/plan.ts), so a stale plan is refused (422).
 
 import { guardedUpdate } from '../../k8s/guarded-update.js';
 import type { CallContext } from '../../plugin/call.js';
 import { RouteConflictError, type HTTPRouteClient } from './client.js';
 import type { RouteRef } from './config.js';
 import type { JsonPatchOp } from './json-patch.js';
-import type { HTTPRoute } from './route.js';
+import type { HTTPRoute } from './route/model.js';
 
 export { DEFAULT_MAX_ATTEMPTS } from '../../k8s/guarded-update.js';
 

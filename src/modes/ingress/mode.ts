@@ -37,6 +37,7 @@ export function createIngressMode(deps: ModeDeps): Mode {
       ingressChanged: (rollout) => weights.ingressChanged(rollout),
     },
     events: deps.events,
+    logger: deps.logger,
   });
   const cleanup = new IngressCleanup({
     pluginName,

@@ -5,7 +5,7 @@ import type { Rollout } from '../../core/rollout.js';
 import { currentWeights, stableWeight } from '../../core/weights.js';
 import type { IngressReport, ModeReport } from '../../plugin/report.js';
 import type { TargetsReport } from '../../verify/target-health.js';
-import { servicesCarryingTraffic, targetGroupsFrom, targetReasons, weightMap } from '../../verify/target-report.js';
+import { reportVerdict, servicesCarryingTraffic, targetGroupsFrom, targetReasons, weightMap } from '../../verify/target-report.js';
 import type { IngressWeightReport } from './verify/weight-check.js';
 import type { WeightReport } from './verify/weight-report.js';
 import { weightRequest, type WeightRequest } from './view.js';
@@ -46,10 +46,8 @@ export async function ingressModeReport(deps: IngressReportDeps, rollout: Rollou
   const req = weightRequest(rollout, deps.pluginName, desired, additional);
   const services = servicesCarryingTraffic(req.services, stableWeight(req), desired);
   const [weights, ...targets] = await Promise.all([deps.weights.report(req), ...services.map((s) => deps.targets.verifyTargets(ns, s))]);
-  const reasons = [...weights.reasons, ...(weights.error ? [weights.error] : []), ...targets.flatMap(targetReasons)];
   return {
-    verified: weights.verified && !weights.error && targets.every((t) => t.verified),
-    reasons: [...new Set(reasons)],
+    ...reportVerdict(weights, targets, targets.flatMap(targetReasons)).whole,
     ingresses: weights.ingresses.map(ingressFromWeights),
     targetGroups: targets.flatMap(targetGroupsFrom),
   };

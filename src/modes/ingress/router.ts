@@ -8,6 +8,7 @@ import type { Rollout, SetHeaderRoute, SetMirrorRoute } from '../../core/rollout
 import type { WeightStep } from '../../core/weights.js';
 import { REASON_INGRESS_PATCHED } from '../../events/reasons.js';
 import type { Ingress, IngressEdit } from '../../k8s/ingress.js';
+import type { Logger } from '../../logger.js';
 import type { IngressClient } from '../../k8s/ingress-client.js';
 import type { ForwardAction } from './action.js';
 import { checkIngressClass } from './checks.js';
@@ -34,6 +35,8 @@ export interface IngressRouterDeps {
   /** The final-switch guard (src/verify/guard.ts); it gets the call so it stays within the call's budget. */
   guard?: { beforeSetWeight(step: WeightStep, call?: CallContext): Promise<GuardDecision>; ingressChanged?(rollout: Rollout): void };
   events?: EventSink;
+  /** One info line per Ingress a verb changed (nothing when it changed nothing). */
+  logger?: Logger;
   /** Attempts per Ingress when the API server answers 409 Conflict (default 5). */
   maxConflictAttempts?: number;
 }
@@ -98,7 +101,10 @@ export function createIngressRouter(deps: IngressRouterDeps): TrafficRouter {
             ),
           call?.signal,
         );
-        if (result.changed) events?.emit(rollout, { type: 'Normal', reason: REASON_INGRESS_PATCHED, message: message(target.name) });
+        if (result.changed) {
+          events?.emit(rollout, { type: 'Normal', reason: REASON_INGRESS_PATCHED, message: message(target.name) });
+          deps.logger?.info({ rollout: `${namespace}/${rollout.metadata.name}`, ingress: target.name, keys: Object.keys(result.edit.annotations) }, message(target.name));
+        }
         if (result.changed) deps.guard?.ingressChanged?.(rollout); // the remembered weight verdict is stale (src/verify/wiring.ts)
       } catch (err) {
         errors.push({ ingress: target.name, error: namingIngress(err, target.name) });

@@ -36,12 +36,13 @@ function operationOf(command: ModifyRuleCommand | ModifyListenerCommand | Create
 
 /**
  * The client as one RPC call sees it: every request carries the call's signal (it ends at the call's
- * deadline, or within its budget), and no write is sent once the signal has fired: a call Argo has been
- * answered for must not overwrite what a newer call wrote.
+ * deadline, or within its budget; `signal`, when the caller made it already with `stepSignal`), and no write
+ * is sent once the signal has fired: a call Argo has been answered for must not overwrite what a newer call
+ * wrote.
  */
-export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undefined): ListenerRuleElbv2 {
+export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undefined, signal?: AbortSignal): ListenerRuleElbv2 {
   if (!call) return elbv2;
-  const o: CallOptions = { signal: stepSignal(call) };
+  const o: CallOptions = { signal: signal ?? stepSignal(call) };
   return {
     describeLoadBalancersByName: (names) => elbv2.describeLoadBalancersByName(names, o),
     describeListeners: (arn) => elbv2.describeListeners(arn, o),

@@ -21,6 +21,7 @@ export function createListenerRuleMode(deps: ModeDeps): Mode {
     ...bindings,
     pluginName,
     logger: deps.logger.child({ part: 'listener-rule' }),
+    events: deps.events,
     ...(deps.targetsEnabled ? { targets: deps.targets } : {}),
   });
   const cleanup = new ListenerRuleCleanup({

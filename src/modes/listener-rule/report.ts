@@ -6,7 +6,7 @@ import type { Rollout, WeightDestination } from '../../core/rollout.js';
 import { currentWeights, stableWeight } from '../../core/weights.js';
 import type { ModeReport, TargetGroupReport, WeightMap } from '../../plugin/report.js';
 import type { VerifyMode } from '../../verify/target-health.js';
-import { targetGroupsFrom, weightMap } from '../../verify/target-report.js';
+import { reportVerdict, targetGroupsFrom, weightMap } from '../../verify/target-report.js';
 import type { ListenerRuleTargetsReport, ListenerRuleWeightReport, RoleTargetsReport } from './reports.js';
 
 export interface ListenerRuleReportDeps {
@@ -57,19 +57,16 @@ export async function listenerRuleModeReport(deps: ListenerRuleReportDeps, rollo
   const stable = stableWeight({ maxWeight: weights.maxWeight, desiredWeight: desired, additionalDestinations: additional });
   // As in Ingress mode, only target groups that should carry traffic need their targets in place.
   const roles = (targets?.roles ?? []).filter((r) => (r.role === 'stable' ? stable > 0 : desired > 0));
-  const ruleReasons = [...weights.reasons, ...(weights.error ? [weights.error] : [])];
-  const reasons = [...ruleReasons, ...roles.flatMap(roleReasons)];
+  const verdict = reportVerdict(weights, roles, roles.flatMap(roleReasons));
   return {
-    verified: weights.verified && !weights.error && roles.every((r) => r.verified),
-    reasons: [...new Set(reasons)],
+    ...verdict.whole,
     ingresses: [],
     listenerRule: {
       ruleArn: weights.ruleArn ?? null,
       listenerArn: weights.listenerArn ?? null,
       expectedWeights: weightsByArn(weights.expected),
       actualWeights: weightsByArn(weights.actual),
-      verified: weights.verified && !weights.error,
-      reasons: ruleReasons,
+      ...verdict.weights,
     },
     targetGroups: roles.flatMap((r) => roleTargetGroups(r, targets?.mode)),
   };

@@ -56,8 +56,9 @@ export async function checkWeights(
   const { location, rule } = await deps.rules.read(config, aws);
   const current = currentForward(rule.Actions ?? []);
   const reasons = current ? forwardDifferences(current, desired) : ['the rule has no forward action'];
+  // Debug only: VerifyWeight's verdict path logs every check it runs (src/verify/verdict.ts).
   if (reasons.length > 0) {
-    deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, desiredWeight, reasons }, 'listener rule weights not verified');
+    deps.logger?.debug({ rollout: `${config.namespace}/${config.rolloutName}`, desiredWeight, reasons }, 'listener rule weights not verified');
   }
   return {
     location,

@@ -4,15 +4,18 @@
 // with the Rollout. With target verification, the switch back to stable after a promotion waits for the
 // stable target group to hold the new pods. This file wires the verbs to the parts: the Rollout's reading
 // (config.ts, on src/core), the driven rule (driven-rule.ts), the write (rule-writer.ts), header routes
-// (header-routes.ts), the guard (final-switch.ts), the reports (reports.ts) and the release (release.ts).
+// (header-routes.ts), the guard (final-switch.ts), the weight check and reports (reports.ts), VerifyWeight's
+// verdict (the shared gated path, src/verify/verdict.ts) and the release (release.ts).
 
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../../core/rollout.js';
 import { headerRouteMatches, mirrorRouteRefusal } from '../../core/routes.js';
 import type { Logger } from '../../logger.js';
-import { IDLE_VERBS, RpcVerified, type TrafficRouter, type VerifyWeightResult } from '../../plugin/router.js';
+import type { EventSink } from '../../plugin/hooks.js';
+import { IDLE_VERBS, type TrafficRouter, type VerifyWeightResult } from '../../plugin/router.js';
 import { SerialQueue } from '../../plugin/serial-queue.js';
-import { type CallContext } from '../../plugin/call.js';
-import { verificationKey, VerifyGate } from '../../verify/gate.js';
+import { stepSignal, type CallContext } from '../../plugin/call.js';
+import { rolloutUid, VerifyGate } from '../../verify/gate.js';
+import { gatedVerdict, type VerdictDeps } from '../../verify/verdict.js';
 import type { TargetVerifier, VerifyMode } from '../../verify/target-health.js';
 import { resolveRole, type BindingReader } from './bindings.js';
 import { parseListenerRuleConfig, type ListenerRuleConfig } from './config.js';
@@ -32,6 +35,8 @@ export interface ListenerRuleRouterDeps extends BindingReader {
   /** Tag key marking header-route rules as owned by a Rollout (value `<namespace>/<name>`). */
   tagKey?: string;
   logger?: Logger;
+  /** Kubernetes Events on the Rollout: VerifyWeight's verdicts, as in the other modes. */
+  events?: EventSink;
   /**
    * Target-group IP/health verification (`createTargetVerifier` in src/verify/target-health.ts) for the Services
    * the TargetGroupBindings name. Enables `targetsReport` and the final-switch guard. Pass it only when
@@ -69,9 +74,10 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
   const tagCache = new RuleTagCache();
   // VerifyWeight is asked on every reconcile; the gate lets it reach AWS only when the answer matters.
   // SetWeight reads the rule on every reconcile anyway, so it is the one that notices a rule changed
-  // behind our back: when it has to write, the remembered answer is dropped and the next VerifyWeight
-  // reads the rule again.
+  // behind our back: when it has to write, the remembered answer is dropped, the next VerifyWeight reads
+  // the rule again, and a verification running meanwhile is not remembered.
   const gate = new VerifyGate();
+  const verdicts: VerdictDeps = { gate, mode: 'listener-rule', where: 'on the listener rule', events: deps.events, log: deps.logger };
   // One Rollout's calls to its rule apply in order; with the per-call client (elbv2ForCall), a call past its
   // RPC deadline sends no write, so the next call starts only after the stale one has stopped.
   const queue = new SerialQueue();
@@ -96,8 +102,7 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
             holdFinalSwitch(guard, rollout, config, desiredWeight, additionalDestinations, stableArn, call),
           );
           if (outcome.written) {
-            const step = ruleWeightStep(rollout, config, desiredWeight, additionalDestinations);
-            gate.record(gate.uidOf(step), verificationKey(step), 'pending');
+            gate.invalidate(rolloutUid(rollout));
             deps.logger?.info({ rollout: owner(config).value, desiredWeight, reasons: outcome.reasons }, 'listener rule forward rewritten');
           }
         },
@@ -108,17 +113,15 @@ export function createListenerRuleRouter(deps: ListenerRuleRouterDeps): Listener
     async verifyWeight(rollout, desiredWeight, additionalDestinations, call): Promise<VerifyWeightResult> {
       const config = parseListenerRuleConfig(rollout, deps.pluginName);
       const step = ruleWeightStep(rollout, config, desiredWeight, additionalDestinations);
-      const decision = gate.decide(step);
-      if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
-      if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
-      let verified = false;
-      try {
-        const check = await checkWeights(checks, elbv2ForCall(deps.elbv2, call), config, desiredWeight, additionalDestinations);
-        verified = check.reasons.length === 0;
-      } finally {
-        gate.record(gate.uidOf(step), decision.key, verified ? 'verified' : 'pending');
-      }
-      return { verified: verified ? RpcVerified.Verified : RpcVerified.NotVerified };
+      return gatedVerdict(verdicts, step, {
+        // The call's budget for the reads (the same signal elbv2ForCall would make): a read cut off by it is a
+        // deadline, which passes by itself.
+        ...(call ? { deadline: () => stepSignal(call) } : {}),
+        run: async (_moment, signal) => {
+          const check = await checkWeights(checks, elbv2ForCall(deps.elbv2, call, signal), config, desiredWeight, additionalDestinations);
+          return { verified: check.reasons.length === 0, reasons: check.reasons };
+        },
+      });
     },
 
     async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, call?: CallContext) {

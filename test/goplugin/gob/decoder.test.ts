@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobOpaque, GobTime, gobTypeName } from '../../../src/goplugin/gob/index.js';
-import { decodeChunks, hex } from './helpers.js';
+import { decodeChunks, hex } from './fixtures.js';
 
 /** Definition of id 65 as a marshaler type (wireType field 4, 5 or 6) named `name`. */
 function marshalerDef(field: 4 | 5 | 6, name: string): string {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobError, type GobDecoderOptions } from '../../../src/goplugin/gob/index.js';
-import { hex } from './helpers.js';
+import { hex } from './fixtures.js';
 
 // struct "P" {X int; Y int} with id 65, the doc.go example type.
 const POINT_DEF = '1b ff 81 03 01 01 01 "P" 01 ff 82 00 01 02 01 01 "X" 01 04 00 01 01 "Y" 01 04 00 00 00';
@@ -90,6 +90,19 @@ describe('GobDecoder refuses', () => {
       depth++;
     }
     expect(depth).toBe(20);
+  });
+
+  it('by default refuses a message above 8 MiB before buffering it, saying why', () => {
+    const dec = new GobDecoder();
+    // Byte count 9 MiB = 0x900000: three bytes, sent as the negated width (0xfd) and then big-endian.
+    dec.feed(new Uint8Array([0xfd, 0x90, 0x00, 0x00, 0x01]));
+    expect(() => dec.next()).toThrow(/message of 9437184 bytes exceeds the limit of 8388608 bytes \(no Rollout the Kubernetes API can store/);
+  });
+
+  it('by default takes a message of 8 MiB', () => {
+    const dec = new GobDecoder();
+    dec.feed(new Uint8Array([0xfd, 0x80, 0x00, 0x00]));
+    expect(dec.next()).toBeUndefined(); // waiting for the body, not refused
   });
 
   it('refuses input piling up far beyond the message limit', () => {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobError } from '../../../src/goplugin/gob/index.js';
-import { canonical, decodeChunks, randomChunks, vector, vectors } from './helpers.js';
+import { canonical, decodeChunks, randomChunks, vector, vectors } from './fixtures.js';
 
 /** xorshift32: deterministic, so a failure names the seed that reproduces it. */
 function rng(seed: number): () => number {

@@ -13,8 +13,8 @@ import { pluginMethods } from '../../../src/goplugin/dispatch.js';
 import { serveNetRpc } from '../../../src/goplugin/netrpc/server.js';
 import { pluginArgsFromGob } from '../../../src/goplugin/rollout-json.js';
 import { createNoopRouter } from '../../../src/plugin/noop-router.js';
-import { duplexPair, silentLogger, TestRpcClient } from '../helpers.js';
-import { canonical, decodeChunks, normaliseGo, randomChunks, vector, type Vector } from './helpers.js';
+import { duplexPair, silentLogger, TestRpcClient } from '../fixtures.js';
+import { canonical, decodeChunks, normaliseGo, randomChunks, vector, type Vector } from './fixtures.js';
 
 const genDir = new URL('../gobgen/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');

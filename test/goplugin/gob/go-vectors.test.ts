@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobInterface, GobTime, gobTypeName, type GobStruct } from '../../../src/goplugin/gob/index.js';
-import { byteByByte, canonical, decodeChunks, normaliseGo, randomChunks, splitAt, vector, vectors, whole } from './helpers.js';
+import { byteByByte, canonical, decodeChunks, normaliseGo, randomChunks, splitAt, vector, vectors, whole } from './fixtures.js';
 
 const strategies = [
   ['whole', whole],

@@ -13,8 +13,8 @@ import { measurementToGo } from '../../../src/goplugin/analysis-json.js';
 import { metricProviderMethods } from '../../../src/goplugin/metric-dispatch.js';
 import { serveNetRpc } from '../../../src/goplugin/netrpc/server.js';
 import type { MetricProvider } from '../../../src/plugin/metric-provider.js';
-import { duplexPair, silentLogger, TestRpcClient } from '../helpers.js';
-import { canonical, decodeChunks, normaliseGo, type Vector } from './helpers.js';
+import { duplexPair, silentLogger, TestRpcClient } from '../fixtures.js';
+import { canonical, decodeChunks, normaliseGo, type Vector } from './fixtures.js';
 
 const genDir = new URL('../gobgen/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');

@@ -16,7 +16,7 @@ import {
   measurementToGo,
   parseRFC3339,
 } from '../../../src/goplugin/analysis-json.js';
-import { canonical, decodeChunks, normaliseGo, randomChunks, type Vector } from './helpers.js';
+import { canonical, decodeChunks, normaliseGo, randomChunks, type Vector } from './fixtures.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 const metricVectors = fixture('metric-vectors.json') as Vector[];

@@ -13,7 +13,7 @@ import {
   jsonFieldName,
   pluginArgsFromGob,
 } from '../../../src/goplugin/rollout-json.js';
-import { decodeChunks, hex, vectors } from './helpers.js';
+import { decodeChunks, hex, vectors } from './fixtures.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 

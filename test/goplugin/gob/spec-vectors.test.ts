@@ -12,7 +12,7 @@ import {
   parseGoTime,
   type GobValue,
 } from '../../../src/goplugin/gob/index.js';
-import { byteByByte, decodeChunks, hex, splitAt, whole } from './helpers.js';
+import { byteByByte, decodeChunks, hex, splitAt, whole } from './fixtures.js';
 
 // Definitions shared by several vectors (strings in quotes are their UTF-8 bytes).
 const REQUEST_DEF_65 =

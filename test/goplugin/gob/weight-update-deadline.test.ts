@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GobEncoder, TIME_POINTER_TYPE, WEIGHT_UPDATE_DEADLINE_RESPONSE_TYPE } from '../../../src/goplugin/gob/encoder.js';
 import { GobError } from '../../../src/goplugin/gob/index.js';
-import { canonical, decodeChunks, hex, normaliseGo, vector } from './helpers.js';
+import { canonical, decodeChunks, hex, normaliseGo, vector } from './fixtures.js';
 
 function readUint(b: Buffer, at: number): [value: number, next: number] {
   const first = b[at]!;

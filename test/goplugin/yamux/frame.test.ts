@@ -13,7 +13,7 @@ import {
   stringifyHeader,
   type FrameHeader,
 } from '../../../src/goplugin/yamux/frame.js';
-import { frame, hex, prng, type Frame } from './helpers.js';
+import { frame, hex, prng, type Frame } from './fixtures.js';
 
 describe('wire constants (pinned like yamux TestConst)', () => {
   it.each([

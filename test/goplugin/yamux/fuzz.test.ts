@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Flag, FrameType, MAX_U32 } from '../../../src/goplugin/yamux/frame.js';
 import { YamuxSession } from '../../../src/goplugin/yamux/session.js';
 import { StreamState, type YamuxStream } from '../../../src/goplugin/yamux/stream.js';
-import { duplexPair, frame, prng, RawPeer, settle } from './helpers.js';
+import { duplexPair, frame, prng, RawPeer, settle } from './fixtures.js';
 
 type Random = () => number;
 

@@ -7,7 +7,7 @@ import { INITIAL_STREAM_WINDOW } from '../../../src/goplugin/yamux/frame.js';
 import type { YamuxSession, YamuxSessionOptions } from '../../../src/goplugin/yamux/session.js';
 import type { YamuxStream } from '../../../src/goplugin/yamux/stream.js';
 import { buildGoPeer, runGoPeer, startTsServer, type TsServer } from './gopeer.js';
-import { pattern, until } from './helpers.js';
+import { pattern, until } from './fixtures.js';
 
 let binary: string;
 beforeAll(async () => {

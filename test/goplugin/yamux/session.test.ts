@@ -17,7 +17,7 @@ import {
 import { Flag, FrameType, GoAwayCode, INITIAL_STREAM_WINDOW, stringifyHeader } from '../../../src/goplugin/yamux/frame.js';
 import { YamuxSession, type YamuxSessionOptions } from '../../../src/goplugin/yamux/session.js';
 import { StreamState, type YamuxStream } from '../../../src/goplugin/yamux/stream.js';
-import { duplexPair, frame, hex, RawPeer, settle, StuckSocket, until } from './helpers.js';
+import { duplexPair, frame, hex, RawPeer, settle, StuckSocket, until } from './fixtures.js';
 
 const { Data, WindowUpdate, Ping, GoAway } = FrameType;
 const { SYN, ACK, FIN, RST } = Flag;

@@ -4,7 +4,7 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { expectedSignatures, ruleSignature } from '../../../src/modes/gateway/alb-rules.js';
-import { effectiveHostnames } from '../../../src/modes/gateway/verify.js';
+import { effectiveHostnames } from '../../../src/modes/gateway/verify/hostnames.js';
 
 const rule = (...Conditions: NonNullable<Rule['Conditions']>): Rule => ({ Conditions });
 const path = (...Values: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values } });
@@ -21,6 +21,9 @@ describe('expectedSignatures equal the signature of the ALB rule the LBC builds'
       [rule(path('/*'), { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-beta', Values: ['c', 'a,b'] } })]],
     ['a method', { matches: [{ path: { type: 'PathPrefix', value: '/' }, method: 'POST' }] }, [],
       [rule(path('/*'), { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } })]],
+    ['query parameters: one query-string condition each (buildHttpQueryParamCondition)',
+      { matches: [{ path: { type: 'PathPrefix', value: '/' }, queryParams: [{ type: 'Exact', name: 'v', value: '2' }, { type: 'Exact', name: 'beta', value: 'on' }] }] }, [],
+      [rule(path('/*'), { Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'beta', Value: 'on' }] } }, { Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'v', Value: '2' }] } })]],
     ['one rule per match × hostname', { matches: [{ path: { type: 'PathPrefix', value: '/a' } }, { path: { type: 'Exact', value: '/b' } }] }, ['x.io', 'Y.io'],
       [
         rule({ Field: 'host-header', HostHeaderConfig: { Values: ['x.io'] } }, path('/a', '/a/*')),
@@ -30,6 +33,12 @@ describe('expectedSignatures equal the signature of the ALB rule the LBC builds'
       ]],
   ] as const)('%s', (_label, routeRule, hosts, albRules) => {
     expect(expectedSignatures(routeRule as never, hosts)).toEqual(albRules.map((r) => ruleSignature(r as Rule)));
+  });
+
+  it('a stable-only rule with the same path and a query match is not the driven rule (issue #21)', () => {
+    const driven = expectedSignatures({ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }, []);
+    const withQuery = ruleSignature(rule(path('/*'), { Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'legacy', Value: '1' }] } }));
+    expect(driven).not.toContain(withQuery);
   });
 
   it('a header rule is not its catch-all', () => {

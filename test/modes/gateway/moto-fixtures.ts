@@ -11,7 +11,7 @@ import {
 import type { HTTPRouteClient } from '../../../src/modes/gateway/client.js';
 import type { GatewayBinding, GatewayObject, GatewayReader } from '../../../src/modes/gateway/k8s.js';
 import { applyJsonPatch, type JsonPatchOp } from '../../../src/modes/gateway/json-patch.js';
-import type { HTTPRoute } from '../../../src/modes/gateway/route.js';
+import type { HTTPRoute } from '../../../src/modes/gateway/route/model.js';
 import { createLoadBalancer, createNetwork, type Network, type SeededLoadBalancer } from '../../support/lbc-seed.js';
 
 export const NS = 'apps';

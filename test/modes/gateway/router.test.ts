@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/core/rollout.js';
 import { createHTTPRouteClient } from '../../../src/modes/gateway/client.js';
 import { applyJsonPatch, type JsonPatchOp } from '../../../src/modes/gateway/json-patch.js';
-import { OWNED_ANNOTATION, type HTTPRoute } from '../../../src/modes/gateway/route.js';
+import type { HTTPRoute } from '../../../src/modes/gateway/route/model.js';
+import { OWNED_ANNOTATION } from '../../../src/modes/gateway/route/ownership.js';
 import { createGatewayRouter } from '../../../src/modes/gateway/router.js';
 import type { CallContext } from '../../../src/plugin/call.js';
 import { fakeKubeConfig, jsonBody, useNockedApiServer } from '../../k8s/fake-cluster.js';
@@ -230,6 +231,52 @@ describe('Gateway mode SetWeight', () => {
     asked.length = 0;
     await r.setWeight(rollout(), 20, []);
     expect(asked).toEqual([]);
+  });
+
+  it('a route in another namespace than the Services needs a ReferenceGrant there, else SetWeight refuses before writing (issue #21)', async () => {
+    const cross = route('5', [
+      {
+        name: 'main',
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [
+          { name: 'shop-stable', namespace: 'team', port: 80 },
+          { name: 'shop-canary', namespace: 'team', port: 80, weight: 0 },
+        ],
+      },
+    ]);
+    const api = serveRoute(cross);
+    const ro: Rollout = { ...rollout({ httpRoute: { name: 'shop', namespace: 'apps' } }), metadata: { name: 'shop', namespace: 'team', uid: 'u2' } };
+    let grants: Array<Record<string, unknown>> | null = [];
+    const asked: string[] = [];
+    const r = createGatewayRouter({
+      routes: createHTTPRouteClient(fakeKubeConfig(base)),
+      pluginName: PLUGIN,
+      servicePorts: async () => [80],
+      referenceGrants: async (ns) => {
+        asked.push(ns);
+        return grants;
+      },
+    });
+    await expect(r.setWeight(ro, 20, [])).rejects.toThrow(
+      'HTTPRoute apps/shop rule "main": refers to Service team/shop-stable in another namespace, and no ReferenceGrant in team allows HTTPRoutes of apps to refer to it; ' +
+        'the LBC would leave the backendRef out of the forward (ResolvedRefs False, RefNotPermitted). ' +
+        'Create a ReferenceGrant in team from {group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: apps} to {group: "", kind: Service}',
+    );
+    expect(asked).toEqual(['team']);
+    // A grant for another namespace's routes, or for another Service only, does not do.
+    grants = [
+      { spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'other' }], to: [{ group: '', kind: 'Service' }] } },
+      { spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'apps' }], to: [{ group: '', kind: 'Service', name: 'unrelated' }] } },
+    ];
+    await expect(r.setWeight(ro, 20, [])).rejects.toThrow(/no ReferenceGrant in team allows HTTPRoutes of apps/);
+    expect(api.patches).toEqual([]);
+    grants = [{ spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'apps' }], to: [{ group: '', kind: 'Service' }] } }];
+    await r.setWeight(ro, 20, []);
+    expect(api.patches).toHaveLength(1);
+    // Grants that cannot be read are not a reason to refuse.
+    grants = null;
+    await r.setWeight(ro, 50, []);
+    expect(api.patches).toHaveLength(2);
   });
 
   it('refuses a rule that would forward to more than 5 target groups, before any write', async () => {

@@ -9,7 +9,8 @@ import { CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type Ku
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/core/rollout.js';
 import { createHTTPRouteClient, type HTTPRouteClient } from '../../../src/modes/gateway/client.js';
-import { OWNED_ANNOTATION, type HTTPRoute } from '../../../src/modes/gateway/route.js';
+import type { HTTPRoute } from '../../../src/modes/gateway/route/model.js';
+import { OWNED_ANNOTATION } from '../../../src/modes/gateway/route/ownership.js';
 import { createGatewayReader, createServicePortReader, createServicePortsReader } from '../../../src/modes/gateway/k8s.js';
 import { createGatewayRouter } from '../../../src/modes/gateway/router.js';
 import { REPO_ROOT, skipKubeTests } from '../../support/kube/assets.js';

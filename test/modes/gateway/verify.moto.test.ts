@@ -17,7 +17,7 @@ import type { Rollout } from '../../../src/core/rollout.js';
 import { desiredWeights } from '../../../src/core/weights.js';
 import { parseGatewayConfig } from '../../../src/modes/gateway/config.js';
 import { createGatewayRouter, gatewayWeightStep } from '../../../src/modes/gateway/router.js';
-import { createGatewayVerifier } from '../../../src/modes/gateway/verify.js';
+import { createGatewayVerifier } from '../../../src/modes/gateway/verify/verifier.js';
 import { RpcVerified } from '../../../src/plugin/router.js';
 import type { RolloutEvent } from '../../../src/plugin/hooks.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
@@ -83,7 +83,17 @@ describe('Gateway mode VerifyWeight against moto', () => {
     const v = verifier(world);
     const cold = await report(v, 20);
     expect(cold).toMatchObject({ verified: true, reasons: [] });
-    expect(cold.rules).toEqual([{ route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: s.main, weights: { 'shop-stable': 80, 'shop-canary': 20 } }]);
+    expect(cold.rules).toEqual([
+      {
+        route: `${NS}/shop`,
+        gateway: `${NS}/shop`,
+        rule: 'rule "main"',
+        ruleArn: s.main,
+        weights: { 'shop-stable': 80, 'shop-canary': 20 },
+        // The Services' target groups as the bindings name them (what status.alb and the analysis are made of).
+        targetGroups: { 'shop-stable': s.tg['shop-stable'], 'shop-canary': s.tg['shop-canary'] },
+      },
+    ]);
     expect(proxy.counts()).toEqual({ DescribeListeners: 1, DescribeRules: 1 });
     proxy.resetCounts();
     const warm = await report(v, 20);

@@ -8,7 +8,7 @@ import { serveNetRpc } from '../../../src/goplugin/netrpc/server.js';
 import { createIngressClient, type IngressClient } from '../../../src/k8s/ingress-client.js';
 import { createIngressRouter } from '../../../src/modes/ingress/router.js';
 import { skipKubeTests } from '../../support/kube/assets.js';
-import { duplexPair, TestRpcClient } from '../../goplugin/helpers.js';
+import { duplexPair, TestRpcClient } from '../../goplugin/fixtures.js';
 import { useCluster } from '../../support/kube/cluster.js';
 import { action, ingress, PLUGIN, PREFIX, rollout } from '../../support/kube/fixtures.js';
 

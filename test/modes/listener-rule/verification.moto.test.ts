@@ -7,6 +7,7 @@ import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/c
 import { createElbv2, type Elbv2 } from '../../../src/aws/elbv2.js';
 import { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRouterDeps } from '../../../src/modes/listener-rule/router.js';
 import type { Rollout, RolloutStatus } from '../../../src/core/rollout.js';
+import type { RolloutEvent } from '../../../src/plugin/hooks.js';
 import { RpcVerified } from '../../../src/plugin/router.js';
 import { createTargetsK8s } from '../../../src/verify/k8s-targets.js';
 import { createTargetVerifier } from '../../../src/verify/target-health.js';
@@ -216,15 +217,84 @@ describe('VerifyWeight gating', () => {
     expect(proxy.counts()).toEqual({ DescribeRules: 1 });
   });
 
-  it('an error reading the rule leaves the check pending, so the next ask reads again', async () => {
+  it('a throttled read answers NotVerified without Err and leaves the check pending, so the next ask reads again', async () => {
     await seeder.setWeight(ro(atStep(0)), 20, []);
     proxy.throttle('DescribeRules', 100);
-    const failing = createListenerRuleRouter({ ...deps, elbv2: createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000, maxAttempts: 1 }) });
-    await expect(failing.verifyWeight(ro(atStep(1)), 20, [])).rejects.toThrow(/Throttling|Rate exceeded|throttl/i);
+    const events: RolloutEvent[] = [];
+    const failing = createListenerRuleRouter({
+      ...deps,
+      events: { emit: (_r, e) => events.push(e) },
+      elbv2: createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000, maxAttempts: 1 }),
+    });
+    // Throttling passes by itself, so the answer carries no Err and Argo asks again in 10 s, the same as in Ingress
+    // and Gateway modes (one verdict path, src/verify/verdict.ts); the call used to throw, which Argo takes as an
+    // Err and then waits for the next resync.
+    await expect(failing.verifyWeight(ro(atStep(1)), 20, [])).resolves.toEqual({ verified: RpcVerified.NotVerified });
+    expect(events).toEqual([
+      { type: 'Warning', reason: 'ALBPluginWeightUnverified', message: 'ELBv2 DescribeRules was throttled 1 times in a row (Rate exceeded); giving up for now; checking again' },
+    ]);
     proxy.throttle('DescribeRules', 0);
     proxy.resetCounts();
     await expect(failing.verifyWeight(ro(atStep(1)), 20, [])).resolves.toEqual({ verified: RpcVerified.Verified });
     expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('a configuration error (AccessDenied) answers NotVerified with an Err, and the error as a Warning Event', async () => {
+    await seeder.setWeight(ro(atStep(0)), 20, []);
+    const events: RolloutEvent[] = [];
+    const withEvents = createListenerRuleRouter({ ...deps, events: { emit: (_r, e) => events.push(e) } });
+    const fault = { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform: elasticloadbalancing:DescribeRules' };
+    proxy.fail('DescribeRules', 100, fault);
+    const res = await withEvents.verifyWeight(ro(atStep(0)), 20, []);
+    proxy.fail('DescribeRules', 0, fault);
+    expect(res).toEqual({ verified: RpcVerified.NotVerified, err: expect.stringMatching(/^weight verification failed: AccessDenied/) });
+    expect(events).toEqual([{ type: 'Warning', reason: 'ALBPluginWeightUnverified', message: res.err!.replace(/^weight verification failed: /, '') }]);
+  });
+
+  it('Events as in the other modes: the first reason while not verified, then Normal ALBPluginWeightVerified', async () => {
+    const events: RolloutEvent[] = [];
+    const withEvents = createListenerRuleRouter({ ...deps, events: { emit: (_r, e) => events.push(e) } });
+    await seeder.setWeight(ro(atStep(0)), 10, []);
+    await expect(withEvents.verifyWeight(ro(atStep(0)), 20, [])).resolves.toEqual({ verified: RpcVerified.NotVerified });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'Warning', reason: 'ALBPluginWeightUnverified' });
+    await seeder.setWeight(ro(atStep(0)), 20, []);
+    await expect(withEvents.verifyWeight(ro(atStep(0)), 20, [])).resolves.toEqual({ verified: RpcVerified.Verified });
+    expect(events[1]).toEqual({ type: 'Normal', reason: 'ALBPluginWeightVerified', message: 'Weights verified on the listener rule: canary 20, stable 80' });
+  });
+
+  it('a SetWeight write while VerifyWeight reads the rule: that verdict is not remembered, the next ask reads again', async () => {
+    await seeder.setWeight(ro(atStep(0)), 20, []);
+    // Once VerifyWeight has read the rule (20/80), someone sets it to 50/50 and the next reconcile's SetWeight puts
+    // 20/80 back, before the verification answers. What VerifyWeight read predates that write.
+    let during: (() => Promise<void>) | undefined;
+    const racing = createListenerRuleRouter({
+      ...deps,
+      elbv2: {
+        ...elbv2,
+        describeRules: async (selector, o) => {
+          const rules = await elbv2.describeRules(selector, o);
+          const hook = during;
+          during = undefined;
+          await hook?.();
+          return rules;
+        },
+      },
+    });
+    during = async () => {
+      await setRuleBehindOurBack([['app-canary', 50], ['app-stable', 50]]);
+      await racing.setWeight(ro(atStep(0)), 20, []);
+    };
+    await expect(racing.verifyWeight(ro(atStep(0)), 20, [])).resolves.toEqual({ verified: RpcVerified.Verified });
+    expect(during).toBeUndefined();
+    expect(await ruleWeights()).toEqual({ [fx.tg['app-canary']]: 20, [fx.tg['app-stable']]: 80 });
+    proxy.resetCounts();
+    // Same step, same weights: read again (before, the write's "pending" was overwritten by the raced "verified").
+    await expect(racing.verifyWeight(ro(atStep(0)), 20, [])).resolves.toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+    proxy.resetCounts();
+    await expect(racing.verifyWeight(ro(atStep(0)), 20, [])).resolves.toEqual({ verified: RpcVerified.Verified });
+    expect(proxy.total()).toBe(0);
   });
 });
 

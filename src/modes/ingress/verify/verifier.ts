@@ -1,6 +1,6 @@
-// Plugin.VerifyWeight in Ingress mode: the gate (gate.ts) decides whether the answer is worth an AWS call,
-// the check (weight-check.ts, within its deadline in weight-report.ts) reads ELBv2, the answer is remembered
-// and reported as Events (weight-events.ts). The HTTP API runs the same check ungated (`report`).
+// Plugin.VerifyWeight in Ingress mode: the shared gated verdict path (src/verify/verdict.ts: gate, remember,
+// Event, answer) around this mode's check (weight-check.ts, within its deadline in weight-report.ts), which reads
+// ELBv2 for every Ingress of the Rollout. The HTTP API runs the same check ungated (`report`).
 import type { Elbv2 } from '../../../aws/elbv2.js';
 import type { Rollout } from '../../../core/rollout.js';
 import type { Logger } from '../../../logger.js';
@@ -9,9 +9,9 @@ import type { EventSink } from '../../../plugin/hooks.js';
 import type { WeightVerifier } from '../view.js';
 import type { WeightRequest } from '../view.js';
 import { rolloutUid, VerifyGate } from '../../../verify/gate.js';
+import { gatedVerdict, type VerdictDeps } from '../../../verify/verdict.js';
 import { Elbv2Inventory } from './inventory.js';
 import type { IngressStatusView } from './weight-check.js';
-import { emitWeightEvent } from './weight-events.js';
 import { disabledReport, weightReport, type WeightReport } from './weight-report.js';
 
 export interface WeightVerifierDeps {
@@ -47,26 +47,14 @@ export function createWeightVerifier(deps: WeightVerifierDeps): WeightVerifierAp
   });
   const check = { inventory, getIngress: deps.getIngress, now: deps.now ?? Date.now };
   const gate = new VerifyGate();
+  const verdicts: VerdictDeps = { gate, mode: 'ingress', where: 'on the load balancers', events: deps.events, log: deps.log };
   const timeoutMs = deps.timeoutMs ?? 20_000;
 
   return {
     async verifyWeight(req: WeightRequest): Promise<VerifyWeightResult> {
       if (!deps.enabled) return { verified: RpcVerified.NotImplemented };
-      const decision = gate.decide(req);
-      if (decision.kind === 'remembered') return { verified: RpcVerified.Verified };
-      if (decision.kind === 'skip') return { verified: RpcVerified.NotImplemented };
-      const uid = gate.uidOf(req);
-      const writes = gate.writesOf(uid);
-      const report = await weightReport(check, req, decision.moment, timeoutMs);
-      gate.record(uid, decision.key, report.verified ? 'verified' : 'pending', writes);
-      deps.log?.debug({ rollout: report.rollout, moment: report.moment, verified: report.verified, reasons: report.reasons, error: report.error }, 'weight verification');
-      if (deps.events) emitWeightEvent(deps.events, req, report);
-      if (report.verified) return { verified: RpcVerified.Verified };
-      // "Not yet" answers carry no Err so Argo re-queues after 10 s (argo-alb-spec.md §7.6: after an Err it
-      // waits for the next resync). So do failures that pass by themselves; an Err is for configuration errors.
-      return report.error && !report.transient
-        ? { verified: RpcVerified.NotVerified, err: `weight verification failed: ${report.error}` }
-        : { verified: RpcVerified.NotVerified };
+      // weightReport keeps its own deadline (and never throws), as the HTTP API's `report` does.
+      return gatedVerdict(verdicts, req, { run: (moment) => weightReport(check, req, moment, timeoutMs) });
     },
 
     ingressChanged(rollout: Rollout): void {

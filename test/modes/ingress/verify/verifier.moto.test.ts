@@ -1,6 +1,9 @@
 // VerifyWeight against a real moto_server seeded as the AWS Load Balancer Controller would, behind the
-// fault-injecting proxy that counts ELBv2 calls. Ports of argo-alb-spec.md §9.1 cases 26, 27, 30, 31 are
-// marked; where §11 says Argo is wrong, the expectation is corrected and the comment says so.
+// fault-injecting proxy that counts ELBv2 calls. Ports of Argo's own VerifyWeight tests (argo-rollouts
+// rollout/trafficrouting/alb/alb_test.go) are marked with a number and a letter per sub-case: 26 TestVerifyWeight,
+// 27 TestVerifyWeightMultiIngress, 30 TestVerifyWeightWithAdditionalDestinations, 31
+// TestVerifyWeightWithAdditionalDestinationsMultiIngress; where Argo's answer is wrong, the expectation is
+// corrected and the test's name says why.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeleteRuleCommand, ModifyListenerCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RpcVerified } from '../../../../src/plugin/router.js';
@@ -78,7 +81,7 @@ beforeEach(() => {
   proxy.resetCounts();
 });
 
-describe('canary weight (ports of §9.1 case 26)', () => {
+describe('canary weight (ports of Argo\'s TestVerifyWeight, 26)', () => {
   it('26d/then LBC catches up: not verified at canary 11, verified once the rule says 10/90; cold ≤ L+3, warm 1', async () => {
     const n = ns();
     const s = await seed(n, 'ingress', { 'canary-svc': 11, 'stable-svc': 89 });
@@ -104,7 +107,7 @@ describe('canary weight (ports of §9.1 case 26)', () => {
     expect(log.total()).toBe(0);
   });
 
-  it('26e corrected: canary 10 with stable 11 is NOT verified (Argo never checks the stable weight, §11.3)', async () => {
+  it('26e corrected: canary 10 with stable 11 is NOT verified (Argo never checks the stable weight)', async () => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 11 });
     const report = await verifier().report(request({ rollout: rollout({ namespace: n }) }));
@@ -158,7 +161,7 @@ describe('canary weight (ports of §9.1 case 26)', () => {
   });
 });
 
-describe('experiments (ports of §9.1 cases 30, 31)', () => {
+describe('experiments (ports of Argo\'s TestVerifyWeightWithAdditionalDestinations and its MultiIngress variant, 30, 31)', () => {
   const dests = [
     { serviceName: 'ex-svc-1', weight: 2 },
     { serviceName: 'ex-svc-2', weight: 3 },
@@ -215,7 +218,7 @@ describe('experiments (ports of §9.1 cases 30, 31)', () => {
   });
 });
 
-describe('several Ingresses, listeners and load balancers (ports of §9.1 case 27)', () => {
+describe('several Ingresses, listeners and load balancers (ports of Argo\'s TestVerifyWeightMultiIngress, 27)', () => {
   it.each([
     ['27e: canary 11 on both', 11, 11, false, [false, false]],
     ['only the second lags', 10, 11, false, [true, false]],
@@ -397,7 +400,7 @@ describe('caches, gating and faults', () => {
   });
 
   // Issue #12 item 6: a transient failure answers NotVerified without Err, so Argo re-queues in 10 s (an Err
-  // waits for the next resync, spec §7.6); the reason goes into the event and the report.
+  // waits for the next resync, argo-rollouts rollout/trafficrouting.go); the reason goes into the event and the report.
   it('Throttling that does not stop: NotVerified with the reason and no Err; checked again on the next call', async () => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
@@ -467,7 +470,7 @@ describe('caches, gating and faults', () => {
       { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform: elasticloadbalancing:DescribeRules' }, /AccessDenied/],
     ['ValidationError', 'DescribeListeners', { status: 400, code: 'ValidationError', message: "'arn' is not a valid load balancer ARN" }, /ValidationError/],
     ['InvalidClientTokenId (bad credentials)', 'DescribeLoadBalancers', { status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' }, /InvalidClientTokenId/],
-  ])('configuration error (%s): NotVerified with an Err', async (_name, action, fault, text) => {
+  ])('configuration error (%s): NotVerified with an Err, and the error as a Warning Event', async (_name, action, fault, text) => {
     const n = ns();
     await seed(n, 'ingress', { 'canary-svc': 10, 'stable-svc': 90 });
     proxy.fail(action, 100, fault);
@@ -476,6 +479,8 @@ describe('caches, gating and faults', () => {
     expect(res.verified).toBe(RpcVerified.NotVerified);
     expect(res.err).toMatch(/^weight verification failed: /);
     expect(res.err).toMatch(text);
+    // The Event every mode emits for a configuration error (src/verify/verdict.ts), besides Argo's WeightVerifyError.
+    expect(events.at(-1)).toEqual({ type: 'Warning', reason: 'ALBPluginWeightUnverified', message: res.err!.replace(/^weight verification failed: /, '') });
   });
 });
 

@@ -1,4 +1,4 @@
-// Test helpers for the yamux server: an in-memory socket pair (so tests choose exactly how bytes are
+// Test fixtures for the yamux server: an in-memory socket pair (so tests choose exactly how bytes are
 // chunked), a raw client that speaks frames by hand, and the payload pattern shared with the Go peer.
 
 import { Duplex } from 'node:stream';

@@ -1,4 +1,4 @@
-// Test helpers for the net/rpc layer: an in-memory duplex pair and a tiny net/rpc client built from the gob
+// Test fixtures for the net/rpc layer: an in-memory duplex pair and a tiny net/rpc client built from the gob
 // encoder/decoder (the controller side of one stream).
 
 import { Duplex, PassThrough } from 'node:stream';

@@ -1,5 +1,5 @@
-// Shared by the gob tests: hex parsing, feeding strategies and the canonical form the Go generator
-// (test/goplugin/gobgen/describe.go) writes for every value.
+// Test fixtures for the gob tests: hex parsing, feeding strategies, the canonical form the Go generator
+// (test/goplugin/gobgen/describe.go) writes for every value, and the vectors it wrote (fixtures/vectors.json).
 
 import { readFileSync } from 'node:fs';
 import { GobComplex, GobDecoder, GobInterface, GobOpaque, GobTime, type GobValue } from '../../../src/goplugin/gob/index.js';
