@@ -4,6 +4,7 @@
 // following ping-pong's roles; and Argo's OWN CloudWatch provider taking its dimensions from those fields
 // (valueFrom.fieldRef), passing on good and failing on bad ALB metrics published into moto as AWS publishes them.
 import { isDeepStrictEqual } from 'node:util';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ingress, rollout, services } from './support/app.js';
 import { albResources, cloudwatchClient, expectedAlbStatus, pastMinutes, publishAlbTraffic, type AlbResources, type AlbStatus } from './support/cloudwatch.js';
@@ -27,7 +28,7 @@ interface AnalysisRun {
   status?: {
     phase?: string;
     message?: string;
-    metricResults?: Array<{ name: string; phase: string; message?: string; measurements?: Array<{ phase: string; value?: string; message?: string }> }>;
+    metricResults?: Array<{ name: string; phase: string; message?: string; measurements?: Array<{ phase: string; value?: string; message?: string; metadata?: Record<string, string> }> }>;
   };
 }
 
@@ -90,6 +91,74 @@ class StatusSampler {
 
 describe.skipIf(e2eSkipped())('ALB analysis: status.alb under the plugin, Argo\'s CloudWatch provider on it', () => {
   const { obs } = useStack({ controllerAws: true });
+
+  it('A0. status.alb is there at the first verified setWeight when the ALB came up shortly before it', async () => {
+    // On AWS an ALB takes minutes to provision and Argo verifies the weights at once, so the first verifications
+    // find no load balancer. Here the LBC is held back by a subnet that does not exist, until the test removes it.
+    const o = obs();
+    const ns = await o.namespace('albfirst');
+    await o.stack.apply(
+      services(['first-stable', 'first-canary'], 'first') +
+        `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: first
+  annotations:
+    alb.ingress.kubernetes.io/scheme: internet-facing
+    alb.ingress.kubernetes.io/target-type: ip
+    alb.ingress.kubernetes.io/subnets: subnet-0000000000000000a
+spec:
+  ingressClassName: alb
+  rules:
+  - http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend: {service: {name: first-stable, port: {name: use-annotation}}}
+---` +
+        rollout('first', 'first', `
+canary:
+  stableService: first-stable
+  canaryService: first-canary
+  trafficRouting:
+    plugins:
+      ${PLUGIN}:
+        ingress: first
+        servicePort: 80
+  steps:
+  - setWeight: 20
+  - pause: {}
+`),
+      ns,
+    );
+    await o.untilHealthy(ns, 'first');
+    // The sidecar told Argo (and the user) that there is no load balancer yet.
+    await o.until('a verification that found no load balancer', async () =>
+      (await o.events(ns, 'first')).some((e) => e.reason === 'ALBPluginWeightUnverified' && /no load-balancer hostname/.test(e.message)) ? true : undefined,
+    60_000, () => o.diagnose(ns, 'first'));
+    // `kubectl annotate ingress first alb.ingress.kubernetes.io/subnets-`
+    await o.net.patchNamespacedIngress(
+      { namespace: ns, name: 'first', body: { metadata: { annotations: { 'alb.ingress.kubernetes.io/subnets': null } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const res = await resources(o, ns, 'first', ['first-stable', 'first-canary']);
+    const want = expectedAlbStatus(res, 'first', 'first-stable', 'first-canary');
+    await o.setImage(ns, 'first', 'registry.example.com/first:2');
+    const paused = await o.untilPaused(ns, 'first');
+    expect(paused.status?.currentStepIndex).toBe(1);
+    expect(canaryShare(await o.albWeights(ns, 'first', 'first-stable'), 'first-canary')).toBe(20);
+    // Argo's router writes the fields in the reconcile that verified 20 %; the plugin's write follows its answer.
+    const at = Date.now();
+    const f = await o.until('status.alb on the Rollout', async () => {
+      const x = albFields(await o.rollout(ns, 'first'));
+      return x.alb ? x : undefined;
+    }, 60_000, async () => `${JSON.stringify(albFields(await o.rollout(ns, 'first')))}\n${await o.diagnose(ns, 'first')}`);
+    console.log(`A0: status.alb ${Date.now() - at} ms after the Rollout paused at the verified 20 %`);
+    expect(Date.now() - at, 'ms from the pause after the verified 20 % to status.alb').toBeLessThanOrEqual(5000);
+    expect(f.alb).toEqual(want);
+    expect(f.albs).toEqual([want]);
+  });
 
   it('A. status.alb / status.albs as Argo\'s built-in router writes them, kept through reconciles, a promotion and an abort', async () => {
     const o = obs();
@@ -154,7 +223,10 @@ canary:
     expect(after.length).toBeGreaterThanOrEqual(20);
     // Written right after the first verified setWeight (Argo's router writes it in that very reconcile): the
     // first sample past step 0 (20 % verified) and the first sample with the fields are seconds apart at most.
-    const stepped = sampler.samples.find((s) => (s.step ?? 0) >= 1)!;
+    // (The first samples still show the finished previous update, step 4; the update starts at step 0.)
+    const started = sampler.samples.findIndex((s) => s.step === 0);
+    expect(started, 'the update\'s step 0 never sampled').toBeGreaterThanOrEqual(0);
+    const stepped = sampler.samples.slice(started).find((s) => (s.step ?? 0) >= 1)!;
     expect.soft(sampler.samples[first]!.at - stepped.at, 'ms from the verified 20 % to status.alb').toBeLessThanOrEqual(5000);
     // It outlived the controller's own status writes: many revisions of the Rollout, every step after the first.
     const revisions = new Set(after.map((s) => s.resourceVersion));
@@ -227,7 +299,12 @@ canary:
     const r2 = await roles();
     expect(r2.stable).toBe(r1.canary);
     await albAt(r2.stable, 100);
+    // What the fields say once fully promoted (logged: Argo's router stops verifying then, so it keeps the last
+    // roles it verified; a few seconds are given for a write that would follow).
+    await sleep(5000);
     const afterPromotion = albFields(await o.rollout(ns, 'pp'));
+    // Still there after the promotion (which target group it calls canary until the next update is reported).
+    expect(afterPromotion.alb?.loadBalancer).toEqual(during.loadBalancer);
 
     // The next revision goes the other way round: the fields name the swapped target groups.
     await o.setImage(ns, 'pp', 'registry.example.com/pp:3');
@@ -280,7 +357,56 @@ spec:
             stat: Sum
 ---`;
 
-  const cloudWatchStrategy = (name: string) => `
+  const cloudWatchStep = `
+  - analysis:
+      templates: [{templateName: alb-canary-5xx}]
+      args:
+      - name: lb
+        valueFrom: {fieldRef: {fieldPath: status.alb.loadBalancer.fullName}}
+      - name: tg
+        valueFrom: {fieldRef: {fieldPath: status.alb.canaryTargetGroup.fullName}}`;
+
+  // The plugin's own metric provider (docs/analysis.md): no args, the Rollout from the AnalysisRun's owner, its
+  // load balancers and target groups from the mode. settleDelay 0s: the minutes published just before count.
+  const pluginTemplate = `
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: alb-canary-vs-stable}
+spec:
+  metrics:
+  - name: alb-canary-vs-stable
+    provider:
+      plugin:
+        argoproj-labs/alb-analysis:
+          lookback: 5m
+          settleDelay: "0s"
+          minRequests: 100
+          maxErrorRateIncrease: 0.01
+          maxLatencyIncrease: 0.2
+---`;
+
+  const pluginStep = `
+  - analysis:
+      templates: [{templateName: alb-canary-vs-stable}]`;
+
+  interface Traffic {
+    requests: number;
+    errors: number;
+  }
+
+  /**
+   * A Rollout with `setWeight: 20`, the analysis step, `pause: {}`; traffic published for its canary's and its
+   * stable's target group (found in ELBv2) in the five whole minutes before the update; the step's AnalysisRun
+   * once finished.
+   */
+  async function analysisStep(name: string, template: string, step: string, canary: Traffic | undefined, stable: Traffic) {
+    const o = obs();
+    const ns = await o.namespace(name);
+    await o.stack.apply(
+      template +
+        services([`${name}-stable`, `${name}-canary`], name) +
+        ingress(name, `${name}-stable`) +
+        rollout(name, name, `
 canary:
   stableService: ${name}-stable
   canaryService: ${name}-canary
@@ -290,32 +416,17 @@ canary:
         ingress: ${name}
         servicePort: 80
   steps:
-  - setWeight: 20
-  - analysis:
-      templates: [{templateName: alb-canary-5xx}]
-      args:
-      - name: lb
-        valueFrom: {fieldRef: {fieldPath: status.alb.loadBalancer.fullName}}
-      - name: tg
-        valueFrom: {fieldRef: {fieldPath: status.alb.canaryTargetGroup.fullName}}
+  - setWeight: 20${step}
   - pause: {}
-`;
-
-  /**
-   * A Rollout whose analysis step runs the template above after traffic was published for its canary and its
-   * stable target group. The stable's numbers are the opposite verdict's, so an analysis that queried the wrong
-   * target group (or no load balancer at all: no requests) would reach the other phase.
-   */
-  async function cloudWatchCase(name: string, canary: { errors: number }, stable: { errors: number }) {
-    const o = obs();
-    const ns = await o.namespace(name);
-    await o.stack.apply(cloudWatchTemplate + services([`${name}-stable`, `${name}-canary`], name) + ingress(name, `${name}-stable`) + rollout(name, name, cloudWatchStrategy(name)), ns);
+`),
+      ns,
+    );
     await o.untilHealthy(ns, name);
     const res = await resources(o, ns, name, [`${name}-stable`, `${name}-canary`]);
     const want = expectedAlbStatus(res, name, `${name}-stable`, `${name}-canary`);
     const published = await publishAlbTraffic(cloudwatchClient(o.stack.moto.endpoint), res.loadBalancer, [
-      { targetGroup: want.canaryTargetGroup, minutes: pastMinutes(5, { requests: 200, errors: canary.errors, latency: 0.05 }) },
-      { targetGroup: want.stableTargetGroup, minutes: pastMinutes(5, { requests: 800, errors: stable.errors, latency: 0.05 }) },
+      ...(canary ? [{ targetGroup: want.canaryTargetGroup, minutes: pastMinutes(5, { ...canary, latency: 0.05 }) }] : []),
+      { targetGroup: want.stableTargetGroup, minutes: pastMinutes(5, { ...stable, latency: 0.05 }) },
     ]);
     expect(published).toBeGreaterThan(0);
     await o.setImage(ns, name, `registry.example.com/${name}:2`);
@@ -326,40 +437,118 @@ canary:
       const ar = (await analysisRuns(o, ns)).find((r) => r.metadata.labels?.['step-index'] === '1');
       return ar && ['Successful', 'Failed', 'Error', 'Inconclusive'].includes(ar.status?.phase ?? '') ? ar : undefined;
     }, 240_000, async () => `${JSON.stringify(await analysisRuns(o, ns))}\n${await o.diagnose(ns, name)}`);
-    // The arguments carry the real names, resolved from status.alb when the run was created.
-    expect(Object.fromEntries((run.spec.args ?? []).map((a) => [a.name, a.value]))).toEqual({ lb: want.loadBalancer.fullName, tg: want.canaryTargetGroup.fullName });
-    // Created when the step was reached, not after Argo retried its creation for lack of status.alb ("invalid
-    // path status.alb... in rollout" in the controller's log, a reconcile error each time).
+    const measurement = run.status?.metricResults?.[0]?.measurements?.[0];
+    expect(measurement, JSON.stringify(run.status)).toBeDefined();
+    console.log(`${name}: AnalysisRun ${run.status?.phase}; measurement ${measurement?.phase}: ${measurement?.message ?? measurement?.value}`);
+    return { o, ns, run, want, stepAt, measurement: measurement! };
+  }
+
+  /** Created when the step was reached, not after Argo retried its creation for lack of status.alb. */
+  function createdPromptly(o: Observer, ns: string, run: AnalysisRun, stepAt: number): void {
     const createdAt = Date.parse(run.metadata.creationTimestamp ?? '');
+    // Each retry is a failed reconcile: "invalid path status.alb.canaryTargetGroup.fullName in rollout".
     const invalidPath = o.stack.logs('controller', 5_000_000).split('\n').filter((l) => l.includes('invalid path') && l.includes(`namespace=${ns}`) && l.includes('roCtx.reconcile err')).length;
-    console.log(`${name}: AnalysisRun created ${createdAt - stepAt} ms after the step was seen (creationTimestamp has 1 s resolution); reconciles failed with "invalid path" before: ${invalidPath}`);
+    console.log(`${ns}: AnalysisRun created ${createdAt - stepAt} ms after the step was seen (creationTimestamp has 1 s resolution); reconciles failed with "invalid path" before: ${invalidPath}`);
     expect.soft(createdAt - stepAt, 'ms from the analysis step to its AnalysisRun').toBeLessThanOrEqual(10_000);
-    return { o, ns, run, want };
+  }
+
+  async function untilAborted(o: Observer, ns: string, name: string): Promise<RolloutObject> {
+    const ro = await o.until('the Rollout aborted', async () => {
+      const r = await o.rollout(ns, name);
+      return r.status?.abort && r.status.phase === 'Degraded' ? r : undefined;
+    }, 120_000, () => o.diagnose(ns, name));
+    // The ALB as ELBv2 has it: everything on the stable again.
+    await o.until('the ALB back at 100 % stable', async () => (canaryShare(await o.albWeights(ns, name, `${name}-stable`), `${name}-canary`) === 0 ? true : undefined), 120_000, () => o.diagnose(ns, name));
+    return ro;
+  }
+
+  /** Paused by the analysis or at the pause after it, the ALB still at 20 %. */
+  async function pausedAt(o: Observer, ns: string, name: string, step: number): Promise<RolloutObject & { status: { pauseConditions?: Array<{ reason: string }> } }> {
+    const ro = (await o.untilPaused(ns, name)) as RolloutObject & { status: { pauseConditions?: Array<{ reason: string }> } };
+    expect(ro.status.currentStepIndex).toBe(step);
+    expect(ro.status.abort).toBeFalsy();
+    expect(canaryShare(await o.albWeights(ns, name, `${name}-stable`), `${name}-canary`)).toBe(20);
+    return ro;
   }
 
   it('C1. Argo\'s CloudWatch provider, args from status.alb.*.fullName: a healthy canary passes and the rollout goes on', async () => {
-    // Canary 0.5 % 5xx (1 of 200 a minute), stable 25 %: only the canary's target group passes the condition.
-    const { o, ns, run } = await cloudWatchCase('cwgood', { errors: 1 }, { errors: 200 });
+    // Canary 0.5 % 5xx (1 of 200 a minute), stable 25 %: only the canary's target group passes the condition, and
+    // a query that named no load balancer would find no requests.
+    const { o, ns, run, want, stepAt, measurement } = await analysisStep('cwgood', cloudWatchTemplate, cloudWatchStep, { requests: 200, errors: 1 }, { requests: 800, errors: 200 });
+    // The arguments carry the real names, resolved from status.alb when the run was created.
+    expect(Object.fromEntries((run.spec.args ?? []).map((a) => [a.name, a.value]))).toEqual({ lb: want.loadBalancer.fullName, tg: want.canaryTargetGroup.fullName });
+    createdPromptly(o, ns, run, stepAt);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('Successful');
-    const m = run.status!.metricResults![0]!.measurements![0]!;
     // errors, then requests, over the five published minutes.
-    expect(m.value).toBe('[[1 1 1 1 1] [200 200 200 200 200]]');
-    const ro = await o.untilPaused(ns, 'cwgood');
-    expect(ro.status?.currentStepIndex).toBe(2);
-    expect(ro.status?.abort).toBeFalsy();
-    expect(canaryShare(await o.albWeights(ns, 'cwgood', 'cwgood-stable'), 'cwgood-canary')).toBe(20);
+    expect(measurement.value).toBe('[[1 1 1 1 1] [200 200 200 200 200]]');
+    const ro = await pausedAt(o, ns, 'cwgood', 2);
+    expect(ro.status.pauseConditions?.map((c) => c.reason)).toEqual(['CanaryPauseStep']);
   });
 
   it('C2. Argo\'s CloudWatch provider, args from status.alb.*.fullName: a canary answering 5xx fails and Argo aborts', async () => {
     // Canary 20 % 5xx (40 of 200 a minute), stable 0.5 %.
-    const { o, ns, run } = await cloudWatchCase('cwbad', { errors: 40 }, { errors: 4 });
+    const { o, ns, run, want, stepAt, measurement } = await analysisStep('cwbad', cloudWatchTemplate, cloudWatchStep, { requests: 200, errors: 40 }, { requests: 800, errors: 4 });
+    expect(Object.fromEntries((run.spec.args ?? []).map((a) => [a.name, a.value]))).toEqual({ lb: want.loadBalancer.fullName, tg: want.canaryTargetGroup.fullName });
+    createdPromptly(o, ns, run, stepAt);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('Failed');
-    expect(run.status!.metricResults![0]!.measurements![0]!.value).toBe('[[40 40 40 40 40] [200 200 200 200 200]]');
-    const ro = await o.until('the Rollout aborted', async () => {
-      const r = await o.rollout(ns, 'cwbad');
-      return r.status?.abort && r.status.phase === 'Degraded' ? r : undefined;
-    }, 120_000, () => o.diagnose(ns, 'cwbad'));
-    expect(ro.status?.message).toMatch(/RolloutAborted|aborted|analysis/i);
-    await o.until('the ALB back at 100 % stable', async () => (canaryShare(await o.albWeights(ns, 'cwbad', 'cwbad-stable'), 'cwbad-canary') === 0 ? true : undefined), 120_000, () => o.diagnose(ns, 'cwbad'));
+    expect(measurement.value).toBe('[[40 40 40 40 40] [200 200 200 200 200]]');
+    const ro = await untilAborted(o, ns, 'cwbad');
+    expect(ro.status?.message).toContain('canary-5xx-rate');
+  });
+
+  interface PluginValue {
+    canaryWeight: number;
+    loadBalancers: string[];
+    canary: { targetGroups: string[]; requests: number; errors: number };
+    stable: { targetGroups: string[]; requests: number; errors: number };
+    checks: Array<{ check: string; result: string }>;
+  }
+
+  /** What the plugin measured: the load balancer and target groups ELBv2 has, the published totals. */
+  function measuredOn(m: { value?: string; metadata?: Record<string, string> }, want: AlbStatus): PluginValue {
+    const v = JSON.parse(m.value ?? 'null') as PluginValue;
+    expect(v.canaryWeight).toBe(20);
+    expect(v.loadBalancers).toEqual([want.loadBalancer.name]);
+    expect(v.canary.targetGroups).toEqual([want.canaryTargetGroup.name]);
+    expect(v.stable.targetGroups).toEqual([want.stableTargetGroup.name]);
+    expect(m.metadata).toMatchObject({
+      loadBalancers: `app/${want.loadBalancer.fullName}`,
+      canaryTargetGroups: `targetgroup/${want.canaryTargetGroup.fullName}`,
+      stableTargetGroups: `targetgroup/${want.stableTargetGroup.fullName}`,
+    });
+    // The window holds the five published minutes, or four of them when the measurement's minute is the next one.
+    expect([4, 5]).toContain(v.stable.requests / 800);
+    return v;
+  }
+
+  it('D1. the plugin\'s metric provider: a canary as healthy as the stable is Successful and the rollout goes on', async () => {
+    const { o, ns, run, want, measurement } = await analysisStep('plgood', pluginTemplate, pluginStep, { requests: 200, errors: 1 }, { requests: 800, errors: 4 });
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('Successful');
+    const v = measuredOn(measurement, want);
+    expect(v.canary.errors / v.canary.requests).toBeCloseTo(0.005, 6);
+    expect(v.checks.map((c) => [c.check, c.result])).toEqual([['maxErrorRateIncrease', 'pass'], ['maxLatencyIncrease', 'pass']]);
+    const ro = await pausedAt(o, ns, 'plgood', 2);
+    expect(ro.status.pauseConditions?.map((c) => c.reason)).toEqual(['CanaryPauseStep']);
+  });
+
+  it('D2. the plugin\'s metric provider: canary 5xx well above the stable\'s is Failed, Argo aborts, the ALB is back on stable', async () => {
+    const { o, ns, run, want, measurement } = await analysisStep('plbad', pluginTemplate, pluginStep, { requests: 200, errors: 40 }, { requests: 800, errors: 4 });
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('Failed');
+    expect(measurement.message).toMatch(/^canary failed maxErrorRateIncrease: canary 5xx rate 20 %/);
+    const v = measuredOn(measurement, want);
+    expect(v.checks.find((c) => c.check === 'maxErrorRateIncrease')?.result).toBe('fail');
+    const ro = await untilAborted(o, ns, 'plbad');
+    expect(ro.status?.message).toContain('alb-canary-vs-stable');
+  });
+
+  it('D3. the plugin\'s metric provider: no canary traffic is Inconclusive and the rollout pauses', async () => {
+    const { o, ns, run, want, measurement } = await analysisStep('plquiet', pluginTemplate, pluginStep, undefined, { requests: 800, errors: 4 });
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('Inconclusive');
+    expect(measurement.message).toMatch(/^canary served 0 requests .*fewer than minRequests 100: not enough traffic to judge/);
+    const v = measuredOn(measurement, want);
+    expect(v.canary.requests).toBe(0);
+    const ro = await pausedAt(o, ns, 'plquiet', 1);
+    expect(ro.status.phase).toBe('Paused');
+    expect(ro.status.pauseConditions?.map((c) => c.reason)).toEqual(['InconclusiveAnalysisRun']);
   });
 });
