@@ -39,6 +39,13 @@ export interface StackOptions {
   lbc?: boolean;
   /** Install the Gateway API CRDs and start the LBC with its ALBGatewayAPI feature on (support/gateway.ts). */
   gatewayApi?: boolean;
+  /**
+   * Give the Argo controller AWS credentials, a region and `AWS_ENDPOINT_URL=<moto>` (what IRSA and a VPC
+   * endpoint give it in a cluster), so its own CloudWatch metric provider queries moto's CloudWatch
+   * (aws-sdk-go-v2's `config.LoadDefaultConfig` honours the variable; moto >= 5.2.6 serves the RPCv2 CBOR
+   * protocol its CloudWatch client speaks). Off by default: the controller then has no AWS configuration.
+   */
+  controllerAws?: boolean;
   /** Print a line per boot step to stderr (the sandbox does). */
   progress?: (line: string) => void;
 }
@@ -420,6 +427,8 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       `--kubeconfig=${argoKubeconfig}`,
       `--aws-endpoint=${proxy.endpoint}`,
       `--aws-region=${MOTO_REGION}`,
+      // The analysis's GetMetricData goes to moto's CloudWatch (same server, no proxy: ELBv2 only).
+      `--cloudwatch-endpoint=${moto.endpoint}`,
       ...(options.sidecarArgs ?? []),
     ];
     const sidecarEnv = { ...baseEnv(), ...shipped.sidecar.env, ...awsEnv() };
@@ -429,12 +438,13 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       if (proc.hasExited()) throw new Error(`the sidecar exited right after start:\n${tail(proc.logPath)}`);
       return proc;
     };
+    const motoEndpoint = moto.endpoint;
     const controllerDir = join(dir, 'controller');
     mkdirSync(controllerDir, { recursive: true });
     const startController = async (): Promise<Proc> => {
       // Default flags: only where to find the API server, which a pod gets from its ServiceAccount.
       const proc = startProcess('rollouts-controller', p.argoController, [`--kubeconfig=${argoKubeconfig}`], dir, {
-        env: baseEnv(),
+        env: options.controllerAws ? { ...baseEnv(), ...awsEnv(), AWS_ENDPOINT_URL: motoEndpoint } : baseEnv(),
         cwd: controllerDir,
         cleanupDir: dir,
       });
