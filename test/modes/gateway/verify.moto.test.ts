@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createElbv2, type Elbv2 } from '../../../src/aws/elbv2.js';
 import type { Rollout } from '../../../src/core/rollout.js';
 import { desiredWeights } from '../../../src/core/weights.js';
+import { gatewayAlbTargets } from '../../../src/modes/gateway/alb-targets.js';
 import { parseGatewayConfig } from '../../../src/modes/gateway/config.js';
 import { createGatewayRouter, gatewayWeightStep } from '../../../src/modes/gateway/router.js';
 import { createGatewayVerifier } from '../../../src/modes/gateway/verify/verifier.js';
@@ -213,6 +214,13 @@ describe('Gateway mode VerifyWeight against moto', () => {
     // Another controller's status says nothing about the ALB.
     (world.route.status as { parents: Array<{ controllerName: string }> }).parents[0]!.controllerName = 'example.com/other';
     expect((await report(v, 20)).verified).toBe(true);
+  });
+
+  it('albTargets (issue #19): the Gateway\'s load balancer and the Services\' target groups, as status.alb shows them', async () => {
+    const v = verifier(world);
+    expect(await gatewayAlbTargets(PLUGIN, (c, d, sig) => v.report(c, d, sig), rollout(20), AbortSignal.timeout(10_000))).toEqual([
+      { loadBalancerArn: s.lb.arn, canaryTargetGroupArn: s.tg['shop-canary'], stableTargetGroupArn: s.tg['shop-stable'] },
+    ]);
   });
 
   it('a deleted rule (RuleNotFound) is a miss too; no rule for the route rule yet is "not yet"', async () => {

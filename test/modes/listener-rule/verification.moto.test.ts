@@ -5,6 +5,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2, type Elbv2 } from '../../../src/aws/elbv2.js';
+import { listenerRuleAlbTargets } from '../../../src/modes/listener-rule/alb-targets.js';
 import { createListenerRuleRouter, type ListenerRuleRouter, type ListenerRuleRouterDeps } from '../../../src/modes/listener-rule/router.js';
 import type { Rollout, RolloutStatus } from '../../../src/core/rollout.js';
 import type { RolloutEvent } from '../../../src/plugin/hooks.js';
@@ -495,5 +496,18 @@ describe('final-switch guard', () => {
     proxy.resetCounts();
     await r.setWeight(rollout, weight, []);
     expect(proxy.counts()).toEqual({ DescribeRules: 1, ModifyRule: 1 });
+  });
+});
+
+// Issue #19: the load balancer and target groups status.alb and the ALB analysis are made of (Mode.albTargets).
+describe('listener-rule mode albTargets', () => {
+  it('the driven rule\'s load balancer and the roles\' target groups, ping-pong roles from the status', async () => {
+    expect(await listenerRuleAlbTargets((r, d, e) => router.weightReport(r, d, e), ro(atStep(0)))).toEqual([
+      { loadBalancerArn: fx.lbArn, canaryTargetGroupArn: fx.tg['app-canary'], stableTargetGroupArn: fx.tg['app-stable'] },
+    ]);
+    const pingStable = ro({ ...atStep(0), canary: { stablePingPong: 'ping' } }, { pingPong: true });
+    expect(await listenerRuleAlbTargets((r, d, e) => router.weightReport(r, d, e), pingStable)).toEqual([
+      { loadBalancerArn: fx.lbArn, canaryTargetGroupArn: fx.tg['app-pong'], stableTargetGroupArn: fx.tg['app-ping'] },
+    ]);
   });
 });
