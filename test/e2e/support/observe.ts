@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderO
 import { forwardRules, loadBalancerByHostname, registeredTargets, type ForwardRule } from './aws.js';
 import { SIDECAR_HTTP, type Stack } from './stack.js';
 import { sleep } from '../../support/processes.js';
-import { canaryShare, noEarlyStep, noRevert, placesOf, requireSamples, RuleViolation, sharesAt, type Places, type Sample, type StepView } from './rules.js';
+import { canaryShare, conditionText, noEarlyStep, noRevert, placesOf, requireSamples, RuleViolation, sharesAt, type Places, type Sample, type StepView } from './rules.js';
 
 export type { Places, Sample } from './rules.js';
 
@@ -28,17 +28,6 @@ export interface RolloutObject {
   metadata: { name: string; namespace: string; generation?: number; uid?: string };
   spec: { strategy: { canary?: { steps?: unknown[] } } };
   status?: RolloutStatus;
-}
-
-/** A rule's conditions, short: `path=/*`, `host=a.example.com path=/api`. */
-export function conditionText(conditions: ForwardRule['conditions']): string {
-  const parts = (conditions ?? []).map((c) => {
-    const cfg = (c.PathPatternConfig ?? c.HostHeaderConfig ?? c.HttpHeaderConfig ?? {}) as { Values?: string[]; HttpHeaderName?: string };
-    const vals = (cfg.Values ?? c.Values ?? []).join(',');
-    const field = c.Field === 'path-pattern' ? 'path' : c.Field === 'host-header' ? 'host' : c.Field === 'http-header' ? `header:${cfg.HttpHeaderName ?? ''}` : c.Field ?? '';
-    return `${field}=${vals}`;
-  });
-  return parts.sort().join(' ') || '(no conditions)';
 }
 
 export class Observer {

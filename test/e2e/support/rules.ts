@@ -9,6 +9,8 @@
 // A "place" is one thing that carries the weights: an ALB rule (per listener), an HTTPRoute's backendRefs, the
 // Ingress action. Samples are read status first, places after, so the order of reads is what the rules rely on.
 
+import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+
 /** Weights per Service at each place, keyed by a name for the place (`alb :80 /*`, `route shop`). */
 export type Places = Record<string, Record<string, number>>;
 
@@ -134,4 +136,15 @@ export function sharesAt(samples: readonly Sample[], place: string, canary: stri
 /** Every place seen in the samples. */
 export function placesOf(samples: readonly Sample[]): string[] {
   return [...new Set(samples.flatMap((s) => Object.keys(s.places)))].sort();
+}
+
+/** A rule's conditions, short: `path=/*`, `host=a.example.com path=/api`. */
+export function conditionText(conditions: RuleCondition[] | undefined): string {
+  const parts = (conditions ?? []).map((c) => {
+    const cfg = (c.PathPatternConfig ?? c.HostHeaderConfig ?? c.HttpHeaderConfig ?? {}) as { Values?: string[]; HttpHeaderName?: string };
+    const vals = (cfg.Values ?? c.Values ?? []).join(',');
+    const field = c.Field === 'path-pattern' ? 'path' : c.Field === 'host-header' ? 'host' : c.Field === 'http-header' ? `header:${cfg.HttpHeaderName ?? ''}` : c.Field ?? '';
+    return `${field}=${vals}`;
+  });
+  return parts.sort().join(' ') || '(no conditions)';
 }
