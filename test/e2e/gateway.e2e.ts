@@ -54,7 +54,7 @@ canary:
     expect(initial.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
 
     // Between the checks below, the route's weights and the ALB's are sampled after the status throughout.
-    const timeline = new Timeline(o, ns, 'shop', () => gatewayPlaces(o, ns, 'shop', ['shop'], 'shop-stable'));
+    const timeline = new Timeline(o, ns, 'shop', () => gatewayPlaces(o, ns, 'shop', ['shop'], 'shop-stable'), undefined, { intervalMs: 50 });
     timeline.start();
     await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
     await o.untilPaused(ns, 'shop');
@@ -83,8 +83,9 @@ canary:
       canary: 'shop-canary',
       seen: [20, 50],
       places: ['route shop main', 'alb :80 path=/*'],
-      minSamples: 20,
-      minMidRollout: 10,
+      // The whole canary takes about 4 s here: a sample every ~300 ms.
+      minSamples: 10,
+      minMidRollout: 6,
     });
     // The route's other settings are the user's: one rule, no bookkeeping (no header rules, no experiments).
     const route = await readHTTPRoute(o, ns, 'shop');

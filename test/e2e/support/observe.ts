@@ -482,9 +482,13 @@ export class Timeline {
   async check(c: TimelineCheck): Promise<Sample[]> {
     if (this.running) await this.stop();
     const what = `timeline of ${this.ns}/${this.rollout}`;
-    requireSamples(what, this.samples, c.minSamples ?? 10, c.minMidRollout ?? 5);
     const places = placesOf(this.samples);
     const violations: string[] = [];
+    try {
+      requireSamples(what, this.samples, c.minSamples ?? 10, c.minMidRollout ?? 5);
+    } catch (err) {
+      violations.push((err as Error).message);
+    }
     if (places.length === 0) violations.push('no place carrying weights was ever sampled');
     for (const p of c.places ?? []) if (!places.includes(p)) violations.push(`place ${p} was never sampled (sampled: ${places.join(', ')})`);
     violations.push(...noEarlyStep(this.samples, this.steps, c.canary, c.exempt ? { exempt: c.exempt } : {}));
