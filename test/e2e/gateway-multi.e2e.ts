@@ -3,7 +3,7 @@
 // HTTP:80 without a hostname and HTTPS:443 with one. In each, one ALB rule is held back by the ELBv2 proxy (the LBC's
 // ModifyRule on it fails) while Argo asks for a step: the step must not be verified before that rule carries it, and
 // the sidecar's own report must name every rule it judged.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { rollout, services } from './support/app.js';
 import { acmCertificate } from './support/aws.js';
 import { diagnoseGateway, gateway, gatewayClass, gatewayPlaces, gatewayRules, httpRoute, readHTTPRoute, yamlDocs, type GatewayRule } from './support/gateway.js';
@@ -92,10 +92,12 @@ canary:
 
     const timeline = new Timeline(o, ns, 'shop', places, undefined, { intervalMs: 100 });
     timeline.start();
+    onTestFinished(() => proxy.clearFault('route b lags'));
     // Route b's ALB rule lags: the LBC cannot modify it until released.
     proxy.failWhen('route b lags', (action, params) => action === 'ModifyRule' && params.get('RuleArn') === initial.b.ruleArn, {
-      status: 500,
-      code: 'InternalFailure',
+      // A 4xx the SDK does not retry: the LBC's reconcile fails at once and is queued again (in a random listener order).
+      status: 400,
+      code: 'ValidationError',
       message: 'injected: route b lags',
     });
     await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
@@ -204,10 +206,12 @@ canary:
 
     const timeline = new Timeline(o, ns, 'web', places, undefined, { intervalMs: 100 });
     timeline.start();
+    onTestFinished(() => proxy.clearFault('http lags'));
     // The :80 rule lags: the LBC cannot modify it until released.
     proxy.failWhen('http lags', (action, params) => action === 'ModifyRule' && params.get('RuleArn') === initial.http.ruleArn, {
-      status: 500,
-      code: 'InternalFailure',
+      // A 4xx the SDK does not retry: the LBC's reconcile fails at once and is queued again (in a random listener order).
+      status: 400,
+      code: 'ValidationError',
       message: 'injected: the :80 rule lags',
     });
     await o.setImage(ns, 'web', 'registry.example.com/web:2');
