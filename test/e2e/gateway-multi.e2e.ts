@@ -35,6 +35,8 @@ async function holdRule(
     }
     await sleep(500);
   }
+  // A step taken while the rule lagged stays in the timeline's record for 3 s before the rule catches up.
+  if (left) await sleep(3000);
   const faulted = o.stack.proxy.faulted(name);
   o.stack.proxy.clearFault(name);
   void held;
@@ -95,9 +97,9 @@ canary:
     onTestFinished(() => proxy.clearFault('route b lags'));
     // Route b's ALB rule lags: the LBC cannot modify it until released.
     proxy.failWhen('route b lags', (action, params) => action === 'ModifyRule' && params.get('RuleArn') === initial.b.ruleArn, {
-      // A 4xx the SDK does not retry: the LBC's reconcile fails at once and is queued again (in a random listener order).
-      status: 400,
-      code: 'ValidationError',
+      // A 5xx: the SDK's own retries pace the LBC's attempts (a 4xx would back its queue off for 20 s and more).
+      status: 500,
+      code: 'InternalFailure',
       message: 'injected: route b lags',
     });
     await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
