@@ -4,7 +4,8 @@
 // reads back from moto at every step.
 import { describe, expect, it } from 'vitest';
 import { rollout, services } from './support/app.js';
-import { catchAllRule, diagnoseGateway, gateway, gatewayClass, gatewayRules, headerCondition, httpRoute, readHTTPRoute, yamlDocs } from './support/gateway.js';
+import { catchAllRule, diagnoseGateway, gateway, gatewayClass, gatewayPlaces, gatewayRules, headerCondition, httpRoute, readHTTPRoute, yamlDocs } from './support/gateway.js';
+import { Timeline } from './support/observe.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
 
 const OWNED = 'alb.rollouts.argoproj-labs.io/gateway-owned';
@@ -52,6 +53,9 @@ canary:
     const initial = await weightsOnAlb(0);
     expect(initial.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
 
+    // Between the checks below, the route's weights and the ALB's are sampled after the status throughout.
+    const timeline = new Timeline(o, ns, 'shop', () => gatewayPlaces(o, ns, 'shop', ['shop'], 'shop-stable'), undefined, { intervalMs: 50 });
+    timeline.start();
     await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
     await o.untilPaused(ns, 'shop');
     expect(await routeWeights()).toEqual([['shop-stable', 80], ['shop-canary', 20]]);
@@ -73,6 +77,16 @@ canary:
     expect(done.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
     expect(done.ruleArn).toBe(initial.ruleArn);
     expect(await routeWeights()).toEqual([['shop-stable', 100], ['shop-canary', 0]]);
+    // The shared rules over the samples, on the route and on the ALB rule: each step's weight seen, no step past a
+    // setWeight before the ALB carries it, never back down mid-rollout.
+    await timeline.check({
+      canary: 'shop-canary',
+      seen: [20, 50],
+      places: ['route shop main', 'alb :80 path=/*'],
+      // The whole canary takes about 4 s here: a sample every ~300 ms.
+      minSamples: 10,
+      minMidRollout: 6,
+    });
     // The route's other settings are the user's: one rule, no bookkeeping (no header rules, no experiments).
     const route = await readHTTPRoute(o, ns, 'shop');
     expect(route.spec.rules.map((r) => r.name)).toEqual(['main']);

@@ -29,6 +29,16 @@ export interface Elbv2Proxy {
   delay(action: string, ms: number): void;
   /** DescribeTargetHealth answers report this state for target `ip` (any port, any target group). */
   setHealth(ip: string, override: HealthOverride | undefined): void;
+  /**
+   * Until `clearFault(name)`, every call for which `match` holds (its Action and its form parameters) fails with
+   * `fault`; the calls it failed are counted in `faulted(name)`.
+   */
+  failWhen(name: string, match: (action: string, params: URLSearchParams) => boolean, fault: Fault): void;
+  clearFault(name: string): void;
+  faulted(name: string): number;
+  /** Every call since the last `resetLog` (at most the last 20000): its Action and form parameters. */
+  log(): Array<{ at: number; action: string; params: URLSearchParams }>;
+  resetLog(): void;
   stop(): Promise<void>;
 }
 
@@ -84,6 +94,8 @@ export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptio
   const faults = new Map<string, { times: number; fault: Fault }>();
   const delays = new Map<string, number>();
   const health = new Map<string, HealthOverride>();
+  const matchers = new Map<string, { match: (action: string, params: URLSearchParams) => boolean; fault: Fault; hits: number }>();
+  let calls: Array<{ at: number; action: string; params: URLSearchParams }> = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
 
   const wait = (ms: number): Promise<void> =>
@@ -123,12 +135,22 @@ export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptio
     const body = Buffer.concat(chunks);
     const action = actionOf(req, body.toString('utf8'));
     counts[action] = (counts[action] ?? 0) + 1;
+    const params = new URLSearchParams(body.toString('utf8'));
+    calls.push({ at: Date.now(), action, params });
+    if (calls.length > 20_000) calls = calls.slice(-20_000);
 
     const delay = delays.get(action) ?? delays.get('*') ?? 0;
     if (delay > 0) await wait(delay);
     if (res.destroyed) return;
 
-    const fault = takeFault(action);
+    let fault = takeFault(action);
+    for (const m of matchers.values()) {
+      if (fault) break;
+      if (m.match(action, params)) {
+        m.hits++;
+        fault = m.fault;
+      }
+    }
     if (fault) {
       if ('reset' in fault) {
         res.socket?.destroy();
@@ -215,6 +237,13 @@ export async function startElbv2Proxy(upstream: string, options: Elbv2ProxyOptio
     fail: (action, times, fault) => (times > 0 ? faults.set(action, { times, fault }) : faults.delete(action)),
     delay: (action, ms) => (ms > 0 ? delays.set(action, ms) : delays.delete(action)),
     setHealth: (ip, o) => (o ? health.set(ip, o) : health.delete(ip)),
+    failWhen: (name, match, fault) => matchers.set(name, { match, fault, hits: 0 }),
+    clearFault: (name) => matchers.delete(name),
+    faulted: (name) => matchers.get(name)?.hits ?? 0,
+    log: () => [...calls],
+    resetLog: () => {
+      calls = [];
+    },
     stop: async () => {
       for (const t of pendingTimers) clearTimeout(t);
       pendingTimers.clear();

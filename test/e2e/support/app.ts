@@ -19,7 +19,8 @@ spec:
 }
 
 /** An Ingress whose `/` backend is `actionService` with port name use-annotation (what Argo's docs ask for). */
-export function ingress(name: string, actionService: string, extraPaths = ''): string {
+export function ingress(name: string, actionService: string, extraPaths = '', annotations: Record<string, string> = {}): string {
+  const extra = Object.entries(annotations).map(([k, v]) => `\n    ${k}: ${JSON.stringify(v)}`).join('');
   return `
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -27,7 +28,7 @@ metadata:
   name: ${name}
   annotations:
     alb.ingress.kubernetes.io/scheme: internet-facing
-    alb.ingress.kubernetes.io/target-type: ip
+    alb.ingress.kubernetes.io/target-type: ip${extra}
 spec:
   ingressClassName: alb
   rules:

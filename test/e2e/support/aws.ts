@@ -110,3 +110,22 @@ export async function registeredTargets(elbv2: ElasticLoadBalancingV2Client, tar
   const res = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   return (res.TargetHealthDescriptions ?? []).map((d) => ({ ip: d.Target?.Id ?? '', state: d.TargetHealth?.State ?? '' }));
 }
+
+/**
+ * A certificate in moto's ACM (RequestCertificate), for HTTPS listeners: moto's ELBv2 refuses a listener whose
+ * certificate ARN it does not know. Returns its ARN.
+ */
+export async function acmCertificate(endpoint: string, domain: string): Promise<string> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'CertificateManager.RequestCertificate',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/acm/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ DomainName: domain, ValidationMethod: 'DNS' }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`ACM RequestCertificate failed: HTTP ${res.status}: ${text.slice(0, 500)}`);
+  return (JSON.parse(text) as { CertificateArn: string }).CertificateArn;
+}

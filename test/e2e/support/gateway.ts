@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import type { Observer } from './observe.js';
+import { conditionText, type Places } from './rules.js';
 
 /** GatewayClass.spec.controllerName the LBC's ALB gateway controller owns (pkg/gateway/constants). */
 export const ALB_GATEWAY_CONTROLLER = 'gateway.k8s.aws/alb';
@@ -331,6 +332,28 @@ export function pathValues(rule: GatewayRule): string[] {
 export async function catchAllRule(obs: Observer, ns: string, gatewayName: string, service: string): Promise<GatewayRule | undefined> {
   const rules = await gatewayRules(obs, ns, gatewayName);
   return rules.find((r) => service in r.services && !r.conditions.some((c) => c.Field === 'http-header'));
+}
+
+/**
+ * The places a Gateway-mode Rollout carries weights, for a Timeline: the backendRefs of every rule of each route
+ * that names `stable` (`route <name> <rule>`), and every ALB rule of the Gateway, on every listener, that forwards to
+ * `stable` without an http-header condition (`alb :<port> <conditions>`).
+ */
+export async function gatewayPlaces(obs: Observer, ns: string, gatewayName: string, routes: string[], stable: string): Promise<Places> {
+  const out: Places = {};
+  for (const name of routes) {
+    const route = await readHTTPRoute(obs, ns, name);
+    route.spec.rules.forEach((r, i) => {
+      const refs = r.backendRefs ?? [];
+      if (!refs.some((b) => b.name === stable)) return;
+      out[`route ${name} ${r.name ?? `rules[${i}]`}`] = Object.fromEntries(refs.map((b) => [b.name, b.weight ?? 1]));
+    });
+  }
+  for (const r of await gatewayRules(obs, ns, gatewayName)) {
+    if (!(stable in r.services) || r.conditions.some((c) => c.Field === 'http-header')) continue;
+    out[`alb :${r.listenerPort} ${conditionText(r.conditions)}`] = r.services;
+  }
+  return out;
 }
 
 /**

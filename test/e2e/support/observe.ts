@@ -5,6 +5,9 @@ import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderO
 import { forwardRules, loadBalancerByHostname, registeredTargets, type ForwardRule } from './aws.js';
 import { SIDECAR_HTTP, type Stack } from './stack.js';
 import { sleep } from '../../support/processes.js';
+import { canaryShare, conditionText, noEarlyStep, noRevert, placesOf, requireSamples, RuleViolation, sharesAt, type Places, type Sample, type StepView } from './rules.js';
+
+export type { Places, Sample } from './rules.js';
 
 /** `kubectl patch --type merge` */
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -170,6 +173,19 @@ export class Observer {
     return main?.services;
   }
 
+  /**
+   * The places an Ingress's action carries weights: every ALB rule, on every listener, that forwards to
+   * `stableService` without an http-header condition, keyed `alb :<port> <conditions>`.
+   */
+  async ingressPlaces(ns: string, ingress: string, stableService: string): Promise<Places> {
+    const out: Places = {};
+    for (const r of await this.albRules(ns, ingress)) {
+      if (!(stableService in r.services) || (r.conditions ?? []).some((c) => c.Field === 'http-header')) continue;
+      out[`alb :${r.listenerPort} ${conditionText(r.conditions)}`] = r.services;
+    }
+    return out;
+  }
+
   async targets(ns: string, service: string): Promise<Array<{ ip: string; state: string }>> {
     const names = await this.targetGroupServices(ns);
     const arn = [...names].find(([, svc]) => svc === service)?.[0];
@@ -226,18 +242,51 @@ export class Observer {
   }
 }
 
+/** The field manager of every write the plugin makes to Kubernetes (src/version.ts: its User-Agent's product). */
+export const PLUGIN_FIELD_MANAGER = 'rollouts-plugin-trafficrouter-alb';
+
 export interface IngressRevision {
   resourceVersion: string;
   annotations: Record<string, string>;
-  /** Managers of the newest managedFields entry (who wrote this revision). */
+  /** Managers of the newest managedFields entry (who wrote this revision, to the second). */
   manager: string;
+  /**
+   * Who wrote this revision: the managers whose managedFields entry changed from the previous revision (time or
+   * fields); for the first revision seen, or when no entry changed (two writes in one second with the same
+   * fields), the owners of the annotations that changed.
+   */
+  writers: string[];
+  /** Annotation key → the manager owning it in this revision's managedFields. */
+  owners: Record<string, string>;
   at: number;
 }
 
-/** Records every revision of the Ingresses in a namespace through a watch (nothing is sampled). */
+type ManagedField = { manager?: string; operation?: string; subresource?: string; time?: unknown; fieldsV1?: unknown };
+
+function entryKey(f: ManagedField): string {
+  return `${f.manager ?? ''}|${f.operation ?? ''}|${f.subresource ?? ''}`;
+}
+
+/** Annotation key → owning manager, from managedFields (`f:metadata` → `f:annotations` → `f:<key>`). */
+export function annotationOwners(fields: ManagedField[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const ann = ((f.fieldsV1 as Record<string, Record<string, Record<string, unknown>>> | undefined)?.['f:metadata']?.['f:annotations'] ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(ann)) if (k.startsWith('f:')) out[k.slice(2)] = f.manager ?? '';
+  }
+  return out;
+}
+
+/**
+ * Records every revision of the Ingresses in a namespace through a watch (nothing is sampled), with who wrote each
+ * and who owns each annotation. A watch error fails `stop()`.
+ */
 export class IngressRecorder {
   readonly revisions = new Map<string, IngressRevision[]>();
+  private readonly lastFields = new Map<string, Map<string, string>>();
   private req: { abort(): void } | undefined;
+  private stopped = false;
+  private watchError: unknown;
 
   constructor(private readonly stack: Stack, private readonly ns: string) {}
 
@@ -246,21 +295,40 @@ export class IngressRecorder {
     this.req = await watch.watch(
       `/apis/networking.k8s.io/v1/namespaces/${this.ns}/ingresses`,
       {},
-      (_type: string, obj: V1Ingress) => {
-        const name = obj.metadata?.name ?? '';
-        const fields = [...(obj.metadata?.managedFields ?? [])].sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
-        const list = this.revisions.get(name) ?? [];
-        if (list.at(-1)?.resourceVersion === obj.metadata?.resourceVersion) return;
-        list.push({
-          resourceVersion: obj.metadata?.resourceVersion ?? '',
-          annotations: { ...(obj.metadata?.annotations ?? {}) },
-          manager: fields.at(-1)?.manager ?? '',
-          at: Date.now(),
-        });
-        this.revisions.set(name, list);
+      (_type: string, obj: V1Ingress) => this.record(obj),
+      (err: unknown) => {
+        if (!this.stopped) this.watchError = err ?? new Error('the Ingress watch ended before stop()');
       },
-      () => undefined,
     );
+  }
+
+  private record(obj: V1Ingress): void {
+    const name = obj.metadata?.name ?? '';
+    const raw = (obj.metadata?.managedFields ?? []) as ManagedField[];
+    const fields = [...raw].sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
+    const list = this.revisions.get(name) ?? [];
+    if (list.at(-1)?.resourceVersion === obj.metadata?.resourceVersion) return;
+    const annotations = { ...(obj.metadata?.annotations ?? {}) };
+    const owners = annotationOwners(raw);
+    const now = new Map(raw.map((f) => [entryKey(f), JSON.stringify([f.time, f.fieldsV1])]));
+    const before = this.lastFields.get(name);
+    let writers: string[] = [];
+    if (before) writers = [...now].filter(([k, v]) => before.get(k) !== v).map(([k]) => k.split('|')[0]!);
+    if (writers.length === 0) {
+      const prev = list.at(-1)?.annotations;
+      const changed = Object.keys({ ...annotations, ...(prev ?? {}) }).filter((k) => prev?.[k] !== annotations[k]);
+      writers = [...new Set(changed.map((k) => owners[k]).filter((m): m is string => !!m))];
+    }
+    this.lastFields.set(name, now);
+    list.push({
+      resourceVersion: obj.metadata?.resourceVersion ?? '',
+      annotations,
+      manager: fields.at(-1)?.manager ?? '',
+      writers: [...new Set(writers)].sort(),
+      owners,
+      at: Date.now(),
+    });
+    this.revisions.set(name, list);
   }
 
   /** The successive distinct values of one annotation (undefined when absent). */
@@ -273,36 +341,102 @@ export class IngressRecorder {
     return out;
   }
 
+  /** Every revision after the first that changed annotation `key` (not merged: one entry per revision). */
+  changes(ingress: string, key: string): IngressRevision[] {
+    const list = this.revisions.get(ingress) ?? [];
+    return list.filter((r, i) => i > 0 && list[i - 1]!.annotations[key] !== r.annotations[key]);
+  }
+
+  /** Every revision (after the first) that `manager` wrote. */
+  writtenBy(ingress: string, manager: string): IngressRevision[] {
+    return (this.revisions.get(ingress) ?? []).filter((r, i) => i > 0 && r.writers.includes(manager));
+  }
+
+  /**
+   * The field-manager rule for weight-carrying annotations: every revision that changed one of `keys` was written by
+   * `manager` alone, and `manager` owns the key in it. Returns the violations.
+   */
+  ownershipViolations(ingress: string, keys: string[], manager = PLUGIN_FIELD_MANAGER): string[] {
+    const out: string[] = [];
+    for (const key of keys) {
+      for (const r of this.changes(ingress, key)) {
+        if (r.annotations[key] !== undefined && r.owners[key] !== manager) out.push(`${key} in revision ${r.resourceVersion} is owned by ${r.owners[key] ?? 'nobody'}, not ${manager}`);
+        if (r.writers.length !== 1 || r.writers[0] !== manager) out.push(`revision ${r.resourceVersion} changing ${key} was written by [${r.writers.join(', ')}], not ${manager} alone`);
+      }
+    }
+    return out;
+  }
+
+  /** Stops the watch; throws when it failed while recording (a recording with a hole proves nothing). */
   stop(): void {
+    this.stopped = true;
     this.req?.abort();
+    if (this.watchError) throw new Error(`the Ingress watch of ${this.ns} failed while recording: ${String(this.watchError)}`);
   }
 }
 
-export interface Sample {
-  at: number;
-  step?: number;
-  phase?: string;
-  abort?: boolean;
-  statusCanaryWeight?: number;
-  alb?: Record<string, number>;
+/** Where a Timeline reads the weights, after the Rollout status. */
+export type PlaceReader = () => Promise<Places>;
+
+export interface TimelineOptions {
+  /** Pause between samples (default 200 ms). */
+  intervalMs?: number;
+  /**
+   * Read errors that may happen (a peer the scenario restarts on purpose): counted, not failures. Everything else
+   * fails the timeline at `stop()`.
+   */
+  tolerate?: (err: unknown) => boolean;
+}
+
+export interface TimelineCheck {
+  /** The canary Service (whose share the rules judge). */
+  canary: string;
+  /** At least this many samples (default 10) ... */
+  minSamples?: number;
+  /** ... and this many taken mid-rollout (default 5). */
+  minMidRollout?: number;
+  /** Every place must have carried each of these canary shares in some sample (each step's weight was sampled). */
+  seen?: number[];
+  /** Places that must have been sampled (default: at least one). */
+  places?: string[];
+  /** Places not judged by the no-early-step rule in a sample (not built yet). */
+  exempt?: (place: string, s: Sample) => boolean;
 }
 
 /**
- * Samples the Rollout status and then the ALB rule, in that order, until stopped: a sample whose Rollout is past
- * a step and whose ALB (read after it) does not yet carry that step's weight is a step that advanced too early.
+ * Samples the Rollout status and then every place that carries weights, in that order, until stopped. Read errors
+ * fail `stop()` (unless tolerated), and `check()` applies the safety rules of rules.ts: enough samples, no early
+ * step, no revert, and optionally that every step's weight was seen at every place.
  */
 export class Timeline {
   readonly samples: Sample[] = [];
+  readonly errors: string[] = [];
+  tolerated = 0;
   private running = true;
   private loop: Promise<void> | undefined;
+  private steps: StepView[] = [];
+  private readonly read: PlaceReader;
 
-  constructor(private readonly obs: Observer, private readonly ns: string, private readonly rollout: string, private readonly ingress: string, private readonly stable: string) {}
+  /**
+   * `source`: an Ingress name (its ALB's action rules on every listener, `stable` naming the action's Service), or a
+   * reader of the places to sample.
+   */
+  constructor(
+    private readonly obs: Observer,
+    private readonly ns: string,
+    private readonly rollout: string,
+    source: string | PlaceReader,
+    stable?: string,
+    private readonly opts: TimelineOptions = {},
+  ) {
+    this.read = typeof source === 'string' ? () => obs.ingressPlaces(ns, source, stable!) : source;
+  }
 
   start(): void {
     this.loop = (async () => {
       while (this.running) {
         await this.sample();
-        await sleep(200);
+        await sleep(this.opts.intervalMs ?? 200);
       }
       // One more after the caller's last wait, so the final state is in the record.
       await this.sample();
@@ -312,30 +446,92 @@ export class Timeline {
   private async sample(): Promise<void> {
     try {
       const ro = await this.obs.rollout(this.ns, this.rollout);
-      const alb = await this.obs.albWeights(this.ns, this.ingress, this.stable);
+      const places = await this.read();
+      const st = ro.status;
+      this.steps = (ro.spec.strategy.canary?.steps ?? []) as StepView[];
+      const albPlace = Object.keys(places).find((p) => p.startsWith('alb'));
       this.samples.push({
         at: Date.now(),
-        ...(ro.status?.currentStepIndex !== undefined ? { step: ro.status.currentStepIndex } : {}),
-        ...(ro.status?.phase ? { phase: ro.status.phase } : {}),
-        ...(ro.status?.abort ? { abort: true } : {}),
-        ...(ro.status?.canary?.weights ? { statusCanaryWeight: ro.status.canary.weights.canary.weight } : {}),
-        ...(alb ? { alb } : {}),
+        ...(st?.currentStepIndex !== undefined ? { step: st.currentStepIndex } : {}),
+        steps: this.steps.length,
+        ...(st?.phase ? { phase: st.phase } : {}),
+        ...(st?.abort ? { abort: true } : {}),
+        ...(st?.currentPodHash ? { podHash: st.currentPodHash } : {}),
+        fullyPromoted: !!st?.stableRS && st.stableRS === st.currentPodHash,
+        ...(st?.canary?.weights ? { statusCanaryWeight: st.canary.weights.canary.weight } : {}),
+        places,
+        ...(albPlace ? { alb: places[albPlace] } : {}),
       });
-    } catch {
-      // A read can fail while a peer restarts; the next sample tries again.
+    } catch (err) {
+      if (this.opts.tolerate?.(err)) this.tolerated++;
+      else this.errors.push(`${new Date().toISOString()} ${String(err)}`);
     }
   }
 
+  /** Stops sampling; a read that failed (and was not tolerated) fails here. */
   async stop(): Promise<Sample[]> {
     this.running = false;
     await this.loop;
+    if (this.errors.length > 0) {
+      throw new Error(`the timeline of ${this.ns}/${this.rollout} could not read ${this.errors.length} time(s) (${this.samples.length} samples):\n${this.errors.slice(0, 10).join('\n')}`);
+    }
+    return this.samples;
+  }
+
+  /** Stops (if running) and applies the safety rules; throws with every violation. Returns the samples. */
+  async check(c: TimelineCheck): Promise<Sample[]> {
+    if (this.running) await this.stop();
+    const what = `timeline of ${this.ns}/${this.rollout}`;
+    const places = placesOf(this.samples);
+    const violations: string[] = [];
+    try {
+      requireSamples(what, this.samples, c.minSamples ?? 10, c.minMidRollout ?? 5);
+    } catch (err) {
+      violations.push((err as Error).message);
+    }
+    if (places.length === 0) violations.push('no place carrying weights was ever sampled');
+    for (const p of c.places ?? []) if (!places.includes(p)) violations.push(`place ${p} was never sampled (sampled: ${places.join(', ')})`);
+    violations.push(...noEarlyStep(this.samples, this.steps, c.canary, c.exempt ? { exempt: c.exempt } : {}));
+    violations.push(...noRevert(this.samples, c.canary));
+    for (const p of places) {
+      const seen = sharesAt(this.samples, p, c.canary);
+      for (const w of c.seen ?? []) if (!seen.includes(w)) violations.push(`${p} never carried canary ${w} % in ${this.samples.length} samples (carried ${seen.join(' → ')})`);
+    }
+    const mid = this.samples.filter((x) => x.step !== undefined && x.step < (x.steps ?? 0) && !x.abort && !x.fullyPromoted).length;
+    console.log(
+      `${what}: ${this.samples.length} samples (${mid} mid-rollout, ${this.tolerated} tolerated read errors); ` +
+        places.map((p) => `${p}: ${sharesAt(this.samples, p, c.canary).join(' → ')}`).join('; '),
+    );
+    if (violations.length > 0) throw new RuleViolation(`${what}: ${violations.length} violation(s):\n${violations.slice(0, 8).join('\n')}`);
     return this.samples;
   }
 }
 
-/** The canary share of an ALB sample as a percentage of the total weight. */
-export function canaryShare(alb: Record<string, number> | undefined, canary: string): number | undefined {
-  if (!alb) return undefined;
-  const total = Object.values(alb).reduce((a, b) => a + b, 0);
-  return total === 0 ? 0 : Math.round(((alb[canary] ?? 0) * 100) / total);
+/**
+ * Polls `read` until it returns `done`; every sample is kept. A read error fails at once (not retried: a poll whose
+ * reads fail saw nothing), and fewer than `minSamples` samples fail too.
+ */
+export async function poll<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, opts: { timeoutMs?: number; minSamples?: number; intervalMs?: number; onTimeout?: () => Promise<string> } = {}): Promise<T[]> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+  const seen: T[] = [];
+  for (;;) {
+    let v: T;
+    try {
+      v = await read();
+    } catch (err) {
+      throw new Error(`${what}: read ${seen.length + 1} failed: ${String(err)}; samples so far: ${JSON.stringify(seen)}`);
+    }
+    seen.push(v);
+    if (done(v)) break;
+    if (Date.now() > deadline) {
+      const extra = opts.onTimeout ? await opts.onTimeout().catch((e: unknown) => String(e)) : '';
+      throw new Error(`timed out waiting for ${what}; samples: ${JSON.stringify(seen.slice(-20))}\n${extra}`);
+    }
+    await sleep(opts.intervalMs ?? 200);
+  }
+  const min = opts.minSamples ?? 3;
+  if (seen.length < min) throw new RuleViolation(`${what}: ${seen.length} samples, fewer than the ${min} needed to judge anything: ${JSON.stringify(seen)}`);
+  return seen;
 }
+
+export { canaryShare };
