@@ -1,6 +1,6 @@
 // Converts what the gob decoder produced from Argo's RPC arguments (Go field names, Maps, GobTime,
 // IntOrString structs, raw JSON bytes) into the Kubernetes JSON shape the traffic-router core reads
-// (src/modes/ingress/rollout.ts), so the core never sees Go shapes.
+// (src/core/rollout.ts), so the core never sees Go shapes.
 //
 // Field names follow the `json` tags of the Go types. Most are the Go name with its leading capital (or
 // leading acronym) lowered; the exceptions reachable from a Rollout, and from an AnalysisRun and Metric

@@ -1,4 +1,4 @@
-// The `conditions.<route>` annotation of a header route: the Rollout's header matches (src/core/header-routes.ts,
+// The `conditions.<route>` annotation of a header route: the Rollout's header matches (src/core/routes.ts,
 // validated there) as ALB http-header conditions, one per header name (values ORed, conditions ANDed). Lower
 // camelCase keys, as Argo's ALBCondition writes them.
 

@@ -183,7 +183,7 @@ export function headerRouteActions(driven: Action[], canaryArn: string, stickine
 }
 
 /**
- * Conditions for a header route: the route's header matches (src/core/header-routes.ts) as http-header
+ * Conditions for a header route: the route's header matches (src/core/routes.ts) as http-header
  * conditions, ALB patterns without repeats, then the driven rule's own conditions so the route only catches
  * the traffic that rule catches.
  */

@@ -123,7 +123,7 @@ async function deleteRule(elbv2: ListenerRuleElbv2, ruleArn: string, cache: Rule
   cache?.forget(ruleArn);
 }
 
-/** A header route to apply: its conditions (src/core/header-routes.ts), none meaning the route is removed. */
+/** A header route to apply: its conditions (src/core/routes.ts), none meaning the route is removed. */
 export interface HeaderRoute {
   name: string;
   matches: HeaderMatch[];
