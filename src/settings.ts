@@ -20,6 +20,8 @@ export interface Settings {
   verifyMode: VerifyMode;
   awsRateLimit: number;
   awsRateBurst: number;
+  apiAwsRateLimit: number;
+  apiAwsRateBurst: number;
   awsRegion?: string;
   awsEndpoint?: string;
   cloudwatchEndpoint?: string;
@@ -79,6 +81,10 @@ export const OPTIONS: readonly Option[] = [
     help: 'ELBv2 requests per second this sidecar may send (the account refill of 10/s is shared with the LBC)' },
   { key: 'awsRateBurst', flag: 'aws-rate-burst', kind: 'number', default: 5, min: 1,
     help: 'ELBv2 request burst size' },
+  { key: 'apiAwsRateLimit', flag: 'api-aws-rate-limit', kind: 'number', default: 1, min: 0.1,
+    help: 'ELBv2 requests per second for checks the JSON API runs (/verify, reports): a budget of their own, so API requests never take tokens from Argo\'s VerifyWeight' },
+  { key: 'apiAwsRateBurst', flag: 'api-aws-rate-burst', kind: 'number', default: 5, min: 1,
+    help: 'Burst of the JSON API\'s own ELBv2 budget' },
   { key: 'awsRegion', flag: 'aws-region', kind: 'string',
     help: 'AWS region (default: the SDK chain, AWS_REGION)' },
   { key: 'awsEndpoint', flag: 'aws-endpoint', kind: 'string',

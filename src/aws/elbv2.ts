@@ -50,6 +50,8 @@ export interface Elbv2Options {
   maxDelayMs?: number;
   clock?: Clock;
   random?: () => number;
+  /** Buckets of their own for calls made inside `inBudget(name, …)` (src/aws/budget.ts: the HTTP API's reports). */
+  budgets?: Record<string, { rateLimit: number; rateBurst: number }>;
 }
 
 export type TagMap = Map<string, Record<string, string>>;

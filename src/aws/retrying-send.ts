@@ -5,6 +5,7 @@
 // how an SDK error is told apart (throttled, not found), which both clients and their callers use.
 
 import { USER_AGENT } from '../version.js';
+import { currentBudget } from './budget.js';
 import { abortReason, realClock, TokenBucket, type Clock } from './token-bucket.js';
 
 /** Outcome label of one HTTP attempt, as counted by `onCall` (and exported as a metric label). */
@@ -96,6 +97,8 @@ export interface RetryingSendOptions {
   maxDelayMs?: number;
   clock?: Clock;
   random?: () => number;
+  /** Buckets of their own for calls made inside `inBudget(name, …)` (budget.ts); other calls use the client's. */
+  budgets?: Record<string, { rateLimit: number; rateBurst: number }>;
 }
 
 /** Sends one request (`run`, given the signal to pass to the SDK) through the bucket and the retries. */
@@ -112,6 +115,7 @@ export function retryingSend(
   const clock = opts.clock ?? realClock;
   const random = opts.random ?? Math.random;
   const bucket = new TokenBucket(opts.rateLimit, opts.rateBurst, clock);
+  const lanes = new Map(Object.entries(opts.budgets ?? {}).map(([name, b]) => [name, new TokenBucket(b.rateLimit, b.rateBurst, clock)]));
   const maxAttempts = opts.maxAttempts ?? 6;
   const baseDelay = opts.baseDelayMs ?? 200;
   const maxDelay = opts.maxDelayMs ?? 5000;
@@ -119,7 +123,8 @@ export function retryingSend(
   return async function send<O>(operation: string, run: (signal?: AbortSignal) => Promise<O>, o?: CallOptions): Promise<O> {
     const signal = o?.signal;
     for (let attempt = 0; ; attempt++) {
-      await bucket.take(signal);
+      const lane = currentBudget();
+      await (lane !== undefined ? (lanes.get(lane) ?? bucket) : bucket).take(signal);
       o?.onSend?.();
       try {
         const out = await run(signal);

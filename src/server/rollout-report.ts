@@ -3,6 +3,7 @@
 // (blue-green) name their Ingresses in the request and get the target check of their active and preview
 // Services. Reports are cached briefly for dashboards; `/verify` always checks anew.
 
+import { API_BUDGET, inBudget } from '../aws/budget.js';
 import type { Rollout } from '../core/rollout.js';
 import { currentWeights } from '../core/weights.js';
 import type { ModeTable } from '../plugin/mode-table.js';
@@ -98,9 +99,10 @@ export function createRolloutReportSource(deps: RolloutReportSourceDeps): Rollou
   async function build(rollout: Rollout, ns: string, opts: ReportOptions, key: string): Promise<RolloutReport> {
     const mode = opts.ingresses.length === 0 ? deps.modes.of(rollout) : undefined;
     let report: RolloutReport;
-    if (mode === undefined) report = await servicesReport(rollout, ns, opts.ingresses);
+    if (mode === undefined) report = await inBudget(API_BUDGET, () => servicesReport(rollout, ns, opts.ingresses));
     else {
-      const part = await mode.report(rollout, opts.signal);
+      // On the API's own ELBv2 budget (src/aws/budget.ts): however often the API is asked, VerifyWeight keeps its tokens.
+      const part = await inBudget(API_BUDGET, () => mode.report(rollout, opts.signal));
       report = {
         rollout: { namespace: ns, name: rollout.metadata.name, strategy: 'canary', desiredWeight: currentWeights(rollout).desired },
         verified: part.verified,

@@ -2,6 +2,7 @@
 // discovery over it, target verification and the final-switch guard. (Each mode builds its own weight verifier on these.)
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Elbv2Discovery } from '../aws/discovery.js';
+import { API_BUDGET } from '../aws/budget.js';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
@@ -44,6 +45,8 @@ export function createVerification(settings: Settings, deps: VerificationDeps): 
       ...(settings.awsEndpoint ? { endpoint: settings.awsEndpoint } : {}),
       rateLimit: settings.awsRateLimit,
       rateBurst: settings.awsRateBurst,
+      // The HTTP API's reports have a budget of their own: on-demand checks never take VerifyWeight's tokens.
+      budgets: { [API_BUDGET]: { rateLimit: settings.apiAwsRateLimit, rateBurst: settings.apiAwsRateBurst } },
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
   const timeoutMs = verificationTimeoutMs(settings.rpcTimeoutSeconds);
