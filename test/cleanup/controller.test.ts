@@ -371,7 +371,7 @@ describe('Gateway mode', () => {
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => base.outcomes.push(o) }),
-      gatewayRoutes: gatewayRouteCleanup({ release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+      gatewayRoutes: gatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
       ...(readRollout ? { readRollout } : {}),
     });
     return { ...base, controller, router, routeOutcomes };
@@ -429,6 +429,24 @@ describe('Gateway mode', () => {
     await controller.upsert(after());
     expect(routeOutcomes).toEqual(released ? ['released'] : []);
     expect(api.now().spec.rules!.map((r) => r.name)).toEqual(released ? ['main'] : ['main', 'argo-web-beta']);
+  });
+
+  it('a Rollout re-pointed to another HTTPRoute releases the route it no longer names (issue #21); an unreadable new block releases nothing', async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router, routeOutcomes } = gwSetup();
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    // Mid-edit: the new block cannot be read; nothing is concluded.
+    await controller.upsert(gwRollout({ httpRoute: 42 }));
+    expect(routeOutcomes).toEqual([]);
+    await controller.upsert(gwRollout());
+    await controller.upsert(gwRollout({ httpRoute: 'other' }));
+    expect(routeOutcomes).toEqual(['released']);
+    expect(api.now().spec.rules).toEqual(releasedRules());
+    expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+    // Pointed at the same route again: nothing more to release.
+    await controller.upsert(gwRollout({ httpRoutes: ['other'] }));
+    expect(routeOutcomes).toEqual(['released']);
   });
 
   it('uses the last seen Gateway-mode state when the deleted object carries an unreadable plugin block', async () => {

@@ -49,7 +49,7 @@ export function createGatewayMode(deps: ModeDeps): Mode {
       }
     },
     router,
-    cleanup: gatewayRouteCleanup({ release: (r) => router.release(r), logger: deps.logger, onOutcome: deps.onReleaseOutcome }),
+    cleanup: gatewayRouteCleanup({ pluginName, release: (r) => router.release(r), logger: deps.logger, onOutcome: deps.onReleaseOutcome }),
     // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
     report: (rollout, signal) => gatewayModeReport({ pluginName, report: (c, d, s) => verifier.report(c, d, s), targets: deps.targets }, rollout, signal),
     // Only with verification on, as in the other modes (status.alb is Argo's --aws-verify-target-group field).
