@@ -432,10 +432,12 @@ canary:
     ]);
     expect(published).toBeGreaterThan(0);
     await o.setImage(ns, name, `registry.example.com/${name}:2`);
-    // The Rollout at the analysis step: its 20 % was verified.
+    // The Rollout at the analysis step: its 20 % was verified. A failing analysis can abort the Rollout (its step
+    // index back to 0) between two polls, so the step's AnalysisRun existing counts as having reached it too.
     await o.until('the analysis step', async () => {
       const st = (await o.rollout(ns, name)).status;
-      return st?.currentPodHash !== installed.status?.stableRS && (st?.currentStepIndex ?? 0) >= 1 ? true : undefined;
+      if (st?.currentPodHash !== installed.status?.stableRS && (st?.currentStepIndex ?? 0) >= 1) return true;
+      return (await analysisRuns(o, ns)).some((r) => r.metadata.labels?.['step-index'] === '1') ? true : undefined;
     }, 180_000, () => o.diagnose(ns, name));
     const stepAt = Date.now();
     const run = await o.until('the AnalysisRun of the analysis step, finished', async () => {
