@@ -6,6 +6,7 @@ export const DEMO = 'shop';
 export const STABLE = 'shop-stable';
 export const CANARY = 'shop-canary';
 export const PLUGIN = 'argoproj-labs/alb';
+export const DEMO_REPLICAS = 2;
 
 export const DEMO_STEPS = [
   { label: 'setWeight 20', weight: 20 },
@@ -32,6 +33,6 @@ canary:
   - pause: {duration: 15}
   - setWeight: 50
   - pause: {}
-`, { replicas: 2, image: 'registry.example.com/shop:1.0.0' })
+`, { replicas: DEMO_REPLICAS, image: 'registry.example.com/shop:1.0.0' })
   );
 }

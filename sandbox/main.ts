@@ -10,7 +10,7 @@ import { canaryShare, Observer } from '../test/e2e/support/observe.js';
 import { REPO_ROOT } from '../test/support/kube/assets.js';
 import { startStack, type Stack } from '../test/e2e/support/stack.js';
 import { sleep } from '../test/support/processes.js';
-import { CANARY, DEMO, DEMO_NS, DEMO_STEPS, demoManifests, STABLE } from './demo.js';
+import { CANARY, DEMO, DEMO_NS, DEMO_REPLICAS, DEMO_STEPS, demoManifests, STABLE } from './demo.js';
 import { snapshot, type Snapshot } from './snapshot.js';
 
 const once = process.argv.includes('--once');
@@ -63,6 +63,14 @@ async function main(): Promise<void> {
   await stack.apply(demoManifests(), DEMO_NS);
   await o.untilHealthy(DEMO_NS, DEMO);
   await o.until('the ALB rule', () => o.albWeights(DEMO_NS, DEMO, STABLE), 120_000, () => o.diagnose(DEMO_NS, DEMO));
+  // A Healthy Rollout only says its pods are ready: the LBC registers them in the target group a little later,
+  // and "healthy" here means what the ALB serves.
+  await o.until(
+    `${DEMO_REPLICAS} healthy targets in the stable target group`,
+    async () => ((await o.targets(DEMO_NS, STABLE)).filter((t) => t.state === 'healthy').length === DEMO_REPLICAS ? true : undefined),
+    120_000,
+    () => o.diagnose(DEMO_NS, DEMO),
+  );
   say('first revision healthy; the ALB forwards 100 % to the stable target group');
   say('new image registry.example.com/shop:2.0.0: the canary starts');
   await o.setImage(DEMO_NS, DEMO, 'registry.example.com/shop:2.0.0');
