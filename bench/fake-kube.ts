@@ -98,13 +98,14 @@ export async function startFakeKube(): Promise<FakeKube> {
 }
 
 export function kubeconfigFor(url: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters: [{name: bench, cluster: {server: "' + url + '", insecure-skip-tls-verify: true}}]',
-    'users: [{name: bench, user: {token: bench-token}}]',
-    'contexts: [{name: bench, context: {cluster: bench, user: bench, namespace: default}}]',
-    'current-context: bench',
-    '',
-  ].join('\n');
+  // JSON with a token only: the sidecar then takes its own light loader, as in a pod (k8s/kube-config.ts),
+  // not client-node's KubeConfig, which it imports only for other kubeconfigs.
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'bench', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'bench', user: { token: 'bench-token' } }],
+    contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'bench', namespace: 'default' } }],
+    'current-context': 'bench',
+  });
 }

@@ -3,7 +3,6 @@
 // behind one mode table, the ALB analysis (metric provider), the go-plugin server, the cleanup watch and the
 // HTTP server.
 
-import { KubeConfig } from '@kubernetes/client-node';
 import { createCloudWatch } from './analysis/cloudwatch.js';
 import { createAlbMetricProvider } from './analysis/provider.js';
 import { CleanupController } from './cleanup/controller.js';
@@ -11,6 +10,7 @@ import { startRolloutWatch } from './cleanup/watch.js';
 import { createEventSink, kubeEventWriter } from './events/sink.js';
 import { startPluginServer } from './goplugin/server.js';
 import { createIngressClient } from './k8s/ingress-client.js';
+import { loadKubeAccess } from './k8s/kube-config.js';
 import { startLeadership, whileLeader } from './leadership/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { cloudwatchCallHook, countingRouter, createMetrics, elbv2CallHook, pluginServerHooks } from './metrics.js';
@@ -21,7 +21,7 @@ import { createNoopRouter } from './plugin/noop-router.js';
 import type { TrafficRouter } from './plugin/router.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { infoCheck, listenerCheck } from './server/health.js';
-import { kubeRolloutGetter, kubernetesCheck, requireKubernetes, withUserAgent } from './server/kube.js';
+import { kubeRolloutGetter, kubernetesCheck, requireKubernetes } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import type { Settings } from './settings.js';
 import { createAlbStatusUpdater, withAlbStatus } from './status/updater.js';
@@ -43,20 +43,14 @@ export interface SidecarOverrides {
   logger?: Logger;
 }
 
-function loadKubeConfig(settings: Settings): KubeConfig {
-  const kc = new KubeConfig();
-  if (settings.kubeconfig) kc.loadFromFile(settings.kubeconfig);
-  else kc.loadFromDefault();
-  return withUserAgent(kc);
-}
-
 export async function startSidecar(settings: Settings, overrides: SidecarOverrides = {}): Promise<Sidecar> {
   const closers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
     for (const c of closers.reverse().splice(0)) await c();
   };
   const logger = overrides.logger ?? createLogger(settings.logLevel);
-  const kubeConfig = loadKubeConfig(settings);
+  // Every Kubernetes request goes through k8s/kube-api.ts, which sends the plugin's User-Agent.
+  const kubeConfig = await loadKubeAccess(settings.kubeconfig);
   let pluginAddress: string;
   let httpAddress: string;
   let router: TrafficRouter;

@@ -3,10 +3,12 @@
 // Rollout watch releases a deleted Rollout's Ingress, and its JSON API reads Rollouts with that identity.
 // Beside it runs a second sidecar of another controller pod: the controller of the first holds Argo's leader
 // Lease (written as client-go writes it), so the second is standby: ready, saying so in /readyz and the
-// `alb_plugin_leader` gauge, and releasing nothing.
+// `alb_plugin_leader` gauge, and releasing nothing. The first reads its kubeconfig as JSON (the sidecar's own
+// loader, the one a pod takes), the second as YAML (client-node's KubeConfig).
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi, loadYaml } from '@kubernetes/client-node';
 import { DEFAULT_LEASE_NAME } from '../src/leadership/lease.js';
 import type { Ingress } from '../src/k8s/ingress.js';
 import { createLogger } from '../src/logger.js';
@@ -33,8 +35,12 @@ describe.skipIf(skipKubeTests())('the sidecar against kube-apiserver with the sh
     leaseNamespace = await c.createNamespace('argo-rollouts');
     elector = startElector({ kc: c.admin, namespace: leaseNamespace, name: DEFAULT_LEASE_NAME, identity: `argo-rollouts-a_${randomUUID()}` });
     await elector.untilLeader(10_000);
-    const kubeconfig = c.env.writeKubeconfig('sidecar', c.sidecar.token);
-    const start = (hostname: string) =>
+    // The leading sidecar reads a JSON kubeconfig (CA and token: the sidecar's own light loader, as in a pod),
+    // the standby the YAML one (client-node's KubeConfig, imported only for such kubeconfigs).
+    const yamlKubeconfig = c.env.writeKubeconfig('sidecar', c.sidecar.token);
+    const jsonKubeconfig = `${yamlKubeconfig}.json`;
+    writeFileSync(jsonKubeconfig, JSON.stringify(loadYaml(readFileSync(yamlKubeconfig, 'utf8'))), { mode: 0o600 });
+    const start = (hostname: string, kubeconfig: string) =>
       startSidecar(
         parseSettings(
           ['--kubeconfig', kubeconfig, '--plugin-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--aws-region', 'us-west-2', '--leader-election-namespace', leaseNamespace, '--leader-election-hostname', hostname],
@@ -42,8 +48,8 @@ describe.skipIf(skipKubeTests())('the sidecar against kube-apiserver with the sh
         ).settings,
         { logger: createLogger('silent') },
       );
-    sidecar = await start('argo-rollouts-a');
-    standby = await start('argo-rollouts-b');
+    sidecar = await start('argo-rollouts-a', jsonKubeconfig);
+    standby = await start('argo-rollouts-b', yamlKubeconfig);
   });
   afterAll(async () => {
     await sidecar?.close();

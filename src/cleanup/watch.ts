@@ -3,14 +3,7 @@
 // has completed (sweeping before that would take every Rollout for deleted). No promise here is left without
 // a rejection handler: an unhandled rejection ends the process, and with it the plugin Argo is talking to.
 
-import {
-  CustomObjectsApi,
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { kubeRequest, kubeWatch, type KubeAccess } from '../k8s/kube-api.js';
 import type { Logger } from '../logger.js';
 import type { Rollout } from '../core/rollout.js';
 import type { CleanupController } from './controller.js';
@@ -21,7 +14,7 @@ export const ROLLOUT_PLURAL = 'rollouts';
 export const ROLLOUTS_PATH = `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/${ROLLOUT_PLURAL}`;
 
 export interface RolloutWatchOptions {
-  kc: KubeConfig;
+  kc: KubeAccess;
   controller: CleanupController;
   logger?: Logger;
   sweepEveryMs: number;
@@ -38,10 +31,11 @@ export interface RolloutWatch {
   stop(): Promise<void>;
 }
 
-type RolloutObject = Rollout & KubernetesObject;
+type RolloutObject = Rollout;
 
-function plain<T>(obj: unknown): T {
-  return JSON.parse(JSON.stringify(obj)) as T;
+interface RolloutList {
+  metadata?: { resourceVersion?: string };
+  items?: RolloutObject[];
 }
 
 function message(err: unknown): string {
@@ -58,39 +52,140 @@ function guarded(fn: () => unknown, onFailure: (err: unknown) => void): void {
   }
 }
 
+type Handler = (obj: RolloutObject) => void;
+
 /**
- * client-node's ListWatch hands Watch two async functions and never looks at their promises: its done
- * handler lists and watches again, and when that fails (a credential plugin that cannot give a token, say)
- * the rejection is unhandled and the informer silently stops. This Watch catches both.
+ * The list+watch client-node's ListWatch does, for one resource: list (emitting add, update and, for objects
+ * gone since the last list, delete), then watch from the list's resourceVersion; a stream that ends is
+ * watched again from the last resourceVersion seen, a 410 Gone lists again, any other failure goes to the
+ * error handlers and nothing restarts by itself (the caller decides). Unlike client-node's, no promise of
+ * the event and restart paths is left unhandled: a handler that throws is reported through `onEventFailure`,
+ * a failed restart through `onRestartFailure`.
  */
-class GuardedWatch extends Watch {
+class RolloutInformer {
+  private objects = new Map<string, RolloutObject>();
+  private resourceVersion = '';
+  private stopped = false;
+  private request: AbortController | undefined;
+  private readonly handlers: Record<'add' | 'update' | 'delete' | 'error', Array<(x: never) => void>> = { add: [], update: [], delete: [], error: [] };
+
   constructor(
-    kc: KubeConfig,
+    private readonly kc: KubeAccess,
+    private readonly path: string,
+    private readonly listFn: () => Promise<RolloutList>,
     private readonly onEventFailure: (err: unknown) => void,
     private readonly onRestartFailure: (err: unknown) => void,
-  ) {
-    super(kc);
+  ) {}
+
+  on(verb: 'add' | 'update' | 'delete', fn: Handler): void;
+  on(verb: 'error', fn: (err: unknown) => void): void;
+  on(verb: 'add' | 'update' | 'delete' | 'error', fn: (x: never) => void): void {
+    this.handlers[verb].push(fn);
   }
 
-  override watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    return super.watch(
-      path,
-      queryParams,
-      (phase, apiObj, watchObj) => guarded(() => callback(phase, apiObj, watchObj), this.onEventFailure),
-      (err) => guarded(() => done(err), this.onRestartFailure),
+  latestResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.doneHandler(null);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort();
+  }
+
+  private emit(verb: 'add' | 'update' | 'delete' | 'error', x: unknown): void {
+    for (const fn of this.handlers[verb].slice()) (fn as (x: unknown) => void)(x);
+  }
+
+  private abort(): void {
+    this.request?.abort();
+    this.request = undefined;
+  }
+
+  private static key(o: RolloutObject): string {
+    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  }
+
+  private addOrUpdate(o: RolloutObject): void {
+    const key = RolloutInformer.key(o);
+    const found = this.objects.get(key);
+    if (!found) {
+      this.objects.set(key, o);
+      this.emit('add', o);
+    } else if (found.metadata?.resourceVersion == null || found.metadata.resourceVersion !== o.metadata?.resourceVersion) {
+      this.objects.set(key, o);
+      this.emit('update', o);
+    }
+  }
+
+  private async doneHandler(err: unknown): Promise<void> {
+    this.abort();
+    const e = err as { statusCode?: number; code?: number } | null;
+    if (e && (e.statusCode === 410 || e.code === 410)) {
+      this.resourceVersion = '';
+    } else if (err) {
+      this.emit('error', err);
+      return;
+    }
+    if (this.stopped) return;
+    if (!this.resourceVersion) {
+      let list: RolloutList;
+      try {
+        list = await this.listFn();
+      } catch (listErr) {
+        this.emit('error', listErr);
+        return;
+      }
+      const items = list.items ?? [];
+      const listed = new Set(items.map(RolloutInformer.key));
+      for (const [key, old] of [...this.objects]) {
+        if (listed.has(key)) continue;
+        this.objects.delete(key);
+        this.emit('delete', old);
+      }
+      for (const o of items) this.addOrUpdate(o);
+      this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    }
+    const request = await kubeWatch(
+      this.kc,
+      this.path,
+      { resourceVersion: this.resourceVersion },
+      (type, obj) => guarded(() => this.onEvent(type, obj as RolloutObject), this.onEventFailure),
+      (doneErr) => guarded(() => this.doneHandler(doneErr), this.onRestartFailure),
     );
+    // A stream that already ended (its done handler may have started the next one) is not the current one;
+    // one that connected after stop() ends now.
+    if (this.stopped) request.abort();
+    else if (!request.signal.aborted) this.request = request;
+  }
+
+  private onEvent(type: string, obj: RolloutObject & { code?: number }): void {
+    switch (type) {
+      case 'ERROR':
+        if (obj.code === 410) this.resourceVersion = '';
+        return; // the stream ends next; its done handler lists again
+      case 'ADDED':
+      case 'MODIFIED':
+        this.addOrUpdate(obj);
+        break;
+      case 'DELETED': {
+        const key = RolloutInformer.key(obj);
+        if (this.objects.delete(key)) this.emit('delete', obj);
+        break;
+      }
+      default:
+        break; // BOOKMARK: only its resourceVersion
+    }
+    this.resourceVersion = obj.metadata?.resourceVersion ?? '';
   }
 }
 
 export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
-  const custom = opts.kc.makeApiClient(CustomObjectsApi);
-  const listFn = async (): Promise<KubernetesListObject<RolloutObject>> =>
-    (await custom.listClusterCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL })) as KubernetesListObject<RolloutObject>;
+  const listFn = (): Promise<RolloutList> => kubeRequest<RolloutList>(opts.kc, { path: ROLLOUTS_PATH });
   const retryDelayMs = opts.retryDelayMs ?? 5_000;
   const log = opts.logger;
   let stopped = false;
@@ -118,17 +213,14 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
     retryTimer = setTimeout(() => void begin(), retryDelayMs);
   }
 
-  const informer = new ListWatch<RolloutObject>(
+  const informer = new RolloutInformer(
+    opts.kc,
     ROLLOUTS_PATH,
-    new GuardedWatch(
-      opts.kc,
-      // One event the informer could not take in (a malformed object): the stream goes on, the sweep catches up.
-      (err) => log?.warn({ err: message(err) }, 'Rollout watch event could not be handled'),
-      // The informer failed to watch again after a stream ended: nothing is watching any more.
-      (err) => retry('Rollout watch could not be restarted', err),
-    ),
     listFn,
-    false,
+    // One event the informer could not take in (a malformed object): the stream goes on, the sweep catches up.
+    (err) => log?.warn({ err: message(err) }, 'Rollout watch event could not be handled'),
+    // The informer failed to watch again after a stream ended: nothing is watching any more.
+    (err) => retry('Rollout watch could not be restarted', err),
   );
 
   /** A failed handler is logged; the periodic sweep catches up on what it did not release. */
@@ -136,7 +228,7 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
     const id = `${r.metadata?.namespace ?? ''}/${r.metadata?.name ?? ''}`;
     let p: Promise<unknown>;
     try {
-      p = fn(plain(r));
+      p = fn(JSON.parse(JSON.stringify(r)) as Rollout);
     } catch (err) {
       p = Promise.reject(err);
     }

@@ -3,7 +3,7 @@
 // time the same state is reported).
 
 import os from 'node:os';
-import { CoreV1Api, type CoreV1Event as ApiEvent, type KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest, type KubeAccess } from '../k8s/kube-api.js';
 import type { Logger } from '../logger.js';
 import type { Rollout } from '../core/rollout.js';
 import type { EventSink, RolloutEvent } from '../plugin/hooks.js';
@@ -71,10 +71,8 @@ export function createEventSink(opts: EventSinkOptions): ManagedEventSink {
 }
 
 /** Writes Events with the Kubernetes API (POST /api/v1/namespaces/<ns>/events). */
-export function kubeEventWriter(kc: KubeConfig): EventWriter {
-  const api = kc.makeApiClient(CoreV1Api);
+export function kubeEventWriter(kc: KubeAccess): EventWriter {
   return async (namespace, event) => {
-    // The generated model types timestamps as Date; RFC 3339 strings are what goes on the wire either way.
-    await api.createNamespacedEvent({ namespace, body: event as unknown as ApiEvent });
+    await kubeRequest(kc, { method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, body: event });
   };
 }

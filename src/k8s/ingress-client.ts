@@ -2,16 +2,7 @@
 // only the keys the plugin owns and carry `metadata.resourceVersion`, so the API server refuses (409) a write
 // based on a stale read; the caller re-reads and recomputes (see modes/ingress/update.ts).
 
-import {
-  ApiException,
-  KubeConfig,
-  NetworkingV1Api,
-  Observable,
-  PatchStrategy,
-  setHeaderOptions,
-  type ConfigurationOptions,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
+import { ApiException, kubeRequest, MERGE_PATCH, type KubeAccess, type SendOptions } from './kube-api.js';
 import type { Ingress, IngressEdit } from './ingress.js';
 
 /** Per request: the caller's signal (an RPC call's deadline) and a tighter timeout than the client's own. */
@@ -103,11 +94,6 @@ function translate(err: unknown, verb: string, namespace: string, name: string, 
   return new KubernetesApiError(`${verb} ingress \`${name}\`: ${detail}${hint}`, code);
 }
 
-/** The generated client hands back class instances (Dates and all); the core works on the JSON shape. */
-function plain(obj: unknown): Ingress {
-  return JSON.parse(JSON.stringify(obj)) as Ingress;
-}
-
 /**
  * Below the default RPC deadline (25 s), so a hung API server fails the call instead of outliving it. Inside
  * an RPC call the router passes a tighter `timeoutMs`: what is left of the call's budget (see CallContext in
@@ -116,23 +102,11 @@ function plain(obj: unknown): Ingress {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /**
- * Aborts each request after `ms`, or when `signal` fires; the generated client has no timeout of its own.
- * Shared by every Kubernetes client of the sidecar that must not outlive a plugin call.
+ * Aborts each request `ms` after it is sent, or when `signal` fires. Shared by every Kubernetes client of the
+ * sidecar that must not outlive a plugin call.
  */
-export function timeoutOptions(ms: number, signal?: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
-  return {
-    middleware: [
-      {
-        pre: (request) => {
-          const timeout = AbortSignal.timeout(ms);
-          request.setSignal(signal ? AbortSignal.any([timeout, signal]) : timeout);
-          return new Observable(Promise.resolve(request));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
+export function timeoutOptions(ms: number, signal?: AbortSignal): SendOptions {
+  return { timeoutMs: ms, ...(signal ? { signal } : {}) };
 }
 
 export interface IngressClientOptions {
@@ -141,8 +115,11 @@ export interface IngressClientOptions {
   requestTimeoutMs?: number;
 }
 
-export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions = {}): IngressClient {
-  const api = kc.makeApiClient(NetworkingV1Api);
+function ingressPath(namespace: string, name: string): string {
+  return `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/ingresses/${encodeURIComponent(name)}`;
+}
+
+export function createIngressClient(kc: KubeAccess, opts: IngressClientOptions = {}): IngressClient {
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const prepare = (verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
@@ -152,7 +129,7 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
     async get(namespace, name, req) {
       const { ms, signal, options } = prepare('reading', namespace, name, req);
       try {
-        return plain(await api.readNamespacedIngress({ name, namespace }, options));
+        return await kubeRequest<Ingress>(kc, { path: ingressPath(namespace, name), ...options });
       } catch (err) {
         throw translate(err, 'reading', namespace, name, ms, signal);
       }
@@ -162,7 +139,7 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
       const { ms, signal, options } = prepare(verb, namespace, name, req);
       try {
         const body = mergePatchBody(resourceVersion, edit);
-        return plain(await api.patchNamespacedIngress({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options)));
+        return await kubeRequest<Ingress>(kc, { method: 'PATCH', path: ingressPath(namespace, name), body, contentType: MERGE_PATCH, ...options });
       } catch (err) {
         const out = translate(err, verb, namespace, name, ms, signal);
         if (out instanceof IngressConflictError) opts.onConflict?.();
@@ -173,9 +150,8 @@ export function createIngressClient(kc: KubeConfig, opts: IngressClientOptions =
 }
 
 /** Every Ingress of the cluster, for Ingress mode's cleanup sweep. */
-export function listAllIngresses(kc: KubeConfig): () => Promise<Ingress[]> {
-  const api = kc.makeApiClient(NetworkingV1Api);
-  return async () => (JSON.parse(JSON.stringify(await api.listIngressForAllNamespaces())) as { items: Ingress[] }).items;
+export function listAllIngresses(kc: KubeAccess): () => Promise<Ingress[]> {
+  return async () => (await kubeRequest<{ items: Ingress[] }>(kc, { path: '/apis/networking.k8s.io/v1/ingresses' })).items;
 }
 
 /**

@@ -3,7 +3,7 @@
 // on (409 on a race; src/k8s/guarded-update.ts reads again). The `argo-rollouts` ServiceAccount may patch
 // rollouts/status (Argo's own ClusterRole grants it to the controller).
 
-import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, MERGE_PATCH, type KubeAccess } from './kube-api.js';
 import type { Rollout } from '../core/rollout.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, timeoutOptions, type RequestOptions } from './ingress-client.js';
 
@@ -13,7 +13,8 @@ export interface RolloutStatusClient {
   patchStatus(namespace: string, name: string, resourceVersion: string, status: Record<string, unknown>, opts?: RequestOptions): Promise<Rollout>;
 }
 
-const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const rolloutPath = (namespace: string, name: string) =>
+  `/apis/argoproj.io/v1alpha1/namespaces/${encodeURIComponent(namespace)}/rollouts/${encodeURIComponent(name)}`;
 
 function translate(err: unknown, what: string): Error {
   if (err instanceof ApiException) {
@@ -23,13 +24,12 @@ function translate(err: unknown, what: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function createRolloutStatusClient(kc: KubeConfig): RolloutStatusClient {
-  const api = kc.makeApiClient(CustomObjectsApi);
+export function createRolloutStatusClient(kc: KubeAccess): RolloutStatusClient {
   const options = (opts?: RequestOptions) => timeoutOptions(Math.min(DEFAULT_REQUEST_TIMEOUT_MS, opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS), opts?.signal);
   return {
     async get(namespace, name, opts) {
       try {
-        return JSON.parse(JSON.stringify(await api.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name }, options(opts)))) as Rollout;
+        return await kubeRequest<Rollout>(kc, { path: rolloutPath(namespace, name), ...options(opts) });
       } catch (err) {
         throw translate(err, `reading Rollout ${namespace}/${name}`);
       }
@@ -37,11 +37,7 @@ export function createRolloutStatusClient(kc: KubeConfig): RolloutStatusClient {
     async patchStatus(namespace, name, resourceVersion, status, opts) {
       try {
         const body = { metadata: { resourceVersion }, status };
-        const obj: unknown = await api.patchNamespacedCustomObjectStatus(
-          { ...ROLLOUTS, namespace, name, body },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options(opts)),
-        );
-        return JSON.parse(JSON.stringify(obj)) as Rollout;
+        return await kubeRequest<Rollout>(kc, { method: 'PATCH', path: `${rolloutPath(namespace, name)}/status`, body, contentType: MERGE_PATCH, ...options(opts) });
       } catch (err) {
         throw translate(err, `patching the status of Rollout ${namespace}/${name}`);
       }

@@ -3,7 +3,7 @@
 // election (--leader-elect=false on both).
 
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../k8s/kube-api.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
 import { alwaysLeader, followLeader, type Leadership } from './follower.js';
@@ -19,7 +19,7 @@ export function controllerLease(settings: LeadershipSettings, env: NodeJS.Proces
   return { namespace: controllerNamespace(settings.leaderElectionNamespace, env), name: leaseName(settings.controllerInstanceId) };
 }
 
-export function startLeadership(settings: LeadershipSettings, kc: KubeConfig, logger?: Logger, pollMs?: number): Leadership {
+export function startLeadership(settings: LeadershipSettings, kc: KubeAccess, logger?: Logger, pollMs?: number): Leadership {
   if (!settings.leaderElect) return alwaysLeader();
   const lease = controllerLease(settings);
   return followLeader({

@@ -5,7 +5,7 @@
 // sidecar shares the controller's pod, so the same rules find the same Lease.
 
 import { readFileSync } from 'node:fs';
-import { ApiException, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, type KubeAccess } from '../k8s/kube-api.js';
 import type { LeaseRead } from './judge.js';
 
 export const DEFAULT_LEASE_NAME = 'argo-rollouts-controller-lock';
@@ -50,13 +50,12 @@ function reason(err: unknown): string {
  * Argo's own role grants leases get (no list or watch), the leader rewrites the Lease every retry period (2 s)
  * so a watch would bring as many events as polls, and expiry needs a timer either way.
  */
-export function kubeLeaseReader(kc: KubeConfig, lease: LeaseRef): () => Promise<LeaseRead> {
-  const api = kc.makeApiClient(CoordinationV1Api);
+export function kubeLeaseReader(kc: KubeAccess, lease: LeaseRef): () => Promise<LeaseRead> {
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(lease.namespace)}/leases/${encodeURIComponent(lease.name)}`;
   return async () => {
     try {
-      const l = await api.readNamespacedLease({ namespace: lease.namespace, name: lease.name });
-      // client-node leaves MicroTime as the string it received (no type of its own); plain JSON either way.
-      return (JSON.parse(JSON.stringify(l.spec ?? {})) as LeaseRead) ?? {};
+      const l = await kubeRequest<{ spec?: LeaseRead }>(kc, { path });
+      return l.spec ?? {};
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return null;
       if (err instanceof ApiException && err.code === 403) {

@@ -3,7 +3,7 @@
 // metrics hooks). A mode takes
 // what it needs and builds its own objects' clients.
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../k8s/kube-api.js';
 import type { Elbv2Discovery } from '../aws/discovery.js';
 import type { Elbv2 } from '../aws/elbv2.js';
 import type { Logger } from '../logger.js';
@@ -15,7 +15,7 @@ import type { TargetVerifier } from '../verify/target-health.js';
 
 export interface ModeDeps {
   settings: Settings;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   elbv2: Elbv2;
   /**
    * Load balancers, listeners, listener rules and target-group tags as every mode discovers them, one request in

@@ -2,13 +2,15 @@
 // an Ingress's load-balancer hostnames. Failures name what is missing so the one start-up line and the
 // /readyz body tell the operator what to fix.
 
-import { ApiException, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, type KubeAccess } from '../k8s/kube-api.js';
 import type { Rollout } from '../core/rollout.js';
 import { USER_AGENT } from '../version.js';
 import type { ReadinessCheck } from './health.js';
 
 /**
- * Makes every request built from `kc` carry `userAgent`: the generated API clients (which authenticate through
+ * For client-node's own clients (the tests'; the sidecar's requests go through k8s/kube-api.ts, which always
+ * sends USER_AGENT). Makes every request built from `kc` carry `userAgent`: the generated API clients (which authenticate through
  * `applySecurityAuthentication`) and the watch (`applyToFetchOptions`). Without it client-node sends
  * node-fetch's agent string, and the API server records the plugin's Ingress patches under the field manager
  * `node-fetch`; with it, under `rollouts-plugin-trafficrouter-alb` (the part before the first `/`).
@@ -33,7 +35,7 @@ export function withUserAgent<T extends KubeConfig>(kc: T, userAgent: string = U
 const NO_CONFIG_SERVER = 'http://localhost:8080';
 
 /** Where the client will connect, for messages: `https://10.0.0.1:443 (context prod)`. */
-export function describeCluster(kc: KubeConfig): string {
+export function describeCluster(kc: KubeAccess): string {
   const server = kc.getCurrentCluster()?.server ?? '(no cluster)';
   const context = kc.getCurrentContext();
   return context && context !== 'loaded-context' && context !== 'inClusterContext' ? `${server} (context ${context})` : server;
@@ -46,7 +48,7 @@ function reason(err: unknown): string {
 }
 
 /** Resolves when the API server answers GET /version; rejects with one sentence saying what is missing. */
-export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Promise<void> {
+export async function requireKubernetes(kc: KubeAccess, signal: AbortSignal): Promise<void> {
   const cluster = kc.getCurrentCluster();
   // client-node's own fallback (cluster "cluster" at localhost:8080), not a kubeconfig that happens to say so.
   const fallback = cluster?.name === 'cluster' && cluster.server === NO_CONFIG_SERVER && kc.getCurrentContext() === 'loaded-context';
@@ -56,10 +58,9 @@ export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Pr
         '(pass --kubeconfig, or set ALB_PLUGIN_KUBECONFIG or KUBECONFIG)',
     );
   }
-  const api = kc.makeApiClient(VersionApi);
   try {
     await Promise.race([
-      api.getCode(),
+      kubeRequest(kc, { path: '/version' }),
       new Promise<never>((_, reject) => {
         if (signal.aborted) reject(new Error('timed out'));
         signal.addEventListener('abort', () => reject(new Error('timed out')), { once: true });
@@ -70,16 +71,15 @@ export async function requireKubernetes(kc: KubeConfig, signal: AbortSignal): Pr
   }
 }
 
-export function kubernetesCheck(kc: KubeConfig): ReadinessCheck {
+export function kubernetesCheck(kc: KubeAccess): ReadinessCheck {
   return { name: 'kubernetes', check: (signal) => requireKubernetes(kc, signal) };
 }
 
 /** GET of one Rollout; undefined when it does not exist. */
-export function kubeRolloutGetter(kc: KubeConfig): (namespace: string, name: string) => Promise<Rollout | undefined> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+export function kubeRolloutGetter(kc: KubeAccess): (namespace: string, name: string) => Promise<Rollout | undefined> {
   return async (namespace, name) => {
     try {
-      return (await api.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace, name })) as Rollout;
+      return await kubeRequest<Rollout>(kc, { path: `/apis/argoproj.io/v1alpha1/namespaces/${encodeURIComponent(namespace)}/rollouts/${encodeURIComponent(name)}` });
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
       throw new Error(`reading Rollout ${namespace}/${name}: ${reason(err)}`);

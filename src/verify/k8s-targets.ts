@@ -2,7 +2,8 @@
 // discovery.k8s.io is not served), the pods its selector picks and the namespace's TargetGroupBindings at the
 // configured apiVersion. Every request has a timeout, so a hung API server fails a check instead of
 // outliving the plugin call it serves.
-import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Endpoints, V1EndpointSliceList, V1PodList, V1Pod, V1Service } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, type KubeAccess } from '../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../k8s/ingress-client.js';
 import {
   targetGroupBindingResource,
@@ -92,16 +93,14 @@ export function labelSelector(selector: Record<string, string>): string {
     .join(',');
 }
 
-export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): TargetsK8s & PodReader {
-  const core = kc.makeApiClient(CoreV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+export function createTargetsK8s(kc: KubeAccess, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): TargetsK8s & PodReader {
   const timeout = timeoutOptions(requestTimeoutMs);
+  const ns = (namespace: string) => `/namespaces/${encodeURIComponent(namespace)}`;
 
   return {
     async getService(namespace, name): Promise<(ServiceView & { selector?: Record<string, string> }) | undefined> {
       try {
-        const svc = await core.readNamespacedService({ namespace, name }, timeout);
+        const svc = await kubeRequest<V1Service>(kc, { path: `/api/v1${ns(namespace)}/services/${encodeURIComponent(name)}`, ...timeout });
         return {
           name,
           ports: (svc.spec?.ports ?? []).map((p) => ({
@@ -120,7 +119,7 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
     async listTargetGroupBindings(namespace, apiVersion): Promise<TargetGroupBindingView[]> {
       const { group, version, plural } = targetGroupBindingResource(apiVersion);
       try {
-        const list = (await custom.listNamespacedCustomObject({ group, version, namespace, plural }, timeout)) as { items?: RawTgb[] };
+        const list = await kubeRequest<{ items?: RawTgb[] }>(kc, { path: `/apis/${group}/${version}${ns(namespace)}/${plural}`, ...timeout });
         return (list.items ?? []).flatMap((t) => {
           const ref = t.spec?.serviceRef;
           if (!t.spec?.targetGroupARN || !ref?.name || ref.port === undefined) return [];
@@ -141,10 +140,11 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
 
     async listEndpointSlices(namespace, service): Promise<EndpointSliceView[] | undefined> {
       try {
-        const list = await discovery.listNamespacedEndpointSlice(
-          { namespace, labelSelector: `kubernetes.io/service-name=${service}` },
-          timeout,
-        );
+        const list = await kubeRequest<V1EndpointSliceList>(kc, {
+          path: `/apis/discovery.k8s.io/v1${ns(namespace)}/endpointslices`,
+          query: { labelSelector: `kubernetes.io/service-name=${service}` },
+          ...timeout,
+        });
         return list.items.map((s) => ({
           ports: (s.ports ?? []).map((p) => ({
             ...(p.name !== undefined ? { name: p.name } : {}),
@@ -165,7 +165,7 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
 
     async getEndpoints(namespace, name): Promise<EndpointsView | undefined> {
       try {
-        const ep = await core.readNamespacedEndpoints({ namespace, name }, timeout);
+        const ep = await kubeRequest<V1Endpoints>(kc, { path: `/api/v1${ns(namespace)}/endpoints/${encodeURIComponent(name)}`, ...timeout });
         return {
           subsets: (ep.subsets ?? []).map((s) => ({
             addresses: (s.addresses ?? []).map((a) => ({ ip: a.ip })),
@@ -180,7 +180,7 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
 
     async listPods(namespace, selector): Promise<PodView[]> {
       try {
-        const list = await core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) }, timeout);
+        const list = await kubeRequest<V1PodList>(kc, { path: `/api/v1${ns(namespace)}/pods`, query: { labelSelector: labelSelector(selector) }, ...timeout });
         return list.items.map(podView);
       } catch (err) {
         throw fail(err, `pods ${labelSelector(selector)} in ${namespace}`, 'list on pods (the argo-rollouts controller role has it)');
@@ -195,15 +195,14 @@ export function createTargetsK8s(kc: KubeConfig, requestTimeoutMs = DEFAULT_REQU
  * cannot work, so the sidecar says so on /readyz instead of at the first final switch. (The shape of the
  * server's ReadinessCheck, src/server/health.ts.)
  */
-export function targetGroupBindingApiCheck(kc: KubeConfig, apiVersion: string): { name: string; check(signal: AbortSignal): Promise<void> } {
-  const custom = kc.makeApiClient(CustomObjectsApi);
+export function targetGroupBindingApiCheck(kc: KubeAccess, apiVersion: string): { name: string; check(signal: AbortSignal): Promise<void> } {
   return {
     name: 'target-group-binding-api',
     check: async (signal) => {
       const { group, version, plural } = targetGroupBindingResource(apiVersion);
       let resources: Array<{ name: string }>;
       try {
-        resources = (await custom.getAPIResources({ group, version }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal))).resources;
+        resources = (await kubeRequest<{ resources: Array<{ name: string }> }>(kc, { path: `/apis/${group}/${version}`, ...timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal) })).resources;
       } catch (err) {
         if (status(err) === 404) throw new TargetGroupBindingApiMissingError(apiVersion);
         throw fail(err, `API discovery of ${group}/${version}`, 'the default discovery access (system:discovery)');

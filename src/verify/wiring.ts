@@ -1,6 +1,6 @@
 // Builds the verification every mode shares from the sidecar's settings: the one ELBv2 client and the one
 // discovery over it, target verification and the final-switch guard. (Each mode builds its own weight verifier on these.)
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from '../k8s/kube-api.js';
 import { Elbv2Discovery } from '../aws/discovery.js';
 import { API_BUDGET } from '../aws/budget.js';
 import { createElbv2, type CallOutcome, type Elbv2 } from '../aws/elbv2.js';
@@ -14,7 +14,7 @@ import { createTargetVerifier, type TargetVerifier } from './target-health.js';
 export interface VerificationDeps {
   /** Kubernetes access for target verification: a ready TargetsK8s, or a KubeConfig to build one. */
   targetsK8s?: TargetsK8s;
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeAccess;
   log?: Logger;
   /** ELBv2 call counter (metrics). */
   onCall?(operation: string, outcome: CallOutcome): void;

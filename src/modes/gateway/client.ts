@@ -3,7 +3,7 @@
 // A patch whose `test` fails (another writer changed the route since our read) is answered 422 by the API server;
 // a write racing another is 409: both are RouteConflictError, and the caller re-reads (update.ts).
 
-import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, JSON_PATCH, kubeRequest, type KubeAccess } from '../../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, prepareRequest, statusMessage, transportError, type RequestOptions } from '../../k8s/ingress-client.js';
 import type { JsonPatchOp } from './json-patch.js';
 import { GATEWAY_GROUP, type HTTPRoute } from './route/model.js';
@@ -45,8 +45,10 @@ function translate(err: unknown, verb: string, namespace: string, name: string, 
   return new KubernetesApiError(`${what}: ${detail}${hint}`, code);
 }
 
-export function createHTTPRouteClient(kc: KubeConfig, opts: { requestTimeoutMs?: number; onConflict?: () => void } = {}): HTTPRouteClient {
-  const api = kc.makeApiClient(CustomObjectsApi);
+const routePath = (namespace: string, name: string) =>
+  `/apis/${GATEWAY_GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}`;
+
+export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?: number; onConflict?: () => void } = {}): HTTPRouteClient {
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const prepare = (verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
@@ -56,8 +58,7 @@ export function createHTTPRouteClient(kc: KubeConfig, opts: { requestTimeoutMs?:
     async get(namespace, name, req) {
       const { ms, signal, options } = prepare('reading', namespace, name, req);
       try {
-        const obj: unknown = await api.getNamespacedCustomObject({ group: GATEWAY_GROUP, version: VERSION, namespace, plural: PLURAL, name }, options);
-        return JSON.parse(JSON.stringify(obj)) as HTTPRoute;
+        return await kubeRequest<HTTPRoute>(kc, { path: routePath(namespace, name), ...options });
       } catch (err) {
         throw translate(err, 'reading', namespace, name, ms, signal);
       }
@@ -65,11 +66,7 @@ export function createHTTPRouteClient(kc: KubeConfig, opts: { requestTimeoutMs?:
     async patch(namespace, name, ops, req) {
       const { ms, signal, options } = prepare('patching', namespace, name, req);
       try {
-        const obj: unknown = await api.patchNamespacedCustomObject(
-          { group: GATEWAY_GROUP, version: VERSION, namespace, plural: PLURAL, name, body: ops },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
-        );
-        return JSON.parse(JSON.stringify(obj)) as HTTPRoute;
+        return await kubeRequest<HTTPRoute>(kc, { method: 'PATCH', path: routePath(namespace, name), body: ops, contentType: JSON_PATCH, ...options });
       } catch (err) {
         const out = translate(err, 'patching', namespace, name, ms, signal);
         if (out instanceof RouteConflictError) opts.onConflict?.();

@@ -1,9 +1,9 @@
-// Kubernetes reads of Gateway mode's verification, through @kubernetes/client-node's custom objects: the Gateway
+// Kubernetes reads of Gateway mode's verification, through the sidecar's Kubernetes client (k8s/kube-api.ts): the Gateway
 // (status, listeners, dry-run annotation), its GatewayClass (is it the LBC's ALB controller?) and the
 // TargetGroupBindings the LBC made for the Gateway (labels gateway.k8s.aws.alb/stack-namespace and stack-name,
 // docs/gateway-api-facts.md §4), which map a Service to its target group without an AWS call.
 
-import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, type KubeAccess } from '../../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../../k8s/ingress-client.js';
 import { GATEWAY_GROUP } from './route/model.js';
 
@@ -50,14 +50,13 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function createGatewayReader(kc: KubeConfig, tgbApiVersion = 'elbv2.k8s.aws/v1beta1'): GatewayReader {
-  const api = kc.makeApiClient(CustomObjectsApi);
+export function createGatewayReader(kc: KubeAccess, tgbApiVersion = 'elbv2.k8s.aws/v1beta1'): GatewayReader {
   const [tgbGroup, tgbVersion] = tgbApiVersion.split('/') as [string, string];
   const opts = (signal?: AbortSignal) => timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal);
   return {
     async getGateway(namespace, name, signal) {
       try {
-        return JSON.parse(JSON.stringify(await api.getNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace, plural: 'gateways', name }, opts(signal)))) as GatewayObject;
+        return await kubeRequest<GatewayObject>(kc, { path: `/apis/${GATEWAY_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/gateways/${encodeURIComponent(name)}`, ...opts(signal) });
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw new Error(`reading Gateway ${namespace}/${name}: ${describe(err)}`, { cause: err });
@@ -65,9 +64,7 @@ export function createGatewayReader(kc: KubeConfig, tgbApiVersion = 'elbv2.k8s.a
     },
     async getGatewayClass(name, signal) {
       try {
-        return JSON.parse(JSON.stringify(await api.getClusterCustomObject({ group: GATEWAY_GROUP, version: 'v1', plural: 'gatewayclasses', name }, opts(signal)))) as {
-          spec: { controllerName: string };
-        };
+        return await kubeRequest<{ spec: { controllerName: string } }>(kc, { path: `/apis/${GATEWAY_GROUP}/v1/gatewayclasses/${encodeURIComponent(name)}`, ...opts(signal) });
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw new Error(`reading GatewayClass ${name}: ${describe(err)}`, { cause: err });
@@ -76,16 +73,11 @@ export function createGatewayReader(kc: KubeConfig, tgbApiVersion = 'elbv2.k8s.a
     async listGatewayBindings(namespace, gatewayNamespace, gatewayName, signal) {
       let list: { items?: unknown[] };
       try {
-        list = (await api.listNamespacedCustomObject(
-          {
-            group: tgbGroup,
-            version: tgbVersion,
-            namespace,
-            plural: 'targetgroupbindings',
-            labelSelector: `${STACK_NAMESPACE_LABEL}=${gatewayNamespace},${STACK_NAME_LABEL}=${gatewayName}`,
-          },
-          opts(signal),
-        )) as { items?: unknown[] };
+        list = await kubeRequest<{ items?: unknown[] }>(kc, {
+          path: `/apis/${tgbGroup}/${tgbVersion}/namespaces/${encodeURIComponent(namespace)}/targetgroupbindings`,
+          query: { labelSelector: `${STACK_NAMESPACE_LABEL}=${gatewayNamespace},${STACK_NAME_LABEL}=${gatewayName}` },
+          ...opts(signal),
+        });
       } catch (err) {
         throw new Error(`listing TargetGroupBindings in ${namespace} (${tgbApiVersion}): ${describe(err)}`, { cause: err });
       }
@@ -102,12 +94,15 @@ export function createGatewayReader(kc: KubeConfig, tgbApiVersion = 'elbv2.k8s.a
   };
 }
 
+function readService(kc: KubeAccess, namespace: string, name: string, signal?: AbortSignal): Promise<{ spec?: { ports?: Array<{ port: number }> } }> {
+  return kubeRequest(kc, { path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}`, ...timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal) });
+}
+
 /** The first port of a Service, or undefined when it cannot be read (the caller falls back). */
-export function createServicePortReader(kc: KubeConfig): (namespace: string, name: string, signal?: AbortSignal) => Promise<number | undefined> {
-  const core = kc.makeApiClient(CoreV1Api);
+export function createServicePortReader(kc: KubeAccess): (namespace: string, name: string, signal?: AbortSignal) => Promise<number | undefined> {
   return async (namespace, name, signal) => {
     try {
-      const svc = await core.readNamespacedService({ namespace, name }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal));
+      const svc = await readService(kc, namespace, name, signal);
       return svc.spec?.ports?.[0]?.port;
     } catch {
       return undefined;
@@ -119,11 +114,10 @@ export function createServicePortReader(kc: KubeConfig): (namespace: string, nam
  * The ports of a Service: `undefined` when it does not exist (404), `null` when it could not be read (anything
  * else: the caller does not refuse on what it could not see).
  */
-export function createServicePortsReader(kc: KubeConfig): (namespace: string, name: string, signal?: AbortSignal) => Promise<number[] | undefined | null> {
-  const core = kc.makeApiClient(CoreV1Api);
+export function createServicePortsReader(kc: KubeAccess): (namespace: string, name: string, signal?: AbortSignal) => Promise<number[] | undefined | null> {
   return async (namespace, name, signal) => {
     try {
-      const svc = await core.readNamespacedService({ namespace, name }, timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal));
+      const svc = await readService(kc, namespace, name, signal);
       return (svc.spec?.ports ?? []).map((p) => p.port);
     } catch (err) {
       return err instanceof ApiException && err.code === 404 ? undefined : null;
@@ -143,14 +137,13 @@ export interface ReferenceGrantView {
  * The ReferenceGrants of a namespace: [] when there are none (or the CRD is not installed), null when they could
  * not be read (then nothing is refused for them).
  */
-export function createReferenceGrantReader(kc: KubeConfig): (namespace: string, signal?: AbortSignal) => Promise<ReferenceGrantView[] | null> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+export function createReferenceGrantReader(kc: KubeAccess): (namespace: string, signal?: AbortSignal) => Promise<ReferenceGrantView[] | null> {
   return async (namespace, signal) => {
     try {
-      const list = (await api.listNamespacedCustomObject(
-        { group: GATEWAY_GROUP, version: 'v1beta1', namespace, plural: 'referencegrants' },
-        timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal),
-      )) as { items?: ReferenceGrantView[] };
+      const list = await kubeRequest<{ items?: ReferenceGrantView[] }>(kc, {
+        path: `/apis/${GATEWAY_GROUP}/v1beta1/namespaces/${encodeURIComponent(namespace)}/referencegrants`,
+        ...timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS, signal),
+      });
       return list.items ?? [];
     } catch (err) {
       return err instanceof ApiException && err.code === 404 ? [] : null;

@@ -2,7 +2,7 @@
 // (`elbv2.k8s.aws/v1beta1`, or `eks.amazonaws.com/v1` on EKS Auto Mode); the fields read are the same. An
 // API the cluster does not serve is a configuration error naming the setting, never "no such binding".
 
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest, type KubeAccess } from '../../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../../k8s/ingress-client.js';
 import { isResourceTypeMissing, TargetGroupBindingApiMissingError } from '../../verify/k8s-targets.js';
 import type { BindingReader, TargetGroupBinding } from './bindings.js';
@@ -10,17 +10,17 @@ import type { BindingReader, TargetGroupBinding } from './bindings.js';
 const PLURAL = 'targetgroupbindings';
 const LIST_PAGE = 500;
 
-export function createBindingReader(kc: KubeConfig, apiVersion = 'elbv2.k8s.aws/v1beta1'): BindingReader {
+export function createBindingReader(kc: KubeAccess, apiVersion = 'elbv2.k8s.aws/v1beta1'): BindingReader {
   const [group, version] = apiVersion.split('/');
   if (!group || !version) {
     throw new Error(`TargetGroupBinding apiVersion "${apiVersion}" must be <group>/<version>, e.g. elbv2.k8s.aws/v1beta1`);
   }
-  const api = kc.makeApiClient(CustomObjectsApi);
   const timeout = timeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS);
+  const base = (namespace: string) => `/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
   return {
     async getTargetGroupBinding(namespace, name) {
       try {
-        const obj: unknown = await api.getNamespacedCustomObject({ group, version, namespace, plural: PLURAL, name }, timeout);
+        const obj: unknown = await kubeRequest(kc, { path: `${base(namespace)}/${encodeURIComponent(name)}`, ...timeout });
         return toBinding(obj, namespace);
       } catch (err) {
         if (isResourceTypeMissing(err, name)) throw new TargetGroupBindingApiMissingError(apiVersion);
@@ -34,17 +34,7 @@ export function createBindingReader(kc: KubeConfig, apiVersion = 'elbv2.k8s.aws/
       do {
         let page: unknown;
         try {
-          page = await api.listNamespacedCustomObject(
-            {
-              group,
-              version,
-              namespace,
-              plural: PLURAL,
-              limit: LIST_PAGE,
-              ...(token ? { _continue: token } : {}),
-            },
-            timeout,
-          );
+          page = await kubeRequest(kc, { path: base(namespace), query: { limit: LIST_PAGE, continue: token }, ...timeout });
         } catch (err) {
           if (err instanceof ApiException && err.code === 404) throw new TargetGroupBindingApiMissingError(apiVersion);
           throw new Error(`listing TargetGroupBindings in ${namespace} (${apiVersion}): ${describe(err)}`, { cause: err });
