@@ -4,15 +4,16 @@
 // and alarms) is a different budget from ELBv2's. Retries on throttling, the call counts and the AbortSignal
 // are ELBv2's loop (src/aws/retrying-send.ts), the User-Agent is the same; the endpoint override is its own
 // setting (--cloudwatch-endpoint), since a VPC endpoint or an emulator for ELBv2 says nothing about CloudWatch.
-// Region and credentials come from the SDK's chain like ELBv2's.
+// Region and credentials come from the SDK's chain like ELBv2's. The SDK's CloudWatch package is imported at the
+// first measurement, not at start-up: a sidecar whose AnalysisTemplates never name the provider never loads it
+// (about 2 MiB of resident memory beside the ELBv2 client, issue #20).
 
-import {
+import type {
   CloudWatchClient,
-  GetMetricDataCommand,
-  type CloudWatchClientConfig,
-  type GetMetricDataCommandInput,
-  type MessageData,
-  type MetricDataResult,
+  CloudWatchClientConfig,
+  GetMetricDataCommandInput,
+  MessageData,
+  MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { AwsThrottledError, retryingSend, sdkClientConfig, type CallOptions, type CallOutcome } from '../aws/retrying-send.js';
 import type { Clock } from '../aws/token-bucket.js';
@@ -65,15 +66,19 @@ export class CloudWatchThrottledError extends AwsThrottledError {
 }
 
 export function createCloudWatch(opts: CloudWatchOptions): CloudWatch {
-  const client =
-    opts.client ??
-    new CloudWatchClient({ ...sdkClientConfig(opts), ...(opts.credentials ? { credentials: opts.credentials } : {}) });
+  let sdk: Promise<{ client: CloudWatchClient; GetMetricDataCommand: typeof import('@aws-sdk/client-cloudwatch').GetMetricDataCommand }> | undefined;
+  const loadSdk = () =>
+    (sdk ??= import('@aws-sdk/client-cloudwatch').then((m) => ({
+      client: opts.client ?? new m.CloudWatchClient({ ...sdkClientConfig(opts), ...(opts.credentials ? { credentials: opts.credentials } : {}) }),
+      GetMetricDataCommand: m.GetMetricDataCommand,
+    })));
   const maxPages = opts.maxPages ?? 20;
   // The same loop as ELBv2's (src/aws/retrying-send.ts), with a token bucket of its own.
   const call = retryingSend(opts, CloudWatchThrottledError);
 
   return {
     async getMetricData(input, o) {
+      const { client, GetMetricDataCommand } = await loadSdk();
       const results: MetricDataResult[] = [];
       const messages: MessageData[] = [];
       const seen = new Set<string>();
