@@ -5,6 +5,8 @@
 # Argo's algorithm; the sidecar and handshake builds are skipped unless rpc or footprint is asked for);
 # BENCH_SECTIONS=scale (a cold round of 200 Rollouts on 10 shared ALBs and on 200 ALBs, every mode, with Argo's);
 # BENCH_SECTIONS=analysis (CloudWatch calls per ALB-analysis measurement; needs no Go build at all).
+# BENCH_FOOTPRINT_BASELINE=<git ref> (with footprint): also builds that revision's sidecar (.cache/footprint-baseline)
+# and measures it first in the same run, with its own deploy/ NODE_OPTIONS, e.g. BENCH_FOOTPRINT_BASELINE=main.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The same Node as production (package.json engines), installed into the cache once.
@@ -30,6 +32,14 @@ fi
 if has gob || has verify || has scale || has rpc || has footprint; then
   mkdir -p .cache/bench-bin
   (cd bench/go && CGO_ENABLED=0 go build -trimpath -o ../../.cache/bench-bin/ ./...)
+fi
+if has footprint && [ -n "${BENCH_FOOTPRINT_BASELINE:-}" ]; then
+  base=.cache/footprint-baseline
+  rm -rf "$base" && mkdir -p "$base"
+  git archive "$BENCH_FOOTPRINT_BASELINE" | tar -x -C "$base"
+  ln -s "$PWD/node_modules" "$base/node_modules"
+  (cd "$base" && npx tsc -p tsconfig.build.json)
+  export BENCH_FOOTPRINT_BASELINE_ROOT="$PWD/$base"
 fi
 npx tsc -p tsconfig.bench.json
 node .cache/bench-js/bench/run.js

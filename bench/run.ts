@@ -123,10 +123,12 @@ async function main(): Promise<void> {
       process.stderr.write('bench: footprint...\n');
       const fp: FootprintResult = await benchFootprint(ctx);
       save('footprint', fp);
-      lines.push('Sidecar footprint');
-      lines.push('| start-up to ready ms | RSS idle MiB | RSS after ' + fp.rollouts + ' distinct Rollouts MiB |');
-      lines.push('|---:|---:|---:|');
-      lines.push(`| ${f(fp.startupToReadyMs, 0)} | ${f(fp.idleRssMiB)} | ${f(fp.afterRolloutsRssMiB)} |`);
+      lines.push('Sidecar footprint (deploy/\'s NODE_OPTIONS; heap = V8 heap used, from the sidecar\'s /metrics)');
+      lines.push('| build | NODE_OPTIONS | start-up to ready ms | RSS idle MiB | heap idle MiB | RSS after ' + fp.rollouts + ' distinct Rollouts MiB | heap after MiB |');
+      lines.push('|---|---|---:|---:|---:|---:|---:|');
+      for (const r of [...(fp.baseline ? [fp.baseline] : []), fp]) {
+        lines.push(`| ${r.label} | \`${r.nodeOptions}\` | ${f(r.startupToReadyMs, 0)} | ${f(r.idleRssMiB)} | ${f(r.idleHeapUsedMiB)} | ${f(r.afterRolloutsRssMiB)} | ${f(r.afterRolloutsHeapUsedMiB)} |`);
+      }
       lines.push('');
     }
     if (sections.includes('analysis')) {

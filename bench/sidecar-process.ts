@@ -11,6 +11,8 @@ export interface SidecarProcess {
   httpUrl: string;
   /** Milliseconds from spawn until /readyz answered 200. */
   readyMs: number;
+  /** The NODE_OPTIONS it was started with (deploy/'s). */
+  nodeOptions: string;
   rssBytes(): number;
   stop(): Promise<void>;
 }
@@ -20,6 +22,7 @@ export async function startSidecarProcess(opts: { root: string; tmp: string; kub
   const httpPort = await freePort();
   const kubeconfig = `${opts.tmp}/kubeconfig-${pluginPort}`;
   writeFileSync(kubeconfig, kubeconfigFor(opts.kubeUrl));
+  const nodeOptions = deployedNodeOptions(opts.root);
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
@@ -34,7 +37,7 @@ export async function startSidecarProcess(opts: { root: string; tmp: string; kub
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       // The Node options deploy/ gives the sidecar container, so the footprint is the deployed one.
-      env: { ...process.env, NODE_OPTIONS: deployedNodeOptions(opts.root), AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
     },
   );
   let stderr = '';
@@ -62,6 +65,7 @@ export async function startSidecarProcess(opts: { root: string; tmp: string; kub
     pluginAddress: `127.0.0.1:${pluginPort}`,
     httpUrl,
     readyMs,
+    nodeOptions,
     rssBytes() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
