@@ -1,6 +1,7 @@
 // A minimal Kubernetes API for the footprint benchmark: answers /version and /readyz-style probes, serves
 // Ingresses `bench-ing-<i>` (one `use-annotation` backend `bench-<i>-stable`, class alb) and applies JSON
-// merge patches to them. Only what the sidecar's Ingress client uses; loopback only.
+// merge patches to them. Only what the sidecar's Ingress client uses; loopback only. Rollouts: an empty list
+// at first, then those handed to `addRollouts`, sent as ADDED events on every open Rollout watch.
 import { createServer, type Server } from 'node:http';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -32,11 +33,17 @@ function ingressFor(namespace: string, name: string): { [k: string]: Json } {
 export interface FakeKube {
   url: string;
   patches(): number;
+  /** Rollouts for the list from now on, and as ADDED events on the open Rollout watches; resolves once written. */
+  addRollouts(rollouts: unknown[]): Promise<void>;
+  /** Open Rollout watches. */
+  rolloutWatches(): number;
   stop(): Promise<void>;
 }
 
 export async function startFakeKube(): Promise<FakeKube> {
   const store = new Map<string, { [k: string]: Json }>();
+  const rollouts: unknown[] = [];
+  const watches = new Set<import('node:http').ServerResponse>();
   let patches = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -73,11 +80,18 @@ export async function startFakeKube(): Promise<FakeKube> {
       }
       if (url.pathname.endsWith('/events') && req.method === 'POST') return send(201, JSON.parse(body || '{}'));
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
-        // Hold watches open and silent; the benchmark creates no Rollouts through the API.
+        // Hold watches open; Rollout watches get what addRollouts hands in.
         res.writeHead(200, { 'content-type': 'application/json' });
+        if (url.pathname.endsWith('/rollouts')) {
+          watches.add(res);
+          res.on('close', () => watches.delete(res));
+        }
         return;
       }
-      if (req.method === 'GET' && /\/rollouts$|\/ingresses$/.test(url.pathname)) {
+      if (req.method === 'GET' && /\/rollouts$/.test(url.pathname)) {
+        return send(200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: rollouts });
+      }
+      if (req.method === 'GET' && /\/ingresses$/.test(url.pathname)) {
         return send(200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
       }
       send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
@@ -89,6 +103,12 @@ export async function startFakeKube(): Promise<FakeKube> {
   return {
     url: `http://127.0.0.1:${port}`,
     patches: () => patches,
+    rolloutWatches: () => watches.size,
+    async addRollouts(list) {
+      rollouts.push(...list);
+      const lines = list.map((object) => JSON.stringify({ type: 'ADDED', object }) + '\n').join('');
+      await Promise.all([...watches].map((w) => new Promise<void>((resolve) => w.write(lines, () => resolve()))));
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

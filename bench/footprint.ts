@@ -1,6 +1,8 @@
-// Footprint: sidecar start-up time to ready, resident memory idle, and after serving 1000 distinct
-// Rollouts (SetWeight + VerifyWeight each, real traffic router, against a minimal Kubernetes API), with the V8
-// heap (used, from the sidecar's own /metrics) beside each. BENCH_FOOTPRINT_BASELINE=<git ref> (bench/run.sh)
+// Footprint: sidecar start-up time to ready, resident memory idle, after serving 1000 distinct Rollouts
+// (SetWeight + VerifyWeight each, real traffic router, against a minimal Kubernetes API), and after the same
+// 1000 Rollouts also reached its Rollout watch (the cleanup's copy, as a leading sidecar holds every Rollout
+// of the cluster), with the V8 heap (used, from the sidecar's own /metrics) beside each. The sidecar runs with
+// --leader-elect=false so that its watch runs at once, as the leader's does. BENCH_FOOTPRINT_BASELINE=<git ref> (bench/run.sh)
 // also measures that revision's build first, in the same run, each with its own deploy/ NODE_OPTIONS.
 import { startFakeKube } from './fake-kube.js';
 import { runJson, type BenchContext } from './harness.js';
@@ -14,8 +16,14 @@ export interface FootprintRun {
   idleRssMiB: number;
   idleHeapUsedMiB: number;
   rollouts: number;
+  /** After the RPCs only (the Rollouts not in the watch): the column measured before the watch was. */
+  afterRpcRssMiB: number;
+  afterRpcHeapUsedMiB: number;
+  /** After the RPCs and the same Rollouts in the watch. */
   afterRolloutsRssMiB: number;
   afterRolloutsHeapUsedMiB: number;
+  /** Size of one Rollout as JSON (the Go fixture's, as Argo sends it). */
+  rolloutJsonBytes: number;
   ingressPatches: number;
   errors: number;
 }
@@ -31,9 +39,23 @@ async function heapUsedMiB(httpUrl: string): Promise<number> {
   return m ? Number(m[1]) / 2 ** 20 : NaN;
 }
 
+/** RSS once it has stopped moving: three samples 500 ms apart within 1 MiB, after at least 2 s. */
+async function settledRss(rss: () => number): Promise<number> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(2000);
+  const samples = [rss()];
+  for (let i = 0; i < 60; i++) {
+    await sleep(500);
+    samples.push(rss());
+    const last = samples.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) < 2 ** 20) break;
+  }
+  return samples[samples.length - 1]!;
+}
+
 async function measure(ctx: BenchContext, root: string, label: string): Promise<FootprintRun> {
   const kube = await startFakeKube();
-  const sidecar = await startSidecarProcess({ root, tmp: ctx.tmp, kubeUrl: kube.url });
+  const sidecar = await startSidecarProcess({ root, tmp: ctx.tmp, kubeUrl: kube.url, extraArgs: ['--leader-elect=false'] });
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const idle = sidecar.rssBytes();
@@ -44,7 +66,13 @@ async function measure(ctx: BenchContext, root: string, label: string): Promise<
       firstError: string;
     };
     if (out.errors > 0) throw new Error(`${label}: ${out.errors} of ${rollouts} Rollouts failed: ${out.firstError}`);
-    const after = sidecar.rssBytes();
+    const afterRpc = sidecar.rssBytes();
+    const afterRpcHeap = await heapUsedMiB(sidecar.httpUrl);
+    // The same Rollouts, now as the API server would list and watch them.
+    const list = (await runJson(ctx.bin('rpcbench'), ['-dump-rollouts', String(rollouts)])) as unknown[];
+    if (kube.rolloutWatches() === 0) throw new Error(`${label}: the sidecar has no Rollout watch open`);
+    await kube.addRollouts(list);
+    const after = await settledRss(sidecar.rssBytes);
     return {
       label,
       nodeOptions: sidecar.nodeOptions,
@@ -52,8 +80,11 @@ async function measure(ctx: BenchContext, root: string, label: string): Promise<
       idleRssMiB: idle / 2 ** 20,
       idleHeapUsedMiB: idleHeap,
       rollouts,
+      afterRpcRssMiB: afterRpc / 2 ** 20,
+      afterRpcHeapUsedMiB: afterRpcHeap,
       afterRolloutsRssMiB: after / 2 ** 20,
       afterRolloutsHeapUsedMiB: await heapUsedMiB(sidecar.httpUrl),
+      rolloutJsonBytes: Buffer.byteLength(JSON.stringify(list[0])),
       ingressPatches: kube.patches(),
       errors: out.errors,
     };

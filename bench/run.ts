@@ -123,11 +123,17 @@ async function main(): Promise<void> {
       process.stderr.write('bench: footprint...\n');
       const fp: FootprintResult = await benchFootprint(ctx);
       save('footprint', fp);
-      lines.push('Sidecar footprint (deploy/\'s NODE_OPTIONS; heap = V8 heap used, from the sidecar\'s /metrics)');
-      lines.push('| build | NODE_OPTIONS | start-up to ready ms | RSS idle MiB | heap idle MiB | RSS after ' + fp.rollouts + ' distinct Rollouts MiB | heap after MiB |');
-      lines.push('|---|---|---:|---:|---:|---:|---:|');
+      lines.push(
+        `Sidecar footprint (deploy/'s NODE_OPTIONS; heap = V8 heap used, from the sidecar's /metrics; ${fp.rollouts} distinct Rollouts of ` +
+          `${f(fp.rolloutJsonBytes / 1024, 0)} KiB JSON each: first served over RPC, SetWeight + VerifyWeight each, then also listed in its Rollout watch)`,
+      );
+      lines.push('| build | NODE_OPTIONS | start-up to ready ms | RSS idle MiB | heap idle MiB | RSS after the RPCs MiB | heap MiB | RSS with them also in the watch MiB | heap MiB |');
+      lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
       for (const r of [...(fp.baseline ? [fp.baseline] : []), fp]) {
-        lines.push(`| ${r.label} | \`${r.nodeOptions}\` | ${f(r.startupToReadyMs, 0)} | ${f(r.idleRssMiB)} | ${f(r.idleHeapUsedMiB)} | ${f(r.afterRolloutsRssMiB)} | ${f(r.afterRolloutsHeapUsedMiB)} |`);
+        lines.push(
+          `| ${r.label} | \`${r.nodeOptions}\` | ${f(r.startupToReadyMs, 0)} | ${f(r.idleRssMiB)} | ${f(r.idleHeapUsedMiB)} | ` +
+            `${f(r.afterRpcRssMiB)} | ${f(r.afterRpcHeapUsedMiB)} | ${f(r.afterRolloutsRssMiB)} | ${f(r.afterRolloutsHeapUsedMiB)} |`,
+        );
       }
       lines.push('');
     }

@@ -54,6 +54,30 @@ function guarded(fn: () => unknown, onFailure: (err: unknown) => void): void {
 
 type Handler = (obj: RolloutObject) => void;
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What the watch keeps of a Rollout: all of it but the pod template (`spec.template`), `metadata.managedFields`
+ * and kubectl's last-applied-configuration annotation, which no cleanup reads and which make up most of a
+ * Rollout's bytes (issue #20: 1000 Rollouts of 33 KiB held ~85 MiB of heap as two full copies). One frozen
+ * object, shared by the informer and the CleanupController: nothing may change it (the parts it keeps are
+ * the input's own, frozen too: the input is the parsed answer, held by nobody else).
+ */
+export function watchedCopy(r: Rollout): Rollout {
+  const { template: _template, ...spec } = (r.spec ?? {}) as Record<string, unknown>;
+  const { managedFields: _managed, annotations, ...metadata } = r.metadata as Rollout['metadata'] & { managedFields?: unknown };
+  const kept = annotations && LAST_APPLIED in annotations ? Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== LAST_APPLIED)) : annotations;
+  return deepFreeze({ ...r, metadata: { ...metadata, ...(kept ? { annotations: kept } : {}) }, ...(r.spec ? { spec } : {}) } as Rollout);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
 /**
  * The list+watch client-node's ListWatch does, for one resource: list (emitting add, update and, for objects
  * gone since the last list, delete), then watch from the list's resourceVersion; a stream that ends is
@@ -110,7 +134,8 @@ class RolloutInformer {
     return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
   }
 
-  private addOrUpdate(o: RolloutObject): void {
+  private addOrUpdate(raw: RolloutObject): void {
+    const o = watchedCopy(raw);
     const key = RolloutInformer.key(o);
     const found = this.objects.get(key);
     if (!found) {
@@ -174,7 +199,7 @@ class RolloutInformer {
         break;
       case 'DELETED': {
         const key = RolloutInformer.key(obj);
-        if (this.objects.delete(key)) this.emit('delete', obj);
+        if (this.objects.delete(key)) this.emit('delete', watchedCopy(obj));
         break;
       }
       default:
@@ -228,7 +253,7 @@ export function startRolloutWatch(opts: RolloutWatchOptions): RolloutWatch {
     const id = `${r.metadata?.namespace ?? ''}/${r.metadata?.name ?? ''}`;
     let p: Promise<unknown>;
     try {
-      p = fn(JSON.parse(JSON.stringify(r)) as Rollout);
+      p = fn(r);
     } catch (err) {
       p = Promise.reject(err);
     }

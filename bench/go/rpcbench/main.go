@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/argoproj/argo-rollouts/rollout/trafficrouting/plugin/rpc"
 	"github.com/hashicorp/go-hclog"
 	goPlugin "github.com/hashicorp/go-plugin"
@@ -47,7 +48,21 @@ func main() {
 	calls := flag.Int("calls", 500, "timed calls per method")
 	warmup := flag.Int("warmup", 50, "untimed calls first")
 	distinct := flag.Int("distinct", 0, "instead of timing: send SetWeight+VerifyWeight for this many distinct Rollouts (bench-<i> on Ingress bench-ing-<i>)")
+	dump := flag.Int("dump-rollouts", 0, "only print the first N Rollouts of -distinct as one JSON array (what a Kubernetes API would list) and exit")
 	flag.Parse()
+	if *dump > 0 {
+		list := make([]any, 0, *dump)
+		for i := 0; i < *dump; i++ {
+			list = append(list, distinctRollout(i))
+		}
+		out, err := json.Marshal(list)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dump:", err)
+			os.Exit(1)
+		}
+		fmt.Println(string(out))
+		return
+	}
 	if flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: rpcbench [-name N] [-calls N] -- plugin-binary [args...]")
 		os.Exit(2)
@@ -123,13 +138,19 @@ func main() {
 	fmt.Println(strings.TrimSpace(string(out)))
 }
 
+// distinctRollout is Rollout i of -distinct: bench-<i> on Ingress bench-ing-<i>, a UID of its own.
+func distinctRollout(i int) *v1alpha1.Rollout {
+	ro := fixture.Rollout(fmt.Sprintf("bench-%d", i), fmt.Sprintf(`{"ingress":"bench-ing-%d","servicePort":80}`, i))
+	ro.UID = types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
+	return ro
+}
+
 // serveDistinct makes the plugin serve many different Rollouts, as a controller with many Rollouts
 // does, so the sidecar's memory can be read afterwards.
 func serveDistinct(plugin rpc.TrafficRouterPlugin, n int) {
 	errors, first := 0, ""
 	for i := 0; i < n; i++ {
-		ro := fixture.Rollout(fmt.Sprintf("bench-%d", i), fmt.Sprintf(`{"ingress":"bench-ing-%d","servicePort":80}`, i))
-		ro.UID = types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
+		ro := distinctRollout(i)
 		msg := plugin.SetWeight(ro, 10, nil).ErrorString
 		if msg == "" {
 			_, e := plugin.VerifyWeight(ro, 10, nil)
