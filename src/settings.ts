@@ -96,7 +96,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'cloudwatchRateBurst', flag: 'cloudwatch-rate-burst', kind: 'number', default: 10, min: 1,
     help: 'CloudWatch request burst size' },
   { key: 'kubeconfig', flag: 'kubeconfig', kind: 'string',
-    help: 'Path to a kubeconfig (default: in-cluster, then KUBECONFIG, then ~/.kube/config)' },
+    help: 'Path to a kubeconfig (default: KUBECONFIG, then ~/.kube/config, then in-cluster)' },
   { key: 'rpcTimeoutSeconds', flag: 'rpc-timeout-seconds', kind: 'number', default: 25, min: 1,
     help: 'Deadline of one plugin call; a call that runs out answers with an error instead of hanging the controller' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info',
