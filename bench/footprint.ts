@@ -4,6 +4,7 @@
 // of the cluster), with the V8 heap (used, from the sidecar's own /metrics) beside each. The sidecar runs with
 // --leader-elect=false so that its watch runs at once, as the leader's does. BENCH_FOOTPRINT_BASELINE=<git ref> (bench/run.sh)
 // also measures that revision's build first, in the same run, each with its own deploy/ NODE_OPTIONS.
+import { spawnSync } from 'node:child_process';
 import { startFakeKube } from './fake-kube.js';
 import { runJson, type BenchContext } from './harness.js';
 import { startSidecarProcess } from './sidecar-process.js';
@@ -28,9 +29,56 @@ export interface FootprintRun {
   errors: number;
 }
 
+/** What importing some modules costs a fresh process (deploy/'s NODE_OPTIONS), after a GC, against a bare one. */
+export interface ImportCost {
+  modules: string;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
 export interface FootprintResult extends FootprintRun {
   /** The same measurement of BENCH_FOOTPRINT_BASELINE's build, when asked for. */
   baseline?: FootprintRun;
+  importCosts: ImportCost[];
+}
+
+const PROBE = `
+const before = process.memoryUsage().rss;
+for (const m of JSON.parse(process.argv[1])) await import(m);
+await new Promise((r) => setTimeout(r, 300));
+globalThis.gc();
+const u = process.memoryUsage();
+console.log(JSON.stringify({ rss: u.rss - before, heap: u.heapUsed }));
+`;
+
+function probe(root: string, nodeOptions: string, modules: string[]): { rss: number; heap: number } {
+  const out = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', PROBE, JSON.stringify(modules)], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`import probe ${modules.join(', ')}: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim()) as { rss: number; heap: number };
+}
+
+/** Import costs, each the median of three fresh processes: the sidecar's big dependencies alone and together. */
+export function importCosts(root: string, nodeOptions: string): ImportCost[] {
+  const sidecar = `${root}/dist/src/sidecar.js`;
+  const sets: Array<[string, string[]]> = [
+    ['(nothing)', []],
+    ['@kubernetes/client-node', ['@kubernetes/client-node']],
+    ['@aws-sdk/client-elastic-load-balancing-v2', ['@aws-sdk/client-elastic-load-balancing-v2']],
+    ['@aws-sdk/client-cloudwatch', ['@aws-sdk/client-cloudwatch']],
+    ['fastify + pino + prom-client', ['fastify', 'pino', 'prom-client']],
+    ['dist/src/sidecar.js (everything the sidecar loads at start-up)', [sidecar]],
+    ['dist/src/sidecar.js, then @kubernetes/client-node', [sidecar, '@kubernetes/client-node']],
+    ['dist/src/sidecar.js, then @aws-sdk/client-cloudwatch', [sidecar, '@aws-sdk/client-cloudwatch']],
+  ];
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  return sets.map(([label, modules]) => {
+    const runs = [0, 1, 2].map(() => probe(root, nodeOptions, modules));
+    return { modules: label, rssMiB: median(runs.map((r) => r.rss)) / 2 ** 20, heapUsedMiB: median(runs.map((r) => r.heap)) / 2 ** 20 };
+  });
 }
 
 async function heapUsedMiB(httpUrl: string): Promise<number> {
@@ -98,5 +146,5 @@ export async function benchFootprint(ctx: BenchContext): Promise<FootprintResult
   const baselineRoot = process.env.BENCH_FOOTPRINT_BASELINE_ROOT;
   const baseline = baselineRoot ? await measure(ctx, baselineRoot, process.env.BENCH_FOOTPRINT_BASELINE ?? 'baseline') : undefined;
   const ours = await measure(ctx, ctx.root, 'this tree');
-  return { ...ours, ...(baseline ? { baseline } : {}) };
+  return { ...ours, ...(baseline ? { baseline } : {}), importCosts: importCosts(ctx.root, ours.nodeOptions) };
 }

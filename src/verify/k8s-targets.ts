@@ -1,4 +1,4 @@
-// TargetsK8s over @kubernetes/client-node: live reads of the Service, its EndpointSlices (Endpoints when
+// TargetsK8s over src/k8s/kube-api.ts (client-node only for the types): live reads of the Service, its EndpointSlices (Endpoints when
 // discovery.k8s.io is not served), the pods its selector picks and the namespace's TargetGroupBindings at the
 // configured apiVersion. Every request has a timeout, so a hung API server fails a check instead of
 // outliving the plugin call it serves.

@@ -1,5 +1,5 @@
 // The Kubernetes reads target verification needs, as a narrow interface: the adapter
-// (src/verify/k8s-targets.ts, @kubernetes/client-node) implements it; the logic never sees the client.
+// (src/verify/k8s-targets.ts, through src/k8s/kube-api.ts) implements it; the logic never sees the client.
 
 export interface ServicePortView {
   name?: string;

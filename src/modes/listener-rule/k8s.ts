@@ -1,4 +1,4 @@
-// TargetGroupBinding reads through @kubernetes/client-node (custom objects). The apiVersion is a setting
+// TargetGroupBinding reads through the sidecar's Kubernetes client (src/k8s/kube-api.ts). The apiVersion is a setting
 // (`elbv2.k8s.aws/v1beta1`, or `eks.amazonaws.com/v1` on EKS Auto Mode); the fields read are the same. An
 // API the cluster does not serve is a configuration error naming the setting, never "no such binding".
 
