@@ -12,6 +12,7 @@ export interface GatewayListener {
   port: number;
   protocol: string;
   hostname?: string;
+  allowedRoutes?: { kinds?: Array<{ group?: string; kind: string }> };
 }
 
 export interface GatewayObject {

@@ -396,8 +396,23 @@ describe('Gateway mode VerifyWeight on a GRPCRoute against moto', () => {
     const r = await grpcReport(verifier(world), 30);
     expect(r.verified).toBe(false);
     expect(r.error).toBe(
-      'GRPCRoute apps/shop names listener "http" of Gateway apps/shop (protocol HTTP); the AWS Load Balancer Controller attaches GRPCRoutes only to HTTPS listeners ' +
-        '(gRPC needs HTTP/2, which an ALB offers over TLS): attach the route to an HTTPS listener with a certificate',
+      'GRPCRoute apps/shop names listener "http" of Gateway apps/shop (protocol HTTP), which does not take GRPCRoutes; the AWS Load Balancer ' +
+        'Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute) and builds no ALB rule for it here: ' +
+        'attach the route to an HTTPS listener with a certificate',
+    );
+  });
+
+  it('without sectionName, only the listeners that take GRPCRoutes are looked at (not the HTTP one); an HTTPS listener listing only HTTPRoute takes none', async () => {
+    const g = await seedGrpc();
+    world.route.spec.parentRefs = [{ name: 'shop' }];
+    const v = verifier(world);
+    const r = await grpcReport(v, 30);
+    expect(r).toMatchObject({ verified: true, reasons: [] });
+    expect(r.rules.map((x) => x.ruleArn)).toEqual([g.main]);
+    world.gateway.spec.listeners![1]!.allowedRoutes = { kinds: [{ kind: 'HTTPRoute' }] };
+    expect((await grpcReport(verifier(world), 30)).error).toBe(
+      'Gateway apps/shop has no listener taking GRPCRoutes for parentRef {"name":"shop"} of GRPCRoute apps/shop; the AWS Load Balancer Controller attaches ' +
+        'GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute)',
     );
   });
 });

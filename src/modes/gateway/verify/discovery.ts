@@ -9,7 +9,7 @@ import type { DesiredWeight } from '../../../core/weights.js';
 import { expectedSignatures, type ExpectedWeight, type Signature } from '../alb-rules.js';
 import type { HTTPRouteClient } from '../client.js';
 import type { GatewayConfig, RouteRef } from '../config.js';
-import type { GatewayBinding, GatewayReader } from '../k8s.js';
+import type { GatewayBinding, GatewayListener, GatewayReader } from '../k8s.js';
 import { selectRules } from '../route/driven-rules.js';
 import { GATEWAY_GROUP, type HTTPRoute, type ParentRef } from '../route/model.js';
 import { effectiveHostnames } from './hostnames.js';
@@ -142,28 +142,30 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     at.reasons.push(`no load balancer found for ${gwLabel} yet (not Programmed, no address)`);
     return undefined;
   }
-  // The LBC attaches a GRPCRoute to HTTPS listeners only (DefaultProtocolToRouteKindMap, pkg/gateway/routeutils/
-  // constants.go): gRPC needs HTTP/2, which an ALB speaks to clients only over TLS.
+  // A GRPCRoute attaches only to listeners that take its kind (listener_attachment_helper.go kindCheck): those whose
+  // allowedRoutes.kinds list GRPCRoute, or without kinds, HTTPS listeners (DefaultProtocolToRouteKindMap,
+  // constants.go; gRPC needs HTTP/2, which an ALB offers clients over TLS). The LBC builds no rule elsewhere.
   const grpc = ref.kind === 'GRPCRoute';
-  const listeners = (gw.spec.listeners ?? []).filter((l) => !grpc || l.protocol === 'HTTPS');
+  const listeners = (gw.spec.listeners ?? []).filter((l) => !grpc || takesGrpcRoutes(l));
   if (grpc && parent.sectionName) {
     const named = (gw.spec.listeners ?? []).find((l) => l.name === parent.sectionName);
-    if (named && named.protocol !== 'HTTPS') {
+    if (named && !takesGrpcRoutes(named)) {
       throw new GatewayConfigProblem(
-        `${routeLabel} names listener "${named.name}" of ${gwLabel} (protocol ${named.protocol}); the AWS Load Balancer Controller attaches GRPCRoutes ` +
-          'only to HTTPS listeners (gRPC needs HTTP/2, which an ALB offers over TLS): attach the route to an HTTPS listener with a certificate',
+        `${routeLabel} names listener "${named.name}" of ${gwLabel} (protocol ${named.protocol}), which does not take GRPCRoutes; the AWS Load Balancer ` +
+          'Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute) and builds no ALB rule for it here: ' +
+          'attach the route to an HTTPS listener with a certificate',
       );
     }
   }
   let ports: number[];
   if (parent.sectionName) ports = listeners.filter((l) => l.name === parent.sectionName).map((l) => l.port);
   else if (parent.port !== undefined) ports = !grpc || listeners.some((l) => l.port === parent.port) ? [parent.port] : [];
-  else ports = listeners.filter((l) => l.protocol === 'HTTP' || l.protocol === 'HTTPS').map((l) => l.port);
+  else ports = listeners.filter((l) => grpc || l.protocol === 'HTTP' || l.protocol === 'HTTPS').map((l) => l.port);
   ports = [...new Set(ports)].sort((a, b) => a - b);
   if (ports.length === 0) {
     throw new GatewayConfigProblem(
-      `${gwLabel} has no ${grpc ? 'HTTPS ' : ''}listener for parentRef ${JSON.stringify(parent)} of ${routeLabel}` +
-        `${grpc ? '; the AWS Load Balancer Controller attaches GRPCRoutes only to HTTPS listeners' : ''}`,
+      `${gwLabel} has no listener${grpc ? ' taking GRPCRoutes' : ''} for parentRef ${JSON.stringify(parent)} of ${routeLabel}` +
+        `${grpc ? '; the AWS Load Balancer Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute)' : ''}`,
     );
   }
 
@@ -207,6 +209,12 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
   });
   const key = JSON.stringify([ref, gwNs, parent.name, lbArn, ports, stableTg, rules]);
   return { key, routeLabel, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
+}
+
+/** The listener takes GRPCRoutes: its allowedRoutes.kinds list them, or it has no kinds and is HTTPS. */
+function takesGrpcRoutes(l: GatewayListener): boolean {
+  const kinds = l.allowedRoutes?.kinds ?? [];
+  return kinds.length > 0 ? kinds.some((k) => k.kind === 'GRPCRoute') : l.protocol === 'HTTPS';
 }
 
 interface RouteParentStatus {
