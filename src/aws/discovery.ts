@@ -11,8 +11,9 @@
 // before a listener's rules were sent shares that one read ("once per round"). Without `minAt` an answer up to
 // `maxAgeMs` old (30 s, the discovery age every mode uses) is taken. Tags are kept per ARN until forgotten:
 // target groups' never change (the LBC's resource tag); a listener-rule driven rule's are forgotten when it is
-// refused for lacking the plugin's tag or a write to it fails (`forgetTags`), so a tag added since is read. Load balancers, listeners and rules that turn out to be gone
-// (`*NotFound`) are dropped, and a write to a listener's rules drops its rules (`forgetRules`).
+// refused for lacking the plugin's opt-in tag or a write to it fails (`forgetTags`), so a tag added since is read.
+// Load balancers, listeners and rules that turn out to be gone (`*NotFound`) are dropped, and a write to a
+// listener's rules drops its rules (`forgetRules`).
 import type { Listener, LoadBalancer, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { loadBalancerArnOf } from './arns.js';
 import { DESCRIBE_TAGS_BATCH, isNotFound, type CallOptions, type Elbv2, type TagMap } from './elbv2.js';
