@@ -1,0 +1,33 @@
+// Counts the sidecar's Kubernetes writes at the one place every generated API client passes through, so a
+// write added later is counted too: operators (and the two-pod end-to-end scenario) can see that a standby
+// sidecar writes nothing.
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export type KubernetesWriteVerb = 'create' | 'update' | 'patch' | 'delete';
+
+const VERBS: Record<string, KubernetesWriteVerb> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/**
+ * The resource a request path names: `ingresses`, `rollouts/status`, `httproutes`, `events`. Paths look like
+ * `/api/v1/namespaces/<ns>/<plural>[/<name>[/<sub>]]` or `/apis/<group>/<version>/namespaces/...`.
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  const ns = parts.indexOf('namespaces');
+  // A namespaced path names the plural two segments after `namespaces`; a cluster-scoped one right after the version.
+  const rest = ns >= 0 && parts.length > ns + 2 ? parts.slice(ns + 2) : parts.slice(parts[0] === 'api' ? 2 : 3);
+  const [plural, , sub] = rest;
+  if (!plural) return 'unknown';
+  return sub ? `${plural}/${sub}` : plural;
+}
+
+/** Calls `onWrite` before each create, update, patch or delete a client built from `kc` sends. */
+export function withWriteCounter<T extends KubeConfig>(kc: T, onWrite: (verb: KubernetesWriteVerb, resource: string) => void): T {
+  const applyAuthentication = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await applyAuthentication(context);
+    const verb = VERBS[String(context.getHttpMethod()).toUpperCase()];
+    if (verb) onWrite(verb, resourceOfPath(new URL(context.getUrl()).pathname));
+  };
+  return kc;
+}
