@@ -21,6 +21,8 @@ export interface Metrics {
   verifications: Counter<'verdict'>;
   /** 409 answers to our Ingress writes; each costs one re-read and retry. */
   k8sPatchConflicts: Counter<'resource'>;
+  /** Kubernetes writes sent (create, update, patch, delete), by verb and resource (`ingresses`, `rollouts/status`, ...). */
+  k8sWrites: Counter<'verb' | 'resource'>;
   pluginSessions: Gauge;
   eventsEmitted: Counter<'reason'>;
   cleanups: Counter<'outcome'>;
@@ -75,6 +77,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: `${METRIC_PREFIX}kubernetes_patch_conflicts_total`,
       help: 'Kubernetes writes refused with 409 Conflict (stale resourceVersion), by resource',
       labelNames: ['resource'] as const,
+      registers,
+    }),
+    k8sWrites: new Counter({
+      name: `${METRIC_PREFIX}kubernetes_writes_total`,
+      help: 'Kubernetes writes sent (create, update, patch, delete), by verb and resource; a standby sidecar sends none',
+      labelNames: ['verb', 'resource'] as const,
       registers,
     }),
     pluginSessions: new Gauge({

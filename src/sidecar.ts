@@ -21,6 +21,7 @@ import { createNoopRouter } from './plugin/noop-router.js';
 import type { TrafficRouter } from './plugin/router.js';
 import { buildServer, listenHttp } from './server/app.js';
 import { infoCheck, listenerCheck } from './server/health.js';
+import { withWriteCounter } from './k8s/writes.js';
 import { kubeRolloutGetter, kubernetesCheck, requireKubernetes } from './server/kube.js';
 import { createRolloutReportSource } from './server/rollout-report.js';
 import type { Settings } from './settings.js';
@@ -59,6 +60,8 @@ export async function startSidecar(settings: Settings, overrides: SidecarOverrid
     // Without a reachable API server nothing can work: fail start-up with one sentence saying what is missing.
     await requireKubernetes(kubeConfig, AbortSignal.timeout(10_000));
     const metrics = createMetrics({ processMetrics: true });
+    // Before any client is built from it: every client then counts its writes.
+    withWriteCounter(kubeConfig, (verb, resource) => metrics.k8sWrites.inc({ verb, resource }));
     const events = createEventSink({
       write: kubeEventWriter(kubeConfig),
       logger,

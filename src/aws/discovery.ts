@@ -9,9 +9,11 @@
 // Freshness is the asker's to state, as `minAt`: only an answer read (sent) at or after it will do. A check that
 // judges weights passes its own start, so it never judges rules read before it began; every Rollout that began
 // before a listener's rules were sent shares that one read ("once per round"). Without `minAt` an answer up to
-// `maxAgeMs` old (30 s, the discovery age every mode uses) is taken. Target-group tags never change for an ARN
-// (the LBC's resource tag) and are kept. Load balancers, listeners and rules that turn out to be gone
-// (`*NotFound`) are dropped, and a write to a listener's rules drops its rules (`forgetRules`).
+// `maxAgeMs` old (30 s, the discovery age every mode uses) is taken. Tags are kept per ARN until forgotten:
+// target groups' never change (the LBC's resource tag); a listener-rule driven rule's are forgotten when it is
+// refused for lacking the plugin's opt-in tag or a write to it fails (`forgetTags`), so a tag added since is read.
+// Load balancers, listeners and rules that turn out to be gone (`*NotFound`) are dropped, and a write to a
+// listener's rules drops its rules (`forgetRules`).
 import type { Listener, LoadBalancer, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { loadBalancerArnOf } from './arns.js';
 import { DESCRIBE_TAGS_BATCH, isNotFound, type CallOptions, type Elbv2, type TagMap } from './elbv2.js';
@@ -177,6 +179,11 @@ class Batcher<V> {
     return out;
   }
 
+  /** Later asks for these keys do not join a batch that has been sent already. */
+  forget(keys: string[]): void {
+    for (const key of keys) if (this.pending.get(key)?.sent) this.pending.delete(key);
+  }
+
   private openBatch(o: ReadOptions): Batch<V> {
     const open = this.open;
     if (open && !open.sent && open.flight.joinable && open.keys.length < this.max) return open;
@@ -214,7 +221,7 @@ export class Elbv2Discovery {
   private readonly byHost: TimedReads<LoadBalancer | undefined>;
   private readonly listenersOf: TimedReads<Listener[]>;
   private readonly rulesOf: TimedReads<Rule[]>;
-  /** Target-group ARN → its tags ({} without any): they never change for an ARN. */
+  /** ARN → its tags ({} without any), kept until `forgetTags` (a target group's never change). */
   private readonly tagsOf = new Map<string, Record<string, string>>();
   private readonly names: Batcher<LoadBalancer | undefined>;
   private readonly tagBatches: Batcher<Record<string, string>>;
@@ -348,8 +355,8 @@ export class Elbv2Discovery {
   }
 
   /**
-   * Tags of target groups (ARNs asked for before are answered from memory; {} for one without tags), batched with
-   * other askers' ARNs, at most 20 per DescribeTags.
+   * Tags of target groups, listeners or rules (ARNs asked for before are answered from memory; {} for one without
+   * tags), batched with other askers' ARNs, at most 20 per DescribeTags.
    */
   async tags(arns: string[], o: ReadOptions = {}): Promise<TagMap> {
     const unknown = [...new Set(arns)].filter((a) => !this.tagsOf.has(a));
@@ -392,6 +399,12 @@ export class Elbv2Discovery {
       );
     }
     return outcomes;
+  }
+
+  /** The tags of these ARNs may have changed: the next ask reads them again (a batch already sent is not joined). */
+  forgetTags(arns: string[]): void {
+    for (const arn of arns) this.tagsOf.delete(arn);
+    this.tagBatches.forget(arns);
   }
 
   /** The load balancer is gone (or was looked up wrongly): its name, hostnames, listeners and their rules. */

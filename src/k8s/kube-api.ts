@@ -21,6 +21,8 @@ export interface KubeAccess {
   getCurrentContext(): string;
   /** Sets the agent (TLS: CA, client certificate) and the Authorization header on `opts`. */
   applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+  /** Told of every request this module sends, before it goes out (k8s/writes.ts counts the writes). */
+  onRequest?: (method: string, path: string) => void;
 }
 
 /** An answer outside 2xx, shaped like client-node's ApiException (the callers read `code` and `body`). */
@@ -83,6 +85,7 @@ async function send(kc: KubeAccess, target: URL, method: string, headers: Record
   opts.headers = { ...(opts.headers as Record<string, string>), ...headers, 'User-Agent': USER_AGENT };
   if (payload !== undefined) (opts.headers as Record<string, string | number>)['Content-Length'] = Buffer.byteLength(payload);
   signal?.throwIfAborted();
+  kc.onRequest?.(method, target.pathname);
   const mod = target.protocol === 'http:' ? http : https;
   return new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = mod.request(target, { ...opts, ...(signal ? { signal } : {}) }, resolve);

@@ -449,6 +449,17 @@ describe('Gateway mode', () => {
     expect(routeOutcomes).toEqual(['released']);
   });
 
+  it('a Rollout moved from an HTTPRoute to the GRPCRoute of the same name releases the HTTPRoute (a route is its kind, namespace and name)', async () => {
+    const api = serveRoute(httpRoute());
+    const { controller, router, routeOutcomes } = gwSetup();
+    await router.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await controller.upsert(gwRollout());
+    await controller.upsert(gwRollout({ grpcRoute: 'app' }));
+    expect(routeOutcomes).toEqual(['released']);
+    expect(api.now().spec.rules).toEqual(releasedRules());
+    expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+  });
+
   it('uses the last seen Gateway-mode state when the deleted object carries an unreadable plugin block', async () => {
     const api = serveRoute(httpRoute());
     const { controller, router } = gwSetup();

@@ -73,9 +73,9 @@ describe('kustomize overlay', () => {
     expect(binding.roleRef!.name).toBe(role.metadata.name);
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argo-rollouts', namespace: 'argo-rollouts' }]);
     for (const [g, r, v] of REQUIRED_ACCESS) expect(allows(role.rules!, g, r, v), `${v} ${r}.${g}`).toBe(true);
-    // Read-mostly: the only writes are Ingress and HTTPRoute patches and Events.
+    // Read-mostly: the only writes are Ingress, HTTPRoute and GRPCRoute patches and Events.
     const writes = role.rules!.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
-    expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes', 'events']);
+    expect(writes.map((r) => r.resources.join(','))).toEqual(['ingresses', 'httproutes,grpcroutes', 'events']);
     // And nothing beyond what the code calls (issue #20): every verb granted is one the sidecar uses.
     expect(grantedTriples(role.rules!)).toEqual([...new Set(REQUIRED_ACCESS.map(([g, r, v]) => `${v} ${r}.${g}`))].sort());
   });

@@ -32,6 +32,8 @@ const NEEDED: Array<[verb: string, group: string, resource: string]> = [
   ['list', 'eks.amazonaws.com', 'targetgroupbindings'],
   ['get', 'gateway.networking.k8s.io', 'httproutes'],
   ['patch', 'gateway.networking.k8s.io', 'httproutes'],
+  ['get', 'gateway.networking.k8s.io', 'grpcroutes'],
+  ['patch', 'gateway.networking.k8s.io', 'grpcroutes'],
   ['get', 'gateway.networking.k8s.io', 'gateways'],
   ['get', 'gateway.networking.k8s.io', 'gatewayclasses'],
 ];

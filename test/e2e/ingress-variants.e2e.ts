@@ -1,7 +1,8 @@
 // Ping-pong, experiments and two Rollouts sharing one Ingress, under the real controller, the LBC and moto.
 import { describe, expect, it } from 'vitest';
 import { ingress, rollout, services } from './support/app.js';
-import { canaryShare } from './support/observe.js';
+import { canaryShare, Timeline } from './support/observe.js';
+import type { Places } from './support/rules.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
 
 const OURS = 'alb.rollouts.argoproj-labs.io/managed-annotations';
@@ -39,9 +40,19 @@ canary:
     for (const image of ['registry.example.com/pp:2', 'registry.example.com/pp:3']) {
       const before = stableRole(await o.rollout(ns, 'pp'));
       const other = before === 'pp-ping' ? 'pp-pong' : 'pp-ping';
+      // The ALB rules forward to the ping and pong target groups (the root Service is only the action's name).
+      const places = async (): Promise<Places> => {
+        const out: Places = {};
+        for (const r of await o.albRules(ns, 'pp')) if ('pp-ping' in r.services || 'pp-pong' in r.services) out[`alb :${r.listenerPort}`] = r.services;
+        return out;
+      };
+      const timeline = new Timeline(o, ns, 'pp', places);
+      timeline.start();
       await o.setImage(ns, 'pp', image);
       await o.until(`25 % on ${other}`, async () => ((await rule())?.[other] === 25 ? true : undefined), 180_000, () => o.diagnose(ns, 'pp'));
       const done = await o.untilHealthy(ns, 'pp');
+      await o.until(`100 % on ${other} (timeline)`, async () => ((await rule())?.[other] === 100 ? true : undefined), 120_000, () => o.diagnose(ns, 'pp'));
+      await timeline.check({ canary: other, seen: [25, 100], minSamples: 10, minMidRollout: 3 });
       // The roles swapped and the ALB follows: everything on the new stable, no selector switch needed.
       expect(stableRole(done)).toBe(other);
       await o.until(`100 % on ${other}`, async () => ((await rule())?.[other] === 100 ? true : undefined), 120_000, () => o.diagnose(ns, 'pp'));
@@ -84,6 +95,8 @@ canary:
       ns,
     );
     await o.untilHealthy(ns, 'ex');
+    const timeline = new Timeline(o, ns, 'ex', 'ex', 'ex-stable');
+    timeline.start();
     await o.setImage(ns, 'ex', 'registry.example.com/ex:2');
     const weights = await o.until(
       'the experiment destination on the ALB',
@@ -100,6 +113,7 @@ canary:
       const w = await o.albWeights(ns, 'ex', 'ex-stable');
       return w && !('ex-baseline' in w) && canaryShare(w, 'ex-canary') === 0 ? true : undefined;
     });
+    await timeline.check({ canary: 'ex-canary', seen: [10], minSamples: 20, minMidRollout: 10 });
   });
 
   it('two Rollouts on one Ingress, each with its own action, each moved independently', async () => {
@@ -131,6 +145,9 @@ canary:
       ns,
     );
     await Promise.all([o.untilHealthy(ns, 'a'), o.untilHealthy(ns, 'b')]);
+    const timelines = { a: new Timeline(o, ns, 'a', 'shared', 'a-stable'), b: new Timeline(o, ns, 'b', 'shared', 'b-stable') };
+    timelines.a.start();
+    timelines.b.start();
     await o.setImage(ns, 'a', 'registry.example.com/a:2');
     await o.setImage(ns, 'b', 'registry.example.com/b:2');
     await o.until('a at 20 and b at 60 on one ALB', async () => {
@@ -151,5 +168,8 @@ canary:
       const b = canaryShare(await o.albWeights(ns, 'shared', 'b-stable'), 'b-canary');
       return a === 0 && b === 60 ? true : undefined;
     });
+    // Each action judged on its own: a's promotion never moved b's weights back, nor b's step a's.
+    await timelines.a.check({ canary: 'a-canary', seen: [20], minSamples: 10, minMidRollout: 5 });
+    await timelines.b.check({ canary: 'b-canary', seen: [60], minSamples: 10, minMidRollout: 5 });
   });
 });

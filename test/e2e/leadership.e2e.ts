@@ -16,7 +16,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { MOTO_CREDENTIALS, MOTO_REGION } from '../support/moto.js';
 import { startProcess, stopProcess, tail, waitFor, type Proc } from '../support/processes.js';
 import { ingress, rollout, services } from './support/app.js';
-import { canaryShare } from './support/observe.js';
+import { canaryShare, Timeline } from './support/observe.js';
 import { peers } from './support/peers.js';
 import { ARGO_NAMESPACE, deploySidecar, SIDECAR_HTTP } from './support/stack.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
@@ -42,6 +42,13 @@ const leadershipDetail = async (base: string): Promise<string | undefined> =>
   (JSON.parse((await get(`${base}/readyz`)) ?? '{"checks":[]}') as { checks: Array<{ name: string; detail?: string }> }).checks.find((c) => c.name === 'leadership')?.detail;
 const setWeightCalls = async (base: string): Promise<number> =>
   [...((await get(`${base}/metrics`)) ?? '').matchAll(/^alb_plugin_rpc_calls_total\{[^}]*method="Plugin\.SetWeight"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+/** The sum of a counter's samples (all label sets); 0 when the counter has none yet. */
+const counterSum = async (base: string, name: string): Promise<number> =>
+  [...((await get(`${base}/metrics`)) ?? '').matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+const elbv2Calls = (base: string): Promise<number> => counterSum(base, 'alb_plugin_elbv2_calls_total');
+const kubernetesWrites = (base: string): Promise<number> => counterSum(base, 'alb_plugin_kubernetes_writes_total');
+const ingressPatches = async (base: string): Promise<number> =>
+  Number(/^alb_plugin_kubernetes_writes_total\{verb="patch",resource="ingresses"\} (\d+)$/m.exec((await get(`${base}/metrics`)) ?? '')?.[1] ?? 0);
 const released = async (base: string): Promise<number> => Number(/^alb_plugin_ingress_cleanups_total\{outcome="released"\} (\d+)$/m.exec((await get(`${base}/metrics`)) ?? '')?.[1] ?? 0);
 
 /** New UTS and mount namespaces need root (CAP_SYS_ADMIN); without them this file skips, except in CI. */
@@ -141,10 +148,18 @@ canary:
       ns,
     );
     await o.untilHealthy(ns, 'ha');
+    // Sampled from the canary's start to the end: no weight goes backwards on the ALB across the takeover.
+    const timeline = new Timeline(o, ns, 'ha', 'ha', 'ha-stable');
+    timeline.start();
     await o.setImage(ns, 'ha', 'registry.example.com/ha:2');
     await o.until('the ALB at canary 20', async () => (canaryShare(await o.albWeights(ns, 'ha', 'ha-stable'), 'ha-canary') === 20 ? true : undefined), 180_000, () => o.diagnose(ns, 'ha'));
     expect(await setWeightCalls(SIDECAR_HTTP)).toBeGreaterThan(0);
     expect(await setWeightCalls(SIDECAR_B_HTTP)).toBe(0);
+    // The standby has sent nothing to ELBv2 or to Kubernetes; the same counters on the leader show they count.
+    expect(await elbv2Calls(SIDECAR_HTTP)).toBeGreaterThan(0);
+    expect(await kubernetesWrites(SIDECAR_HTTP)).toBeGreaterThan(0);
+    expect(await elbv2Calls(SIDECAR_B_HTTP), await podBLogs()).toBe(0);
+    expect(await kubernetesWrites(SIDECAR_B_HTTP), await podBLogs()).toBe(0);
 
     // Pod A's controller dies without releasing the Lease. Sample both gauges until pod B's sidecar leads.
     await stopProcess(o.stack.procs.controller, 'SIGKILL');
@@ -169,12 +184,19 @@ canary:
     await o.untilHealthy(ns, 'ha', 240_000);
     await o.until('the ALB back at canary 0', async () => (canaryShare(await o.albWeights(ns, 'ha', 'ha-stable'), 'ha-canary') === 0 ? true : undefined), 120_000, () => o.diagnose(ns, 'ha'));
     expect(await setWeightCalls(SIDECAR_B_HTTP)).toBeGreaterThan(0);
+    await timeline.check({ canary: 'ha-canary', seen: [20, 100], minSamples: 30, minMidRollout: 20 });
 
     // A deletion now is released by pod B's sidecar, not pod A's.
     const aReleased = await released(SIDECAR_HTTP);
+    const aWrites = await kubernetesWrites(SIDECAR_HTTP);
+    const bIngressPatches = await ingressPatches(SIDECAR_B_HTTP);
     await o.deleteRollout(ns, 'ha');
     await o.until('the Ingress released', async () => ((await o.ingress(ns, 'ha')).metadata?.annotations?.[OURS] === undefined ? true : undefined), 60_000);
     expect(await released(SIDECAR_B_HTTP)).toBe(1);
     expect(await released(SIDECAR_HTTP)).toBe(aReleased);
+    // One release write, by pod B's sidecar; pod A's (standby again) wrote nothing since.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await ingressPatches(SIDECAR_B_HTTP)).toBe(bIngressPatches + 1);
+    expect(await kubernetesWrites(SIDECAR_HTTP)).toBe(aWrites);
   });
 });

@@ -1,6 +1,7 @@
 // Listener-rule mode: the ALB, its listener, rule and target groups made directly in moto (as Terraform would),
 // Services bound to the target groups by TargetGroupBindings that the real LBC fills with pod IPs.
 import {
+  AddTagsCommand,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateRuleCommand,
@@ -13,11 +14,15 @@ import { rollout, services } from './support/app.js';
 import { registeredTargets } from './support/aws.js';
 import { Timeline } from './support/observe.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
+import { DRIVEN_TAG_KEY, DRIVEN_TAG_VALUE } from '../../src/modes/listener-rule/driven-tag.js';
+
+/** The opt-in tag an operator puts on a rule the plugin may drive (docs/listener-rule-mode.md). */
+const DRIVEN_TAGS = [{ Key: DRIVEN_TAG_KEY, Value: DRIVEN_TAG_VALUE }];
 
 describe.skipIf(e2eSkipped())('listener-rule mode (ALB managed outside Kubernetes)', () => {
   const { obs } = useStack();
 
-  it('weights on the one rule, header route as its own rule, LBC-registered targets, released on deletion', async () => {
+  it('an untagged rule is refused with the fix; tagged: weights on the one rule, header route as its own rule, LBC-registered targets, released on deletion', async () => {
     const o = obs();
     const { elbv2, vpcId, subnetIds } = o.stack;
     const ns = await o.namespace('tf');
@@ -32,6 +37,7 @@ describe.skipIf(e2eSkipped())('listener-rule mode (ALB managed outside Kubernete
       Port: 80,
       DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
     }))).Listeners![0]!;
+    // Made without the opt-in tag: the plugin must refuse it until the operator tags it.
     const rule = (await elbv2.send(new CreateRuleCommand({
       ListenerArn: listener.ListenerArn!,
       Priority: 10,
@@ -83,6 +89,15 @@ canary:
 `),
       ns,
     );
+    // The first SetWeight would rewrite the forward (1 → 100 on blue, green at 0): refused, and Argo shows why.
+    const fix = `aws elbv2 add-tags --resource-arns ${rule.RuleArn!} --tags Key=${DRIVEN_TAG_KEY},Value=${DRIVEN_TAG_VALUE}`;
+    const refusal = await o.until('the refusal of the untagged rule as a TrafficRoutingError event', async () =>
+      (await o.events(ns, 'shop-api')).find((e) => e.reason === 'TrafficRoutingError' && e.message.includes(fix)),
+    120_000, () => o.diagnose(ns, 'shop-api'));
+    expect(refusal.message).toContain(`listener rule ${rule.RuleArn!} (spec.strategy.canary.trafficRouting.plugins["${PLUGIN}"].listenerRule) does not carry the tag ${DRIVEN_TAG_KEY}`);
+    const untouched = (await elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.RuleArn!] }))).Rules![0]!;
+    expect(untouched.Actions!.find((a) => a.Type === 'forward')!.ForwardConfig!.TargetGroups!.map((t) => [t.TargetGroupArn, t.Weight])).toEqual([[blue, 1]]);
+    await elbv2.send(new AddTagsCommand({ ResourceArns: [rule.RuleArn!], Tags: DRIVEN_TAGS }));
     await o.untilHealthy(ns, 'shop-api');
     const rules = async () => (await elbv2.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn! }))).Rules ?? [];
     const weightsOf = async () => {
@@ -150,15 +165,15 @@ canary:
       Port: 80,
       DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
     }))).Listeners![0]!;
-    const create = async (priority: number, conditions: Rule['Conditions'], actions: Rule['Actions']) =>
-      (await elbv2.send(new CreateRuleCommand({ ListenerArn: listener.ListenerArn!, Priority: priority, Conditions: conditions, Actions: actions }))).Rules![0]!;
+    const create = async (priority: number, conditions: Rule['Conditions'], actions: Rule['Actions'], tags?: typeof DRIVEN_TAGS) =>
+      (await elbv2.send(new CreateRuleCommand({ ListenerArn: listener.ListenerArn!, Priority: priority, Conditions: conditions, Actions: actions, ...(tags ? { Tags: tags } : {}) }))).Rules![0]!;
     // Someone else's rules around the driven one: before it, right after it, and far after it.
     await create(5, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/health'] } }], [
       { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200', ContentType: 'text/plain', MessageBody: 'ok' } },
     ]);
     const driven = await create(10, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/*'] } }], [
       { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }] } },
-    ]);
+    ], DRIVEN_TAGS);
     await create(11, [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Legacy', Values: ['1'] } }], [
       { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: other, Weight: 1 }] } },
     ]);

@@ -15,6 +15,7 @@ import type { HTTPRoute } from '../../src/modes/gateway/route/model.js';
 import { gatewayWeightStep } from '../../src/modes/gateway/router.js';
 import { createGatewayVerifier } from '../../src/modes/gateway/verify/verifier.js';
 import { createWeightVerifier } from '../../src/modes/ingress/verify/verifier.js';
+import { DRIVEN_TAG_KEY, DRIVEN_TAG_VALUE } from '../../src/modes/listener-rule/driven-tag.js';
 import { withSharedDiscovery } from '../../src/modes/listener-rule/locate.js';
 import { createListenerRuleRouter } from '../../src/modes/listener-rule/router.js';
 import { RpcVerified } from '../../src/plugin/router.js';
@@ -164,6 +165,8 @@ describe(`listener-rule mode: ${N} Rollouts, each driving its own rule on one li
         Priority: i + 1,
         Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`lr${i}.example.com`] } }],
         Actions: [forwardAction([{ arn: pair.canary, weight: 10 }, { arn: pair.stable, weight: 90 }])],
+        // Opted in, as an operator tags the rules a Rollout may drive (src/modes/listener-rule/driven-tag.ts).
+        Tags: [{ Key: DRIVEN_TAG_KEY, Value: DRIVEN_TAG_VALUE }],
       }));
     }
   }, 120_000);
@@ -209,6 +212,20 @@ describe(`listener-rule mode: ${N} Rollouts, each driving its own rule on one li
     const reports = await Promise.all(times(N, (i) => router.weightReport(rolloutOf(i), 10)));
     expect(reports.every((r) => r.verified)).toBe(true);
     expect(proxy.counts()).toEqual({ DescribeRules: N });
+
+    // The next step, written together: each Rollout's first write reads its rule's opt-in tag. The asks share a
+    // DescribeTags only when they arrive before it is sent (each comes right after that Rollout's own DescribeRules,
+    // so how many share depends on timing: 11 calls for 25 Rollouts in one run here), never more than one per Rollout.
+    proxy.resetCounts();
+    await Promise.all(times(N, (i) => router.setWeight(rolloutOf(i), 20, [])));
+    const { DescribeTags: tagCalls = 0, ...rest } = proxy.counts();
+    expect(rest).toEqual({ DescribeRules: N, ModifyRule: N });
+    expect(tagCalls).toBeGreaterThanOrEqual(Math.ceil(N / 20));
+    expect(tagCalls).toBeLessThanOrEqual(N);
+    // Kept: the step after that reads no tag at all.
+    proxy.resetCounts();
+    await Promise.all(times(N, (i) => router.setWeight(rolloutOf(i), 30, [])));
+    expect(proxy.counts()).toEqual({ DescribeRules: N, ModifyRule: N });
   });
 });
 

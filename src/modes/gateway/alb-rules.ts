@@ -6,11 +6,13 @@
 // priority or the rule's resource tag: both change whenever any route on the listener gains or loses a rule.
 // Query-parameter matches count too (one query-string condition per parameter, buildHttpQueryParamCondition in the
 // LBC's pkg/gateway/routeutils/route_rule_condition.go): a stable-only rule with the same path but a query match
-// is another rule.
+// is another rule. A GRPCRoute rule renders differently (buildGrpcRuleConditions there): its method match is the
+// path pattern `/<service>/<method>`, `/*` without one, and its header values are split like an HTTPRoute's Exact
+// ones whatever their type.
 
 import type { Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { lbcHeaderValues } from './route/header-rules.js';
-import { DEFAULT_BACKEND_WEIGHT, type HTTPRouteMatch, type HTTPRouteRule } from './route/model.js';
+import { DEFAULT_BACKEND_WEIGHT, type GRPCMethodMatch, type HTTPRouteMatch, type HTTPRouteRule, type RouteKind } from './route/model.js';
 
 /** A rule's conditions as a sorted list of `field:value` strings (header names lower-cased, values sorted). */
 export type Signature = string;
@@ -29,19 +31,38 @@ function pathParts(m: HTTPRouteMatch): string[] {
   return [`path:${JSON.stringify([trimmed, `${trimmed}/*`].sort())}`];
 }
 
+/** The path pattern of a GRPCRoute match: its method match as `/<service>/<method>`, `*` for the part left out. */
+function grpcPathParts(method: GRPCMethodMatch | undefined): string[] {
+  if (!method || (method.service === undefined && method.method === undefined)) return [`path:${JSON.stringify(['/*'])}`];
+  return [`path:${JSON.stringify([`/${method.service ?? '*'}/${method.method ?? '*'}`])}`];
+}
+
+function httpMatchParts(m: HTTPRouteMatch): string[] {
+  const out = [...pathParts(m)];
+  for (const h of m.headers ?? []) {
+    const values = h.type === 'RegularExpression' ? [h.value] : lbcHeaderValues(h.value);
+    out.push(`${h.type === 'RegularExpression' ? 'header-regex' : 'header'}:${h.name.toLowerCase()}=${JSON.stringify([...values].sort())}`);
+  }
+  if (typeof m.method === 'string') out.push(`method:${JSON.stringify([m.method])}`);
+  for (const q of m.queryParams ?? []) out.push(`query:${JSON.stringify([[q.name, q.value]])}`);
+  return out;
+}
+
+function grpcMatchParts(m: HTTPRouteMatch): string[] {
+  const out = grpcPathParts(typeof m.method === 'object' ? m.method : undefined);
+  // The LBC reads every GRPC header value as Exact values (a RegularExpression one too: it is not a regex condition).
+  for (const h of m.headers ?? []) out.push(`header:${h.name.toLowerCase()}=${JSON.stringify([...lbcHeaderValues(h.value)].sort())}`);
+  return out;
+}
+
 /** The condition signatures the LBC builds for one route rule: one per match × hostname. */
-export function expectedSignatures(rule: HTTPRouteRule, hostnames: readonly string[]): Signature[] {
-  const matches: HTTPRouteMatch[] = rule.matches?.length ? rule.matches : [{ path: { type: 'PathPrefix', value: '/' } }];
+export function expectedSignatures(rule: HTTPRouteRule, hostnames: readonly string[], kind: RouteKind = 'HTTPRoute'): Signature[] {
+  const grpc = kind === 'GRPCRoute';
+  const matches: HTTPRouteMatch[] = rule.matches?.length ? rule.matches : [grpc ? {} : { path: { type: 'PathPrefix', value: '/' } }];
   const hosts: Array<string | undefined> = hostnames.length ? [...hostnames] : [undefined];
   const out: Signature[] = [];
   for (const m of matches) {
-    const base = [...pathParts(m)];
-    for (const h of m.headers ?? []) {
-      const values = h.type === 'RegularExpression' ? [h.value] : lbcHeaderValues(h.value);
-      base.push(`${h.type === 'RegularExpression' ? 'header-regex' : 'header'}:${h.name.toLowerCase()}=${JSON.stringify([...values].sort())}`);
-    }
-    if (m.method) base.push(`method:${JSON.stringify([m.method])}`);
-    for (const q of m.queryParams ?? []) base.push(`query:${JSON.stringify([[q.name, q.value]])}`);
+    const base = grpc ? grpcMatchParts(m) : httpMatchParts(m);
     for (const host of hosts) out.push(sig(host === undefined ? base : [...base, `host:${JSON.stringify([host.toLowerCase()])}`]));
   }
   return out;

@@ -46,7 +46,7 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
         const before = routesOf(prev);
         const after = routesOf(now);
         if (before && after) {
-          const key = (r: RouteRef) => `${r.namespace}/${r.name}`;
+          const key = (r: RouteRef) => `${r.kind} ${r.namespace}/${r.name}`;
           const kept = new Set(after.map(key));
           const dropped = before.filter((r) => !kept.has(key(r)));
           if (dropped.length > 0) out.push(await releases.release(withRoutes(prev, opts.pluginName, dropped)));
@@ -65,8 +65,10 @@ function withRoutes(rollout: Rollout, pluginName: string, routes: RouteRef[]): R
   const canary = rollout.spec.strategy.canary!;
   const tr = canary.trafficRouting!;
   const block = { ...(tr.plugins![pluginName] as Record<string, unknown>) };
-  delete block.httpRoute;
-  block.httpRoutes = routes.map((r) => ({ name: r.name, namespace: r.namespace }));
+  for (const field of ['httpRoute', 'httpRoutes', 'grpcRoute', 'grpcRoutes']) delete block[field];
+  const of = (kind: RouteRef['kind']) => routes.filter((r) => r.kind === kind).map((r) => ({ name: r.name, namespace: r.namespace }));
+  if (of('HTTPRoute').length > 0) block.httpRoutes = of('HTTPRoute');
+  if (of('GRPCRoute').length > 0) block.grpcRoutes = of('GRPCRoute');
   return {
     ...rollout,
     spec: { ...rollout.spec, strategy: { ...rollout.spec.strategy, canary: { ...canary, trafficRouting: { ...tr, plugins: { ...tr.plugins, [pluginName]: block } } } } },

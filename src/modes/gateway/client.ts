@@ -1,17 +1,18 @@
-// The only place that talks to the Kubernetes API about HTTPRoutes: a read and a JSON patch (RFC 6902) on
-// gateway.networking.k8s.io/v1 httproutes, each bounded by the call's signal and budget like the Ingress client.
+// The only place that talks to the Kubernetes API about the routes: a read and a JSON patch (RFC 6902) on
+// gateway.networking.k8s.io/v1 httproutes or grpcroutes, each bounded by the call's signal and budget like the Ingress client.
 // A patch whose `test` fails (another writer changed the route since our read) is answered 422 by the API server;
 // a write racing another is 409: both are RouteConflictError, and the caller re-reads (update.ts).
 
 import { ApiException, JSON_PATCH, kubeRequest, type KubeAccess } from '../../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, KubernetesApiError, prepareRequest, statusMessage, transportError, type RequestOptions } from '../../k8s/ingress-client.js';
 import type { JsonPatchOp } from './json-patch.js';
-import { GATEWAY_GROUP, type HTTPRoute } from './route/model.js';
+import { GATEWAY_GROUP, ROUTE_PLURAL, type HTTPRoute, type RouteKind } from './route/model.js';
 
+/** Reads and patches routes of either kind (`kind` absent: HTTPRoute). */
 export interface HTTPRouteClient {
-  get(namespace: string, name: string, opts?: RequestOptions): Promise<HTTPRoute>;
+  get(namespace: string, name: string, opts?: RequestOptions, kind?: RouteKind): Promise<HTTPRoute>;
   /** Applies `ops`; throws RouteConflictError on 409/422. Returns the route as stored after the patch. */
-  patch(namespace: string, name: string, ops: JsonPatchOp[], opts?: RequestOptions): Promise<HTTPRoute>;
+  patch(namespace: string, name: string, ops: JsonPatchOp[], opts?: RequestOptions, kind?: RouteKind): Promise<HTTPRoute>;
 }
 
 export class RouteNotFoundError extends KubernetesApiError {
@@ -23,11 +24,11 @@ export class RouteConflictError extends KubernetesApiError {
   override name = 'RouteConflictError';
 }
 
-const PLURAL = 'httproutes';
 const VERSION = 'v1';
 
-function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
-  const what = `${verb} HTTPRoute ${namespace}/${name}`;
+function translate(err: unknown, kind: RouteKind, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
+  const what = `${verb} ${kind} ${namespace}/${name}`;
+  const plural = ROUTE_PLURAL[kind];
   const transport = transportError(err, what, timeoutMs, signal);
   if (transport || !(err instanceof ApiException)) return transport ?? new Error(String(err));
   const code = err.code as number;
@@ -35,40 +36,40 @@ function translate(err: unknown, verb: string, namespace: string, name: string, 
   if (code === 404) {
     return new RouteNotFoundError(
       detail.includes('not found') && !detail.includes('the server could not find')
-        ? `httproutes.gateway.networking.k8s.io "${name}" not found in namespace ${namespace}`
-        : `${what}: ${detail} (are the Gateway API CRDs installed, gateway.networking.k8s.io/v1 httproutes?)`,
+        ? `${plural}.gateway.networking.k8s.io "${name}" not found in namespace ${namespace}`
+        : `${what}: ${detail} (are the Gateway API CRDs installed, gateway.networking.k8s.io/v1 ${plural}?)`,
       code,
     );
   }
   if (code === 409 || code === 422) return new RouteConflictError(`${what}: ${detail}`, code);
-  const hint = code === 403 ? ' (grant the plugin get/patch on gateway.networking.k8s.io httproutes in this namespace)' : '';
+  const hint = code === 403 ? ` (grant the plugin get/patch on gateway.networking.k8s.io ${plural} in this namespace)` : '';
   return new KubernetesApiError(`${what}: ${detail}${hint}`, code);
 }
 
-const routePath = (namespace: string, name: string) =>
-  `/apis/${GATEWAY_GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}`;
+const routePath = (kind: RouteKind, namespace: string, name: string) =>
+  `/apis/${GATEWAY_GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${ROUTE_PLURAL[kind]}/${encodeURIComponent(name)}`;
 
 export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?: number; onConflict?: () => void } = {}): HTTPRouteClient {
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
-  const prepare = (verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
-    prepareRequest(`${verb} HTTPRoute ${namespace}/${name}`, clientTimeoutMs, req);
+  const prepare = (kind: RouteKind, verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
+    prepareRequest(`${verb} ${kind} ${namespace}/${name}`, clientTimeoutMs, req);
 
   return {
-    async get(namespace, name, req) {
-      const { ms, signal, options } = prepare('reading', namespace, name, req);
+    async get(namespace, name, req, kind = 'HTTPRoute') {
+      const { ms, signal, options } = prepare(kind, 'reading', namespace, name, req);
       try {
-        return await kubeRequest<HTTPRoute>(kc, { path: routePath(namespace, name), ...options });
+        return await kubeRequest<HTTPRoute>(kc, { path: routePath(kind, namespace, name), ...options });
       } catch (err) {
-        throw translate(err, 'reading', namespace, name, ms, signal);
+        throw translate(err, kind, 'reading', namespace, name, ms, signal);
       }
     },
-    async patch(namespace, name, ops, req) {
-      const { ms, signal, options } = prepare('patching', namespace, name, req);
+    async patch(namespace, name, ops, req, kind = 'HTTPRoute') {
+      const { ms, signal, options } = prepare(kind, 'patching', namespace, name, req);
       try {
-        return await kubeRequest<HTTPRoute>(kc, { method: 'PATCH', path: routePath(namespace, name), body: ops, contentType: JSON_PATCH, ...options });
+        return await kubeRequest<HTTPRoute>(kc, { method: 'PATCH', path: routePath(kind, namespace, name), body: ops, contentType: JSON_PATCH, ...options });
       } catch (err) {
-        const out = translate(err, 'patching', namespace, name, ms, signal);
+        const out = translate(err, kind, 'patching', namespace, name, ms, signal);
         if (out instanceof RouteConflictError) opts.onConflict?.();
         throw out;
       }

@@ -5,13 +5,14 @@
 
 import { ApiException, kubeRequest, type KubeAccess } from '../../k8s/kube-api.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutOptions } from '../../k8s/ingress-client.js';
-import { GATEWAY_GROUP } from './route/model.js';
+import { GATEWAY_GROUP, type RouteKind } from './route/model.js';
 
 export interface GatewayListener {
   name: string;
   port: number;
   protocol: string;
   hostname?: string;
+  allowedRoutes?: { kinds?: Array<{ group?: string; kind: string }> };
 }
 
 export interface GatewayObject {
@@ -151,11 +152,11 @@ export function createReferenceGrantReader(kc: KubeAccess): (namespace: string, 
   };
 }
 
-/** Does one of the grants let HTTPRoutes of `routeNamespace` refer to the Service `service` (their namespace's)? */
-export function grantsServiceRef(grants: readonly ReferenceGrantView[], routeNamespace: string, service: string): boolean {
+/** Does one of the grants let routes of `routeKind` in `routeNamespace` refer to the Service `service` (their namespace's)? */
+export function grantsServiceRef(grants: readonly ReferenceGrantView[], routeNamespace: string, service: string, routeKind: RouteKind = 'HTTPRoute'): boolean {
   return grants.some(
     (g) =>
-      (g.spec?.from ?? []).some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === routeNamespace) &&
+      (g.spec?.from ?? []).some((f) => f.group === GATEWAY_GROUP && f.kind === routeKind && f.namespace === routeNamespace) &&
       (g.spec?.to ?? []).some((t) => (t.group ?? '') === '' && t.kind === 'Service' && (t.name === undefined || t.name === '' || t.name === service)),
   );
 }

@@ -1,4 +1,5 @@
-// Gateway mode: the TrafficRouter for Rollouts whose plugin block names HTTPRoutes. The LBC builds the Gateway's
+// Gateway mode: the TrafficRouter for Rollouts whose plugin block names HTTPRoutes or GRPCRoutes (one planner for
+// both kinds, route/model.ts). The LBC builds the Gateway's
 // ALB from the routes (docs/gateway-api-facts.md), so every verb is a guarded JSON patch of the routes: SetWeight
 // rewrites the weights of the driven rules' stable, canary and experiment backendRefs, SetHeaderRoute adds or
 // removes the Rollout's own header rule, RemoveManagedRoutes removes them all. Weights, refusals, ping-pong roles
@@ -52,7 +53,7 @@ async function checkCatchAllSettled(verifier: GatewayWeightVerifier, config: Gat
   const answer = await verifier.carries({ ...config, routes: [ref] }, current, call?.signal);
   if (!answer.ok) {
     throw new Error(
-      `HTTPRoute ${ref.namespace}/${ref.name}: the header route is added once the Gateway's ALB carries the route's current weights ` +
+      `${ref.kind} ${ref.namespace}/${ref.name}: the header route is added once the Gateway's ALB carries the route's current weights ` +
         `(${answer.why ?? 'not yet'}); adding it in the same LBC reconcile as a weight change would re-pair the catch-all's ALB rule. The next reconcile adds it`,
     );
   }
@@ -117,7 +118,7 @@ async function checkBackendServices(
       if (!backend) continue;
       if (!seen.has(svc)) seen.set(svc, await servicePorts(config.namespace, svc, call?.signal));
       const ports = seen.get(svc);
-      const where = `HTTPRoute ${ref.namespace}/${ref.name} ${rule.name ? `rule "${rule.name}"` : `spec.rules[${i}]`}`;
+      const where = `${ref.kind} ${ref.namespace}/${ref.name} ${rule.name ? `rule "${rule.name}"` : `spec.rules[${i}]`}`;
       if (ports === undefined) {
         throw new Error(
           `${where}: Service ${config.namespace}/${svc} does not exist; the LBC would leave its backendRef out of the forward and send its share to the other backends. Create the Service`,
@@ -125,11 +126,11 @@ async function checkBackendServices(
       }
       if (config.namespace !== ref.namespace && referenceGrants) {
         grants ??= await referenceGrants(config.namespace, call?.signal);
-        if (grants !== null && !grantsServiceRef(grants, ref.namespace, svc)) {
+        if (grants !== null && !grantsServiceRef(grants, ref.namespace, svc, ref.kind)) {
           throw new Error(
-            `${where}: refers to Service ${config.namespace}/${svc} in another namespace, and no ReferenceGrant in ${config.namespace} allows HTTPRoutes of ` +
+            `${where}: refers to Service ${config.namespace}/${svc} in another namespace, and no ReferenceGrant in ${config.namespace} allows ${ref.kind}s of ` +
               `${ref.namespace} to refer to it; the LBC would leave the backendRef out of the forward (ResolvedRefs False, RefNotPermitted). ` +
-              `Create a ReferenceGrant in ${config.namespace} from {group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: ${ref.namespace}} to {group: "", kind: Service}`,
+              `Create a ReferenceGrant in ${config.namespace} from {group: gateway.networking.k8s.io, kind: ${ref.kind}, namespace: ${ref.namespace}} to {group: "", kind: Service}`,
           );
         }
       }
@@ -145,7 +146,7 @@ async function checkBackendServices(
 
 export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
   const queue = new SerialQueue();
-  const key = (ref: RouteRef) => `httproute:${ref.namespace}/${ref.name}`;
+  const key = (ref: RouteRef) => `${ref.kind.toLowerCase()}:${ref.namespace}/${ref.name}`;
 
   async function eachRoute(config: GatewayConfig, call: CallContext | undefined, work: (ref: RouteRef) => Promise<boolean>, rollout: Rollout): Promise<void> {
     let changed = false;
@@ -191,7 +192,7 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
             deps.servicePorts ? (route) => checkBackendServices(deps.servicePorts!, deps.referenceGrants, config, ref, route, call) : undefined,
           );
           if (out.changed) {
-            deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, desiredWeight }, 'HTTPRoute weights written');
+            deps.logger?.info({ rollout: `${config.namespace}/${config.rolloutName}`, route: `${ref.namespace}/${ref.name}`, kind: ref.kind, desiredWeight }, 'route weights written');
           }
           return out.changed;
         },
@@ -217,7 +218,7 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
         call,
         async (ref) => {
           if (matches.length > 0 && deps.verifier) {
-            const route = await deps.routes.get(ref.namespace, ref.name, call ? { signal: call.signal } : undefined);
+            const route = await deps.routes.get(ref.namespace, ref.name, call ? { signal: call.signal } : undefined, ref.kind);
             const adds = planHeaderRoute(route, ref, config, headerRoute.name, matches).ops.some((op) => op.op === 'add' && /^\/spec\/rules\/(\d+|-)$/.test(op.path));
             if (adds) await checkCatchAllSettled(deps.verifier, config, ref, route, call);
           }

@@ -27,9 +27,9 @@ export async function updateRoute(
 ): Promise<RouteUpdate> {
   const out = await guardedUpdate<HTTPRoute, JsonPatchOp[]>(
     {
-      label: `HTTPRoute ${ref.namespace}/${ref.name}`,
-      get: (opts) => client.get(ref.namespace, ref.name, opts),
-      patch: (_current, ops, opts) => client.patch(ref.namespace, ref.name, ops, opts),
+      label: `${ref.kind} ${ref.namespace}/${ref.name}`,
+      get: (opts) => client.get(ref.namespace, ref.name, opts, ref.kind),
+      patch: (_current, ops, opts) => client.patch(ref.namespace, ref.name, ops, opts, ref.kind),
       isEmpty: (ops) => ops.length === 0,
       isConflict: (err): err is RouteConflictError => err instanceof RouteConflictError,
     },

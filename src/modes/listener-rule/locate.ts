@@ -24,6 +24,13 @@ export interface ListenerRuleElbv2 {
   describeRules(selector: { listenerArn: string } | { ruleArns: string[] }, o?: CallOptions): Promise<Rule[]>;
   /** Tags per ARN (batches of 20). */
   describeTags(arns: string[], o?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  /**
+   * Tags of the driven rule or listener, for the check before a write (driven-tag.ts): through the shared
+   * discovery, batched with other Rollouts' asks and kept until `forgetTags`. Without it, DescribeTags each time.
+   */
+  keptTags?(arns: string[], o?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  /** Drops what `keptTags` kept for these ARNs. */
+  forgetTags?(arns: string[]): void;
   send(command: ModifyRuleCommand | ModifyListenerCommand | CreateRuleCommand | DeleteRuleCommand, o?: CallOptions): Promise<unknown>;
 }
 
@@ -49,6 +56,8 @@ export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undef
     describeListeners: (arn) => elbv2.describeListeners(arn, o),
     describeRules: (selector) => elbv2.describeRules(selector, o),
     describeTags: (arns) => elbv2.describeTags(arns, o),
+    ...(elbv2.keptTags ? { keptTags: (arns: string[]) => elbv2.keptTags!(arns, o) } : {}),
+    ...(elbv2.forgetTags ? { forgetTags: (arns: string[]) => elbv2.forgetTags!(arns) } : {}),
     send: async (command) => {
       throwIfCancelled(call, operationOf(command));
       return elbv2.send(command, o);
@@ -60,8 +69,9 @@ export function elbv2ForCall(elbv2: ListenerRuleElbv2, call: CallContext | undef
  * The mode's client with its load-balancer, listener and listener-rule listings read through the sidecar's shared
  * discovery (src/aws/discovery.ts): every Rollout locating its rule at the same time shares one request per load
  * balancer and listener (names batched, 20 per DescribeLoadBalancers). A listing is never older than the ask (only
- * a request not yet sent, or sent after the ask, is shared), and a write drops the listener's rules. Reads of
- * rules by ARN, tags and writes go to the client as they are.
+ * a request not yet sent, or sent after the ask, is shared), and a write drops the listener's rules. The driven
+ * rule's tags (`keptTags`) are the discovery's too: batched, 20 per DescribeTags, and kept until forgotten. Reads
+ * of rules by ARN, header-route tags and writes go to the client as they are.
  */
 export function withSharedDiscovery(elbv2: ListenerRuleElbv2, discovery: Elbv2Discovery): ListenerRuleElbv2 {
   const read = (o?: CallOptions) => ({ ...(o?.signal ? { signal: o.signal } : {}), minAt: discovery.now() });
@@ -72,6 +82,8 @@ export function withSharedDiscovery(elbv2: ListenerRuleElbv2, discovery: Elbv2Di
     describeRules: async (selector, o) =>
       'listenerArn' in selector ? (await discovery.rules(selector.listenerArn, read(o))).value : elbv2.describeRules(selector, o),
     describeTags: (arns, o) => elbv2.describeTags(arns, o),
+    keptTags: (arns, o) => discovery.tags(arns, o?.signal ? { signal: o.signal } : {}),
+    forgetTags: (arns) => discovery.forgetTags(arns),
     send: async (command, o) => {
       try {
         return await elbv2.send(command, o);

@@ -1,11 +1,13 @@
 // SetWeight's write on the driven rule: the Rollout's desired weights (src/core, refused before any lookup)
 // on the target groups their roles and experiment Services resolve to, then read, compare, and write the
-// forward only when it differs. Every other action of the rule stays as it is (forward.ts).
+// forward only when it differs. Every other action of the rule stays as it is (forward.ts). A write goes only to a
+// rule (or listener) carrying the opt-in tag (driven-tag.ts).
 
 import { ModifyListenerCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { WeightDestination } from '../../core/rollout.js';
 import { resolveDestinations, resolveRole, type BindingReader } from './bindings.js';
 import type { ListenerRuleConfig } from './config.js';
+import { drivenResource, requireDrivenTag } from './driven-tag.js';
 import { currentForward, desiredForward, forwardDifferences, stepWeights, withForward, type CurrentForward, type DesiredForward } from './forward.js';
 import { isNotFound, type LocatedRule, type ListenerRuleElbv2, type RuleLocation } from './locate.js';
 
@@ -65,7 +67,10 @@ async function send(aws: ListenerRuleElbv2, location: RuleLocation, actions: Act
 /** The outcome of one SetWeight-like write, for logs and tests. */
 export type WriteOutcome = { written: false } | { written: true; reasons: string[] };
 
-/** Writes `desired` onto the rule unless it already carries it; `beforeWrite` runs only when a write follows. */
+/**
+ * Writes `desired` onto the rule unless it already carries it; `beforeWrite` runs only when a write follows, after
+ * the opt-in tag is checked (a rule the plugin may not change is refused before the guard reads anything).
+ */
 export async function writeForward(
   aws: ListenerRuleElbv2,
   config: ListenerRuleConfig,
@@ -78,10 +83,13 @@ export async function writeForward(
   const current = drivenForward(rule, config, ours);
   const reasons = forwardDifferences(current, desired);
   if (reasons.length === 0) return { written: false };
+  await requireDrivenTag(aws, config, location);
   await beforeWrite?.();
   try {
     await send(aws, location, withForward(rule.Actions ?? [], current, desired));
   } catch (err) {
+    // The kept tag may be what changed (removed by hand: AccessDenied); the next write reads it again.
+    aws.forgetTags?.([drivenResource(location)]);
     if (!isNotFound(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`ELBv2 refused the new forward action: ${message}; check the target groups (${sources})`, { cause: err });

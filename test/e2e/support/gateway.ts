@@ -163,6 +163,80 @@ ${rulesYaml}
 `;
 }
 
+export interface GrpcRouteRule {
+  /** GRPCRouteRule.name (the plugin's handle on a rule). */
+  name?: string;
+  /** GRPCMethodMatch (type Exact); no method: every service and method (the LBC's path `/*`). */
+  method?: { service?: string; method?: string };
+  headers?: HeaderMatch[];
+  backends: Backend[];
+}
+
+/** A GRPCRoute attached to one Gateway listener (GRPCRoutes attach to HTTPS listeners only); one match per rule. */
+export function grpcRoute(name: string, opts: RouteOptions, rules: GrpcRouteRule[]): string {
+  const rulesYaml = rules
+    .map((r) => {
+      const method = r.method
+        ? `\n      method: {type: Exact${r.method.service ? `, service: ${q(r.method.service)}` : ''}${r.method.method ? `, method: ${q(r.method.method)}` : ''}}`
+        : '';
+      const headers = r.headers?.length
+        ? `\n      headers:\n${r.headers.map((h) => `      - {type: ${h.type ?? 'Exact'}, name: ${q(h.name)}, value: ${q(h.value)}}`).join('\n')}`
+        : '';
+      const backends = r.backends
+        .map((b) => `    - {name: ${b.service}, port: ${b.port ?? 80}${b.weight === undefined ? '' : `, weight: ${b.weight}`}}`)
+        .join('\n');
+      const matches = method || headers ? `matches:\n    - ${(method + headers).replace(/^\n      /, '')}\n    ` : '';
+      return `  - ${r.name ? `name: ${r.name}\n    ` : ''}${matches}backendRefs:
+${backends}`;
+    })
+    .join('\n');
+  return `
+apiVersion: ${GATEWAY_GROUP}/v1
+kind: GRPCRoute
+metadata: {name: ${name}}
+spec:
+  parentRefs:
+  - {group: ${GATEWAY_GROUP}, kind: Gateway, name: ${opts.gateway}${opts.sectionName ? `, sectionName: ${opts.sectionName}` : ''}}${
+    opts.hostnames?.length ? `\n  hostnames: [${opts.hostnames.map(q).join(', ')}]` : ''
+  }
+  rules:
+${rulesYaml}
+`;
+}
+
+/**
+ * A Gateway with one HTTPS listener `https` on 443 for `hostname`, its certificate (an ACM ARN, moto's in the
+ * suite: support/aws.ts acmCertificate) set through the LoadBalancerConfiguration, otherwise as gateway() builds it.
+ */
+export function httpsGateway(name: string, opts: { className: string; certificateArn: string; hostname: string }): string {
+  return `
+apiVersion: gateway.k8s.aws/v1
+kind: TargetGroupConfiguration
+metadata: {name: ${name}-ip-targets}
+spec:
+  defaultConfiguration: {targetType: ip}
+---
+apiVersion: gateway.k8s.aws/v1
+kind: LoadBalancerConfiguration
+metadata: {name: ${name}}
+spec:
+  scheme: internet-facing
+  defaultTargetGroupConfiguration: {name: ${name}-ip-targets}
+  listenerConfigurations:
+  - {protocolPort: "HTTPS:443", defaultCertificate: ${q(opts.certificateArn)}}
+---
+apiVersion: ${GATEWAY_GROUP}/v1
+kind: Gateway
+metadata: {name: ${name}}
+spec:
+  gatewayClassName: ${opts.className}
+  infrastructure:
+    parametersRef: {group: gateway.k8s.aws, kind: LoadBalancerConfiguration, name: ${name}}
+  listeners:
+  - {name: https, protocol: HTTPS, port: 443, hostname: ${q(opts.hostname)}, allowedRoutes: {namespaces: {from: Same}}}
+`;
+}
+
 /** Services selecting `app` and a ReplicaSet of its pods on the kwok Node (kube-controller-manager runs no Deployment controller). */
 export function appPods(app: string, node: string, replicas = 2): string {
   return `
@@ -216,8 +290,13 @@ export async function readGateway(obs: Observer, ns: string, name: string): Prom
   return (await custom(obs).getNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural: 'gateways', name })) as GatewayObject;
 }
 
-export async function readHTTPRoute(obs: Observer, ns: string, name: string): Promise<HTTPRouteObject> {
-  return (await custom(obs).getNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural: 'httproutes', name })) as HTTPRouteObject;
+export async function readHTTPRoute(obs: Observer, ns: string, name: string, plural: 'httproutes' | 'grpcroutes' = 'httproutes'): Promise<HTTPRouteObject> {
+  return (await custom(obs).getNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural, name })) as HTTPRouteObject;
+}
+
+/** A GRPCRoute, read as an HTTPRouteObject: the fields these helpers read (rules' names and backendRefs, status) are the same. */
+export async function readGRPCRoute(obs: Observer, ns: string, name: string): Promise<HTTPRouteObject> {
+  return readHTTPRoute(obs, ns, name, 'grpcroutes');
 }
 
 /** The ALB's DNS name, from Gateway.status.addresses (type Hostname, lower-cased by the LBC). */
@@ -339,10 +418,10 @@ export async function catchAllRule(obs: Observer, ns: string, gatewayName: strin
  * that names `stable` (`route <name> <rule>`), and every ALB rule of the Gateway, on every listener, that forwards to
  * `stable` without an http-header condition (`alb :<port> <conditions>`).
  */
-export async function gatewayPlaces(obs: Observer, ns: string, gatewayName: string, routes: string[], stable: string): Promise<Places> {
+export async function gatewayPlaces(obs: Observer, ns: string, gatewayName: string, routes: string[], stable: string, plural: 'httproutes' | 'grpcroutes' = 'httproutes'): Promise<Places> {
   const out: Places = {};
   for (const name of routes) {
-    const route = await readHTTPRoute(obs, ns, name);
+    const route = await readHTTPRoute(obs, ns, name, plural);
     route.spec.rules.forEach((r, i) => {
       const refs = r.backendRefs ?? [];
       if (!refs.some((b) => b.name === stable)) return;
@@ -407,6 +486,10 @@ export async function diagnoseGateway(obs: Observer, ns: string, name: string): 
     .listNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural: 'httproutes' })
     .catch(() => ({ items: [] }))) as { items: HTTPRouteObject[] };
   for (const r of routes.items) parts.push(`httproute ${r.metadata.name}: ${JSON.stringify(r.status)}`);
+  const grpc = (await custom(obs)
+    .listNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', namespace: ns, plural: 'grpcroutes' })
+    .catch(() => ({ items: [] }))) as { items: HTTPRouteObject[] };
+  for (const r of grpc.items) parts.push(`grpcroute ${r.metadata.name}: ${JSON.stringify(r.status)}`);
   const events = await obs.events(ns, name).catch(() => []);
   parts.push(`gateway events: ${JSON.stringify(events)}`);
   parts.push(`--- lbc log:\n${obs.stack.logs('lbc', 4000)}`);

@@ -47,6 +47,37 @@ describe('expectedSignatures equal the signature of the ALB rule the LBC builds'
   });
 });
 
+// buildGrpcRuleConditions and buildGrpcMethodCondition of LBC v3.6.2's route_rule_condition.go.
+describe('expectedSignatures of a GRPCRoute rule equal the signature of the ALB rule the LBC builds', () => {
+  const header = (name: string, ...Values: string[]) => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: name, Values } });
+  it.each([
+    ['no matches: every service and method, /*', {}, [], [rule(path('/*'))]],
+    ['a match without method: /*', { matches: [{ headers: [{ type: 'Exact', name: 'x-env', value: 'beta' }] }] }, [], [rule(path('/*'), header('x-env', 'beta'))]],
+    ['service and method: /<service>/<method>', { matches: [{ method: { type: 'Exact', service: 'helloworld.Greeter', method: 'SayHello' } }] }, [],
+      [rule(path('/helloworld.Greeter/SayHello'))]],
+    ['service only: /<service>/*', { matches: [{ method: { service: 'helloworld.Greeter' } }] }, [], [rule(path('/helloworld.Greeter/*'))]],
+    ['method only: /*/<method>', { matches: [{ method: { method: 'SayHello' } }] }, [], [rule(path('/*/SayHello'))]],
+    ['a RegularExpression method is written as it is (ALB wildcards)', { matches: [{ method: { type: 'RegularExpression', service: 'hello.*' } }] }, [],
+      [rule(path('/hello.*/*'))]],
+    ['a RegularExpression header is read as Exact values (the LBC ignores the type of a GRPC header match)',
+      { matches: [{ method: { service: 's' }, headers: [{ type: 'RegularExpression', name: 'X-A', value: 'a\\,b,c' }] }] }, [],
+      [rule(path('/s/*'), header('x-a', 'a,b', 'c'))]],
+    ['one rule per match × hostname', { matches: [{ method: { service: 'a' } }, { method: { service: 'b' } }] }, ['g.io'],
+      [
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['g.io'] } }, path('/a/*')),
+        rule({ Field: 'host-header', HostHeaderConfig: { Values: ['g.io'] } }, path('/b/*')),
+      ]],
+  ] as const)('%s', (_label, routeRule, hosts, albRules) => {
+    expect(expectedSignatures(routeRule as never, hosts, 'GRPCRoute')).toEqual(albRules.map((r) => ruleSignature(r as Rule)));
+  });
+
+  it('the same rule read as an HTTPRoute rule has other conditions (the kind decides the rendering)', () => {
+    const r = { matches: [{ method: { service: 'helloworld.Greeter' } }] };
+    expect(expectedSignatures(r as never, [], 'HTTPRoute')).not.toEqual(expectedSignatures(r as never, [], 'GRPCRoute'));
+    expect(expectedSignatures({}, [], 'GRPCRoute')).toEqual(expectedSignatures({}, [], 'HTTPRoute'));
+  });
+});
+
 describe('effectiveHostnames: the hostnames a route has on one listener', () => {
   it.each([
     [[], undefined, []],

@@ -17,7 +17,7 @@ const parse = (block: unknown, extra?: Record<string, unknown>) => parseGatewayC
 describe('Gateway mode configuration', () => {
   it('httpRoute: one route in the Rollout namespace, every rule naming both Services', () => {
     const c = parse({ httpRoute: 'shop' });
-    expect(c.routes).toEqual([{ name: 'shop', namespace: 'apps' }]);
+    expect(c.routes).toEqual([{ kind: 'HTTPRoute', name: 'shop', namespace: 'apps' }]);
     expect(c.singleRoute).toBe(true);
     expect(c.rule).toEqual({ kind: 'services' });
     expect(c.services).toEqual({ stable: 'shop-stable', canary: 'shop-canary', pingPong: false });
@@ -26,9 +26,33 @@ describe('Gateway mode configuration', () => {
 
   it('httpRoutes: names and {name, namespace}; ruleName selects one rule', () => {
     const c = parse({ httpRoutes: ['a', { name: 'b', namespace: 'edge' }], ruleName: 'main' });
-    expect(c.routes).toEqual([{ name: 'a', namespace: 'apps' }, { name: 'b', namespace: 'edge' }]);
+    expect(c.routes).toEqual([
+      { kind: 'HTTPRoute', name: 'a', namespace: 'apps' },
+      { kind: 'HTTPRoute', name: 'b', namespace: 'edge' },
+    ]);
     expect(c.singleRoute).toBe(false);
     expect(c.rule).toEqual({ kind: 'name', name: 'main' });
+  });
+
+  it('grpcRoute and grpcRoutes name GRPCRoutes, as httpRoute(s) name HTTPRoutes', () => {
+    const one = parse({ grpcRoute: 'greeter' });
+    expect(one.routes).toEqual([{ kind: 'GRPCRoute', name: 'greeter', namespace: 'apps' }]);
+    expect(one.singleRoute).toBe(true);
+    const many = parse({ grpcRoutes: ['a', { name: 'b', namespace: 'edge' }], ruleName: 'main' });
+    expect(many.routes).toEqual([
+      { kind: 'GRPCRoute', name: 'a', namespace: 'apps' },
+      { kind: 'GRPCRoute', name: 'b', namespace: 'edge' },
+    ]);
+    expect(many.rule).toEqual({ kind: 'name', name: 'main' });
+  });
+
+  it('an HTTPRoute and a GRPCRoute together (one service over HTTP and gRPC), even of one name: both are driven, HTTPRoutes first', () => {
+    const c = parse({ grpcRoutes: ['shop'], httpRoute: 'shop' });
+    expect(c.routes).toEqual([
+      { kind: 'HTTPRoute', name: 'shop', namespace: 'apps' },
+      { kind: 'GRPCRoute', name: 'shop', namespace: 'apps' },
+    ]);
+    expect(c.singleRoute).toBe(false);
   });
 
   it('ping-pong: the roles come from the core', () => {
@@ -47,9 +71,14 @@ describe('Gateway mode configuration', () => {
     [{ httpRoutes: ['a', 'a'] }, `${P}.httpRoutes[1]: HTTPRoute apps/a is listed twice; list each HTTPRoute once`],
     [{ httpRoute: 'Shop' }, `${P}.httpRoute: "Shop" is not a Kubernetes name; set it to the HTTPRoute name`],
     [{ httpRoutes: [{ name: 'a', port: 80 }] }, `${P}.httpRoutes[0].port: unknown field; an entry has only name and namespace`],
-    [{ httpRoute: 'shop', ruleName: '' }, `${P}.ruleName: "" is not a Kubernetes name; set it to the name of the HTTPRoute rule to drive (spec.rules[].name)`],
-    [{ httpRoute: 'shop', grpcRoute: 'g' }, `${P}.grpcRoute: GRPCRoutes are not supported yet; name HTTPRoutes with httpRoute or httpRoutes`],
-    [{ httpRoute: 'shop', weights: 1 }, `${P}.weights: unknown field; the fields of Gateway mode are httpRoute, httpRoutes, ruleName`],
+    [{ httpRoute: 'shop', ruleName: '' }, `${P}.ruleName: "" is not a Kubernetes name; set it to the name of the route rule to drive (spec.rules[].name)`],
+    [{ grpcRoute: 'g', grpcRoutes: ['x'] }, `${P}: both grpcRoute and grpcRoutes are set; keep exactly one (grpcRoutes for several GRPCRoutes)`],
+    [{ grpcRoutes: 'g' }, `${P}.grpcRoutes: "g" is not a non-empty list; list GRPCRoute names or {name, namespace} objects`],
+    [{ grpcRoutes: ['g', { name: 'g' }] }, `${P}.grpcRoutes[1]: GRPCRoute apps/g is listed twice; list each GRPCRoute once`],
+    [{ grpcRoute: 'G' }, `${P}.grpcRoute: "G" is not a Kubernetes name; set it to the GRPCRoute name`],
+    [{ grpcRoute: 'g', ingress: 'shop' }, `${P}.ingress: ingress belongs to Ingress mode and cannot be combined with grpcRoute (Gateway mode); a Rollout uses one mode: remove ingress, or remove grpcRoute to use Ingress mode`],
+    [{ grpcRoute: 'g', stickinessConfig: { enabled: true } }, `${P}.stickinessConfig: not supported in Gateway mode`],
+    [{ httpRoute: 'shop', weights: 1 }, `${P}.weights: unknown field; the fields of Gateway mode are httpRoute, httpRoutes, grpcRoute, grpcRoutes, ruleName`],
   ])('refuses %j', (block, message) => {
     expect(() => parse(block)).toThrow(message);
   });

@@ -54,7 +54,7 @@ describe('header-route rule names', () => {
 
   it('two Rollouts named shop in two namespaces sharing a route each get their own header rule', () => {
     const route = sharedRoute();
-    const ref = { name: 'shared', namespace: 'edge' };
+    const ref = { kind: 'HTTPRoute' as const, name: 'shared', namespace: 'edge' };
     const matches = headerRouteMatches({ name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] }, ['beta']);
     for (const ns of ['team-a', 'team-b']) {
       const config = parseGatewayConfig(rollout(ns), PLUGIN);

@@ -196,7 +196,7 @@ describe('Gateway mode SetWeight', () => {
     await guarded(false).setWeight(rollout(), 0, []);
     expect(api.patches).toHaveLength(1);
     expect(steps[0]).toEqual({
-      target: JSON.stringify(['gateway', [[{ name: 'shop', namespace: 'apps' }], { kind: 'services' }]]),
+      target: JSON.stringify(['gateway', [[{ kind: 'HTTPRoute', name: 'shop', namespace: 'apps' }], { kind: 'services' }]]),
       services: { stable: 'shop-stable', canary: 'shop-canary', pingPong: false },
       desiredWeight: 0,
       maxWeight: 100,

@@ -75,7 +75,7 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
   beforeAll(async () => {
     const c = cluster();
     const crds = (loadAllYaml(readFileSync(CRDS!, 'utf8')) as KubernetesObject[]).filter(
-      (d) => d?.kind === 'CustomResourceDefinition' && ['httproutes', 'gateways', 'gatewayclasses'].some((p) => d.metadata?.name === `${p}.${GROUP}`),
+      (d) => d?.kind === 'CustomResourceDefinition' && ['httproutes', 'grpcroutes', 'gateways', 'gatewayclasses'].some((p) => d.metadata?.name === `${p}.${GROUP}`),
     );
     await c.env.apply(crds);
     custom = c.admin.makeApiClient(CustomObjectsApi);
@@ -137,6 +137,60 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
     await router.removeManagedRoutes(ro);
     const removed = await read();
     expect(removed.spec.rules).toEqual(before.spec.rules);
+    expect(removed.metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+  });
+
+  it('a GRPCRoute (grpcroutes, as the sidecar): weights, then a header rule with the method match and the headers that the CRD accepts, then removed', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('gw-grpc');
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1',
+      namespace: ns,
+      plural: 'grpcroutes',
+      body: {
+        apiVersion: `${GROUP}/v1`,
+        kind: 'GRPCRoute',
+        metadata: { name: 'greeter', namespace: ns },
+        spec: {
+          parentRefs: [{ group: GROUP, kind: 'Gateway', name: 'gw', sectionName: 'https' }],
+          rules: [
+            {
+              name: 'main',
+              matches: [{ method: { service: 'helloworld.Greeter' } }],
+              backendRefs: [{ name: 'shop-stable', port: 80 }, { name: 'shop-canary', port: 80, weight: 0 }],
+            },
+          ],
+        },
+      },
+    });
+    const read = async () =>
+      JSON.parse(JSON.stringify(await custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'grpcroutes', name: 'greeter' }))) as HTTPRoute;
+    const ro = rollout('shop');
+    ro.metadata.namespace = ns;
+    ro.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: { grpcRoute: 'greeter' } };
+    const router = createGatewayRouter({ routes: createHTTPRouteClient(c.sidecarConfig()), pluginName: PLUGIN });
+    const before = await read();
+    await router.setWeight(ro, 30, []);
+    expect((await read()).spec.rules![0]!.backendRefs!.map((b) => [b.name, b.weight])).toEqual([['shop-stable', 70], ['shop-canary', 30]]);
+
+    await router.setHeaderRoute(ro, { name: 'Beta_Users', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] });
+    const after = await read();
+    // The server defaulted the user's method match to type Exact; the header rule carries it as stored.
+    expect(after.spec.rules![1]).toEqual({
+      name: 'argo-shop-beta-users',
+      matches: [{ method: { type: 'Exact', service: 'helloworld.Greeter' }, headers: [{ type: 'Exact', name: 'x-beta', value: 'yes' }] }],
+      backendRefs: [{ group: '', kind: 'Service', name: 'shop-canary', port: 80, weight: 100 }],
+    });
+    // Stored as sent: the same call again writes nothing.
+    const rv = after.metadata.resourceVersion;
+    await router.setHeaderRoute(ro, { name: 'Beta_Users', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] });
+    expect((await read()).metadata.resourceVersion).toBe(rv);
+
+    await router.removeManagedRoutes(ro);
+    await router.setWeight(ro, 0, []);
+    const removed = await read();
+    expect(removed.spec.rules).toEqual(before.spec.rules!.map((r) => ({ ...r, backendRefs: r.backendRefs!.map((b) => ({ ...b, weight: b.name === 'shop-stable' ? 100 : 0 })) })));
     expect(removed.metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
   });
 

@@ -8,9 +8,11 @@ import {
   AddTagsCommand,
   CreateListenerCommand,
   CreateRuleCommand,
+  CreateTargetGroupCommand,
   DeleteRuleCommand,
   ModifyRuleCommand,
   type ElasticLoadBalancingV2Client,
+  type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createElbv2, type Elbv2 } from '../../../src/aws/elbv2.js';
@@ -22,6 +24,7 @@ import { createGatewayRouter, gatewayWeightStep } from '../../../src/modes/gatew
 import { createGatewayVerifier } from '../../../src/modes/gateway/verify/verifier.js';
 import { RpcVerified } from '../../../src/plugin/router.js';
 import type { RolloutEvent } from '../../../src/plugin/hooks.js';
+import { createNetwork, type Network } from '../../support/lbc-seed.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
 import { elbv2Client, startMoto, type Moto } from '../../support/moto.js';
 import { forward, header, NS, path, seedGatewayAlb, World, type Seeded } from './moto-fixtures.js';
@@ -305,5 +308,111 @@ describe('Gateway mode VerifyWeight against moto', () => {
     await router.setHeaderRoute(r, { name: 'gamma' });
     expect(proxy.total()).toBe(0);
     expect(world.route.spec.rules!.map((x) => x.name)).toEqual(['main', 'beta', 'api']);
+  });
+});
+
+describe('Gateway mode VerifyWeight on a GRPCRoute against moto', () => {
+  const HOST = 'grpc.example.com';
+  let net: Network;
+  beforeEach(async () => {
+    // Seeded again on a network this block keeps: the gRPC target groups go in its VPC, the listener takes its certificate.
+    await moto.reset();
+    net = await createNetwork(moto.endpoint);
+    s = await seedGatewayAlb(direct, moto.endpoint, { net });
+    world = new World(s);
+    proxy.resetCounts();
+  });
+  /** What the LBC adds for GRPCRoute `shop` on an HTTPS listener: gRPC target groups, the method match as the path. */
+  async function seedGrpc(): Promise<{ main: string; tg: Record<string, string> }> {
+    const cert = net.certificateArn;
+    const l = await direct.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: s.lb.arn,
+        Protocol: 'HTTPS',
+        Port: 443,
+        Certificates: [{ CertificateArn: cert }],
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    );
+    const tg: Record<string, string> = {};
+    for (const svc of ['shop-stable', 'shop-canary']) {
+      const out = await direct.send(
+        new CreateTargetGroupCommand({ Name: `k8s-apps-grpc-${svc}`, Protocol: 'HTTP', ProtocolVersion: 'GRPC', Port: 8080, VpcId: net.vpcId, TargetType: 'ip' }),
+      );
+      tg[svc] = out.TargetGroups![0]!.TargetGroupArn!;
+      // The Service now has two target groups on this Gateway (the HTTPRoute's and the GRPCRoute's): the tag picks.
+      await direct.send(new AddTagsCommand({ ResourceArns: [tg[svc]!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-shop:GRPCRoute-${NS}-${svc}:8080` }] }));
+      await direct.send(new AddTagsCommand({ ResourceArns: [s.tg[svc]!], Tags: [{ Key: 'gateway.k8s.aws.alb/resource', Value: `${NS}/shop:${NS}-shop:HTTPRoute-${NS}-${svc}:8080` }] }));
+      world.bindings.push({ name: `tgb-grpc-${svc}`, serviceName: svc, servicePort: 80, targetGroupArn: tg[svc]! });
+    }
+    const host = { Field: 'host-header', HostHeaderConfig: { Values: [HOST] } };
+    const rule = async (Priority: number, Conditions: RuleCondition[], weights: Record<string, number>) =>
+      (await direct.send(new CreateRuleCommand({ ListenerArn: l.Listeners![0]!.ListenerArn!, Priority, Conditions, Actions: forward(weights, tg) }))).Rules![0]!.RuleArn!;
+    // A header rule of the same method ahead of the catch-all, as the plugin's header route makes it.
+    await rule(1, [host, path('/helloworld.Greeter/*'), header('x-beta', 'yes')], { 'shop-canary': 1 });
+    const main = await rule(2, [host, path('/helloworld.Greeter/*')], { 'shop-stable': 70, 'shop-canary': 30 });
+    world.gateway.spec.listeners!.push({ name: 'https', port: 443, protocol: 'HTTPS', hostname: HOST });
+    world.route = {
+      kind: 'GRPCRoute',
+      metadata: { name: 'shop', namespace: NS, resourceVersion: '1' },
+      spec: {
+        parentRefs: [{ name: 'shop', sectionName: 'https' }],
+        rules: [
+          { name: 'main', matches: [{ method: { type: 'Exact', service: 'helloworld.Greeter' } }], backendRefs: [{ name: 'shop-stable', port: 80, weight: 70 }, { name: 'shop-canary', port: 80, weight: 30 }] },
+        ],
+      },
+    };
+    return { main, tg };
+  }
+
+  const grpcRollout = (): Rollout => {
+    const r = rollout(30);
+    r.spec.strategy.canary!.trafficRouting = { plugins: { [PLUGIN]: { grpcRoute: 'shop' } } };
+    return r;
+  };
+  const grpcReport = (v: ReturnType<typeof verifier>, weight: number) => {
+    const config = parseGatewayConfig(grpcRollout(), PLUGIN);
+    return v.report(config, desiredWeights({ desiredWeight: weight, additionalDestinations: [], maxWeight: 100, services: config.services }));
+  };
+
+  it('finds the GRPCRoute rule\'s ALB rule on the HTTPS listener by its path /<service>/* and host, its gRPC target groups by the tag; warm, one DescribeRules', async () => {
+    const g = await seedGrpc();
+    const v = verifier(world);
+    const cold = await grpcReport(v, 30);
+    expect(cold).toMatchObject({ verified: true, reasons: [] });
+    expect(cold.rules).toEqual([
+      { route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: g.main, weights: { 'shop-stable': 70, 'shop-canary': 30 }, targetGroups: { 'shop-stable': g.tg['shop-stable'], 'shop-canary': g.tg['shop-canary'] } },
+    ]);
+    proxy.resetCounts();
+    expect((await grpcReport(v, 30)).verified).toBe(true);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+    // Another weight: "not yet", naming the GRPCRoute.
+    expect((await grpcReport(v, 50)).reasons).toContain(`load balancer of Gateway ${NS}/shop, GRPCRoute ${NS}/shop rule "main": Service shop-canary has weight 30, expected 50`);
+  });
+
+  it('a GRPCRoute attached to the HTTP listener is refused with the reason (the LBC attaches GRPCRoutes to HTTPS listeners only)', async () => {
+    await seedGrpc();
+    world.route.spec.parentRefs = [{ name: 'shop', sectionName: 'http' }];
+    const r = await grpcReport(verifier(world), 30);
+    expect(r.verified).toBe(false);
+    expect(r.error).toBe(
+      'GRPCRoute apps/shop names listener "http" of Gateway apps/shop (protocol HTTP), which does not take GRPCRoutes; the AWS Load Balancer ' +
+        'Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute) and builds no ALB rule for it here: ' +
+        'attach the route to an HTTPS listener with a certificate',
+    );
+  });
+
+  it('without sectionName, only the listeners that take GRPCRoutes are looked at (not the HTTP one); an HTTPS listener listing only HTTPRoute takes none', async () => {
+    const g = await seedGrpc();
+    world.route.spec.parentRefs = [{ name: 'shop' }];
+    const v = verifier(world);
+    const r = await grpcReport(v, 30);
+    expect(r).toMatchObject({ verified: true, reasons: [] });
+    expect(r.rules.map((x) => x.ruleArn)).toEqual([g.main]);
+    world.gateway.spec.listeners![1]!.allowedRoutes = { kinds: [{ kind: 'HTTPRoute' }] };
+    expect((await grpcReport(verifier(world), 30)).error).toBe(
+      'Gateway apps/shop has no listener taking GRPCRoutes for parentRef {"name":"shop"} of GRPCRoute apps/shop; the AWS Load Balancer Controller attaches ' +
+        'GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute)',
+    );
   });
 });

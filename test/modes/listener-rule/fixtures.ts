@@ -1,6 +1,8 @@
 // A load balancer built the way Terraform or the console would build it (no LBC tags): target groups
 // for the Services, an HTTP:80 listener with a driven rule, a neighbouring rule and a rule behind an
-// OIDC authenticate action, and an HTTP:8080 listener whose default action forwards to stable.
+// OIDC authenticate action, and an HTTP:8080 listener whose default action forwards to stable. The rules and the
+// listener a Rollout may drive carry the opt-in tag (src/modes/listener-rule/driven-tag.ts), as an operator tags
+// them; the neighbouring rule does not.
 import {
   CreateListenerCommand,
   CreateRuleCommand,
@@ -14,8 +16,15 @@ import {
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createLoadBalancer, createNetwork } from '../../support/lbc-seed.js';
+import { Elbv2Discovery } from '../../../src/aws/discovery.js';
+import type { Elbv2 } from '../../../src/aws/elbv2.js';
 import type { TargetGroupBinding, BindingReader } from '../../../src/modes/listener-rule/bindings.js';
+import type { ListenerRuleElbv2 } from '../../../src/modes/listener-rule/locate.js';
 import type { Rollout } from '../../../src/core/rollout.js';
+import { DRIVEN_TAG_KEY, DRIVEN_TAG_VALUE } from '../../../src/modes/listener-rule/driven-tag.js';
+
+/** The tag that lets the plugin drive a rule or a listener's default action, as `Tags` of a Create call. */
+export const DRIVEN_TAGS = [{ Key: DRIVEN_TAG_KEY, Value: DRIVEN_TAG_VALUE }];
 
 export const NS = 'shop';
 export const PLUGIN = 'argoproj-labs/alb';
@@ -60,19 +69,22 @@ export async function seed(endpoint: string, elbv2: ElasticLoadBalancingV2Client
       Protocol: 'HTTP',
       Port: 8080,
       DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg['app-stable'], Weight: 1 }] } }],
+      Tags: DRIVEN_TAGS,
     }),
   );
   const defaultListener = dflt.Listeners![0]!.ListenerArn!;
 
-  const rule = async (priority: number, host: string, path: string | undefined, actions: Action[]): Promise<string> => {
+  const rule = async (priority: number, host: string, path: string | undefined, actions: Action[], driven = true): Promise<string> => {
     const conditions: RuleCondition[] = [{ Field: 'host-header', HostHeaderConfig: { Values: [host] } }];
     if (path) conditions.push({ Field: 'path-pattern', PathPatternConfig: { Values: [path] } });
-    const out = await elbv2.send(new CreateRuleCommand({ ListenerArn: httpListener, Priority: priority, Conditions: conditions, Actions: actions }));
+    const out = await elbv2.send(
+      new CreateRuleCommand({ ListenerArn: httpListener, Priority: priority, Conditions: conditions, Actions: actions, ...(driven ? { Tags: DRIVEN_TAGS } : {}) }),
+    );
     return out.Rules![0]!.RuleArn!;
   };
   // Terraform's single-target forward: only TargetGroupArn, the form real ELBv2 also reports.
   const drivenRule = await rule(10, HOST, PATH, [{ Type: 'forward', TargetGroupArn: tg['app-stable'] }]);
-  const neighbourRule = await rule(20, 'other.example.com', undefined, [{ Type: 'forward', TargetGroupArn: tg.other }]);
+  const neighbourRule = await rule(20, 'other.example.com', undefined, [{ Type: 'forward', TargetGroupArn: tg.other }], false);
   const authAction: Action = {
     Type: 'authenticate-oidc',
     Order: 1,
@@ -96,6 +108,15 @@ export async function seed(endpoint: string, elbv2: ElasticLoadBalancingV2Client
     bindings.set(`${svc}-tgb`, { name: `${svc}-tgb`, namespace: NS, targetGroupArn: tg[svc], serviceName: svc });
   }
   return { lbArn: lb.arn, tg, httpListener, defaultListener, drivenRule, neighbourRule, authRule, authAction, bindings };
+}
+
+/**
+ * The client with the driven rule's tags kept as the sidecar keeps them (the shared discovery: read at the first
+ * write, then known), and nothing else shared, so the tests count listing reads as before.
+ */
+export function keepingTags(elbv2: Elbv2): ListenerRuleElbv2 {
+  const discovery = new Elbv2Discovery(elbv2);
+  return { ...elbv2, keptTags: (arns, o) => discovery.tags(arns, o?.signal ? { signal: o.signal } : {}), forgetTags: (arns) => discovery.forgetTags(arns) };
 }
 
 /** The injected Kubernetes reads, backed by a map (the client-node adapter has its own nock tests). */

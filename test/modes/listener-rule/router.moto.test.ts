@@ -1,9 +1,17 @@
 // Listener-rule mode against a real moto_server, through a counting proxy and the shared ELBv2 wrapper.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  AddTagsCommand,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  ModifyRuleCommand,
+  RemoveTagsCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createElbv2 } from '../../../src/aws/elbv2.js';
 import { createListenerRuleRouter, releaseListenerRule, type ListenerRuleRouter, type ListenerRuleRouterDeps } from '../../../src/modes/listener-rule/router.js';
 import type { ListenerRuleElbv2 } from '../../../src/modes/listener-rule/locate.js';
+import { DRIVEN_TAG_KEY, DRIVEN_TAG_VALUE } from '../../../src/modes/listener-rule/driven-tag.js';
 import { DEFAULT_OWNER_TAG_KEY, ROUTE_TAG_KEY } from '../../../src/modes/listener-rule/header-routes.js';
 import { RpcVerified } from '../../../src/plugin/router.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
@@ -11,7 +19,9 @@ import { elbv2Client, startMoto, type Moto } from '../../support/moto.js';
 import {
   bindingReader,
   defaultActions,
+  DRIVEN_TAGS,
   HOST,
+  keepingTags,
   LB_NAME,
   listenerRules,
   NS,
@@ -47,7 +57,7 @@ beforeEach(async () => {
   await moto.reset();
   fx = await seed(moto.endpoint, direct);
   // The shared wrapper (rate limit, retries) over a client that talks to moto through the counting proxy.
-  const elbv2: ListenerRuleElbv2 = createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 });
+  const elbv2: ListenerRuleElbv2 = keepingTags(createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 }));
   deps = { elbv2, ...bindingReader(fx.bindings), pluginName: PLUGIN };
   router = createListenerRuleRouter(deps);
   proxy.resetCounts();
@@ -146,7 +156,8 @@ describe('SetWeight / VerifyWeight on a rule', () => {
       block: { listenerRule: { loadBalancerName: LB_NAME, listenerPort: 80, conditions: { host: HOST, path: PATH } }, ...tgbs },
     });
     await router.setWeight(ro, 20, []);
-    expect(proxy.counts()).toEqual({ DescribeLoadBalancers: 1, DescribeListeners: 1, DescribeRules: 1, ModifyRule: 1 });
+    // The first write reads the rule's opt-in tag (driven-tag.ts), once: it is kept afterwards.
+    expect(proxy.counts()).toEqual({ DescribeLoadBalancers: 1, DescribeListeners: 1, DescribeRules: 1, DescribeTags: 1, ModifyRule: 1 });
     proxy.resetCounts();
     await router.setWeight(ro, 30, []);
     expect(proxy.counts()).toEqual({ DescribeRules: 1, ModifyRule: 1 });
@@ -158,10 +169,10 @@ describe('SetWeight / VerifyWeight on a rule', () => {
     });
     await router.setWeight(ro, 20, []);
     const conditions = (await ruleByArn(direct, fx.drivenRule)).Conditions!;
-    // Terraform replaces the rule: the old ARN is gone, a new rule has the same conditions.
+    // Terraform replaces the rule: the old ARN is gone, a new rule has the same conditions (and tags).
     await direct.send(new DeleteRuleCommand({ RuleArn: fx.drivenRule }));
     const recreated = await direct.send(
-      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 11, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }] }),
+      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 11, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }], Tags: DRIVEN_TAGS }),
     );
     const newArn = recreated.Rules![0]!.RuleArn!;
     await router.setWeight(ro, 30, []);
@@ -172,7 +183,7 @@ describe('SetWeight / VerifyWeight on a rule', () => {
       new ModifyRuleCommand({ RuleArn: newArn, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['old.example.com'] } }] }),
     );
     const third = await direct.send(
-      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 12, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }] }),
+      new CreateRuleCommand({ ListenerArn: fx.httpListener, Priority: 12, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: fx.tg['app-stable'] }], Tags: DRIVEN_TAGS }),
     );
     await router.setWeight(ro, 40, []);
     expect(weightsOf((await ruleByArn(direct, third.Rules![0]!.RuleArn!)).Actions!)).toEqual({ [fx.tg['app-canary']]: 40, [fx.tg['app-stable']]: 60 });
@@ -212,6 +223,73 @@ describe('the default action of a listener', () => {
     expect(proxy.count('ModifyListener')).toBe(3);
     expect(proxy.count('ModifyRule')).toBe(0);
     expect(await listenerRules(direct, fx.httpListener)).toEqual(rulesBefore);
+  });
+});
+
+describe('the opt-in tag (issue #20: the IAM policy lets ModifyRule/ModifyListener change only tagged rules)', () => {
+  const fix = (arn: string) => `aws elbv2 add-tags --resource-arns ${arn} --tags Key=${DRIVEN_TAG_KEY},Value=${DRIVEN_TAG_VALUE}`;
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  it('refuses to change an untagged rule, naming the rule, the tag and the command; tagged, the next SetWeight writes', async () => {
+    await direct.send(new RemoveTagsCommand({ ResourceArns: [fx.drivenRule], TagKeys: [DRIVEN_TAG_KEY] }));
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    const before = await ruleByArn(direct, fx.drivenRule);
+    const refusal = router.setWeight(ro, 20, []);
+    await expect(refusal).rejects.toThrow(
+      new RegExp(`^listener rule ${escape(fx.drivenRule)} \\(spec\\.strategy.*\\.listenerRule\\) does not carry the tag ${escape(DRIVEN_TAG_KEY)};`),
+    );
+    await expect(refusal).rejects.toThrow(`the plugin changes only rules tagged ${DRIVEN_TAG_KEY}=${DRIVEN_TAG_VALUE}`);
+    await expect(refusal).rejects.toThrow(fix(fx.drivenRule));
+    expect(await ruleByArn(direct, fx.drivenRule)).toEqual(before);
+    expect(proxy.count('ModifyRule')).toBe(0);
+    // Reads need no tag: the weight check answers as for any rule (the rule still forwards as before).
+    const report = await router.weightReport(ro, 20);
+    expect(report).toMatchObject({ verified: false, ruleArn: fx.drivenRule });
+    expect(report.error).toBeUndefined();
+
+    // A refusal is not remembered: once the operator tags the rule, the next SetWeight reads the tag and writes.
+    await direct.send(new AddTagsCommand({ ResourceArns: [fx.drivenRule], Tags: DRIVEN_TAGS }));
+    proxy.resetCounts();
+    await router.setWeight(ro, 20, []);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1, DescribeTags: 1, ModifyRule: 1 });
+    expect(weightsOf((await ruleByArn(direct, fx.drivenRule)).Actions!)).toEqual({ [fx.tg['app-canary']]: 20, [fx.tg['app-stable']]: 80 });
+  });
+
+  it('refuses a rule whose tag has another value, and names the value', async () => {
+    await direct.send(new AddTagsCommand({ ResourceArns: [fx.drivenRule], Tags: [{ Key: DRIVEN_TAG_KEY, Value: 'no' }] }));
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    await expect(router.setWeight(ro, 20, [])).rejects.toThrow(`carries ${DRIVEN_TAG_KEY}=no; the plugin changes only rules tagged`);
+    expect(proxy.count('ModifyRule')).toBe(0);
+  });
+
+  it('needs no tag while the weights are in place: a SetWeight that writes nothing reads no tag', async () => {
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs } });
+    await router.setWeight(ro, 20, []);
+    await direct.send(new RemoveTagsCommand({ ResourceArns: [fx.drivenRule], TagKeys: [DRIVEN_TAG_KEY] }));
+    proxy.resetCounts();
+    await createListenerRuleRouter(deps).setWeight(ro, 20, []);
+    expect(proxy.counts()).toEqual({ DescribeRules: 1 });
+  });
+
+  it('refuses a default action whose listener is untagged, naming the listener', async () => {
+    await direct.send(new RemoveTagsCommand({ ResourceArns: [fx.defaultListener], TagKeys: [DRIVEN_TAG_KEY] }));
+    const ro = rollout({ block: { listenerRule: { loadBalancerName: LB_NAME, listenerPort: 8080, defaultAction: true }, ...tgbs } });
+    const refusal = router.setWeight(ro, 20, []);
+    await expect(refusal).rejects.toThrow(`listener ${fx.defaultListener} (its default action is driven)`);
+    await expect(refusal).rejects.toThrow(fix(fx.defaultListener));
+    expect(proxy.count('ModifyListener')).toBe(0);
+  });
+
+  it('the release of a deleted Rollout refuses an untagged rule too, and still deletes its header-route rules', async () => {
+    const ro = rollout({ block: { listenerRule: { ruleArn: fx.drivenRule }, ...tgbs }, managedRoutes: ['beta'] });
+    await router.setWeight(ro, 30, []);
+    await router.setHeaderRoute(ro, { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await direct.send(new RemoveTagsCommand({ ResourceArns: [fx.drivenRule], TagKeys: [DRIVEN_TAG_KEY] }));
+    // A restarted sidecar (nothing kept) releases: it reads the tag before its write.
+    const fresh = keepingTags(createElbv2({ client: elbv2Client(proxy.endpoint), rateLimit: 1000, rateBurst: 1000 }));
+    await expect(releaseListenerRule({ ...deps, elbv2: fresh }, ro)).rejects.toThrow(fix(fx.drivenRule));
+    const owned = await Promise.all((await listenerRules(direct, fx.httpListener)).map((r) => tagsOf(direct, r.RuleArn!)));
+    expect(owned.filter((t) => t[DEFAULT_OWNER_TAG_KEY])).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ import { fakeKubeConfig, freePort } from '../../k8s/fake-cluster.js';
 import { startElbv2Proxy, type Elbv2Proxy } from '../../support/elbv2-proxy.js';
 import { registerTargets } from '../../support/lbc-seed.js';
 import { elbv2Client, startMoto, type Moto } from '../../support/moto.js';
-import { bindingReader, NS, rollout, ruleByArn, seed, weightsOf, type Fixture, type RolloutOptions, type ServiceName } from './fixtures.js';
+import { bindingReader, keepingTags, NS, rollout, ruleByArn, seed, weightsOf, type Fixture, type RolloutOptions, type ServiceName } from './fixtures.js';
 
 const json = { 'content-type': 'application/json' };
 let moto: Moto;
@@ -59,9 +59,11 @@ beforeEach(async () => {
     targetGroupBindingApiVersion: 'elbv2.k8s.aws/v1beta1',
     mode: 'healthy',
   });
-  deps = { elbv2, ...bindingReader(fx.bindings), pluginName: 'argoproj-labs/alb', targets };
+  // One tag memory for both routers, as the sidecar's one discovery.
+  const lr = keepingTags(elbv2);
+  deps = { elbv2: lr, ...bindingReader(fx.bindings), pluginName: 'argoproj-labs/alb', targets };
   router = createListenerRuleRouter(deps);
-  seeder = createListenerRuleRouter({ elbv2, ...bindingReader(fx.bindings), pluginName: 'argoproj-labs/alb' });
+  seeder = createListenerRuleRouter({ elbv2: lr, ...bindingReader(fx.bindings), pluginName: 'argoproj-labs/alb' });
   proxy.resetCounts();
 });
 
@@ -495,7 +497,8 @@ describe('final-switch guard', () => {
     await setRuleBehindOurBack(pingPong ? [['app-ping', 100], ['app-pong', 0]] : [['app-canary', 100], ['app-stable', 0]]);
     proxy.resetCounts();
     await r.setWeight(rollout, weight, []);
-    expect(proxy.counts()).toEqual({ DescribeRules: 1, ModifyRule: 1 });
+    // DescribeTags: this sidecar's first write to the rule reads its opt-in tag (driven-tag.ts).
+    expect(proxy.counts()).toEqual({ DescribeRules: 1, DescribeTags: 1, ModifyRule: 1 });
   });
 });
 

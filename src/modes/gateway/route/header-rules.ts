@@ -1,4 +1,4 @@
-// Header routes on an HTTPRoute: one extra rule per driven rule (driven-rules.ts), owned by the Rollout
+// Header routes on an HTTPRoute or a GRPCRoute: one extra rule per driven rule (driven-rules.ts), owned by the Rollout
 // (ownership.ts), that sends requests with the route's headers to the canary; how header values are written for
 // the LBC and read back; and the guarded JSON patches that add, replace and remove those rules.
 
@@ -17,6 +17,7 @@ import {
   type HTTPRoute,
   type HTTPRouteMatch,
   type HTTPRouteRule,
+  type RouteKind,
 } from './model.js';
 import { bookkeepingOps, ownedBy, ownerKey } from './ownership.js';
 import { PatchBuilder, type Plan } from './plan.js';
@@ -66,9 +67,21 @@ export function headerRuleName(config: Pick<GatewayConfig, 'rolloutName' | 'name
 
 const COPIED_FILTERS = new Set(['ExtensionRef', 'URLRewrite']);
 
-/** The header rule built from a driven rule: its matches plus the headers, its ExtensionRef/URLRewrite filters, 100 % canary. */
-export function headerRule(name: string, driven: HTTPRouteRule, canaryRef: BackendRef, headers: HTTPHeaderMatch[]): HTTPRouteRule {
-  const base: HTTPRouteMatch[] = driven.matches?.length ? driven.matches : [{ path: { type: 'PathPrefix', value: '/' } }];
+/**
+ * The match a rule without matches stands for: every path (HTTPRoute), every service and method (GRPCRoute, whose
+ * matches have no path: the LBC renders an empty GRPCRouteMatch as the path pattern `/*`).
+ */
+function matchAll(kind: RouteKind): HTTPRouteMatch {
+  return kind === 'GRPCRoute' ? {} : { path: { type: 'PathPrefix', value: '/' } };
+}
+
+/**
+ * The header rule built from a driven rule: its matches plus the headers, its ExtensionRef/URLRewrite filters, 100 %
+ * canary. A GRPCRoute's header matches have the HTTPRoute's shape and the LBC renders both alike (an http-header
+ * condition, values split on unescaped commas); a GRPCRoute has no URLRewrite filter, so only ExtensionRef is copied.
+ */
+export function headerRule(name: string, driven: HTTPRouteRule, canaryRef: BackendRef, headers: HTTPHeaderMatch[], kind: RouteKind = 'HTTPRoute'): HTTPRouteRule {
+  const base: HTTPRouteMatch[] = driven.matches?.length ? driven.matches : [matchAll(kind)];
   const rule: HTTPRouteRule = {
     name,
     matches: base.map((m) => ({ ...structuredClone(m), headers: [...(m.headers ?? []), ...headers] })),
@@ -124,7 +137,7 @@ export function planHeaderRoute(route: HTTPRoute, ref: RouteRef, config: Gateway
       const canaryRef = driven.backendRefs![indexOfService(driven, config.services.canary, config, ref)]!;
       const name = headerRuleName(config, ref.namespace, routeName, ordinal);
       wanted.add(name);
-      const rule = headerRule(name, driven, canaryRef, headers);
+      const rule = headerRule(name, driven, canaryRef, headers, ref.kind);
       const rules = b.work.spec.rules ?? [];
       const at = rules.findIndex((r) => r.name === name);
       if (at >= 0) {

@@ -1,12 +1,21 @@
-// The parts of a gateway.networking.k8s.io/v1 HTTPRoute Gateway mode reads and writes, Gateway API's limits on a
-// route, and what every planner shares: the error a plan is refused with, how a route and a rule are named in it,
-// and which backendRef names a Service. The planners: weights.ts (SetWeight), header-rules.ts (header routes),
-// driven-rules.ts (which rules a Rollout drives); the bookkeeping of what a Rollout added: ownership.ts.
+// The parts of a gateway.networking.k8s.io/v1 HTTPRoute or GRPCRoute Gateway mode reads and writes, Gateway API's
+// limits on a route, and what every planner shares: the error a plan is refused with, how a route and a rule are
+// named in it, and which backendRef names a Service. The planners: weights.ts (SetWeight), header-rules.ts (header
+// routes), driven-rules.ts (which rules a Rollout drives); the bookkeeping of what a Rollout added: ownership.ts.
+//
+// A GRPCRoute goes through the same types as an HTTPRoute: every field the planners touch (a rule's name, filters
+// and backendRefs, a match's header matches, the bookkeeping annotation) has the same shape and the same limits in
+// both kinds, so one planner serves both. Only a match's `method` differs (an HTTP method name; a GRPCMethodMatch),
+// and only the ALB rendering reads it (alb-rules.ts), by the route's kind.
 
 import type { ObjectMeta } from '../../../core/rollout.js';
-import type { GatewayConfig, RouteRef } from '../config.js';
+import type { GatewayConfig, RouteKind, RouteRef } from '../config.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+export type { RouteKind } from '../config.js';
+/** Resource names of the kinds under gateway.networking.k8s.io/v1. */
+export const ROUTE_PLURAL: Record<RouteKind, string> = { HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' };
 /** Gateway API's own limits on a route (the CRD's maxItems and CEL rule). */
 export const MAX_ROUTE_RULES = 16;
 export const MAX_ROUTE_MATCHES = 128;
@@ -34,8 +43,16 @@ export interface HTTPRouteMatch {
   headers?: HTTPHeaderMatch[];
   /** Gateway API HTTPQueryParamMatch (type Exact or RegularExpression). */
   queryParams?: Array<{ type?: string; name: string; value: string }>;
-  method?: string;
+  /** An HTTP method (HTTPRoute), or a GRPCMethodMatch (GRPCRoute). */
+  method?: string | GRPCMethodMatch;
   [key: string]: unknown;
+}
+
+/** Gateway API GRPCMethodMatch: the LBC turns it into the path pattern `/<service>/<method>` (`*` for what is left out). */
+export interface GRPCMethodMatch {
+  type?: 'Exact' | 'RegularExpression';
+  service?: string;
+  method?: string;
 }
 
 export interface HTTPRouteFilter {
@@ -74,7 +91,7 @@ export class RoutePlanError extends Error {
 }
 
 export function routeLabel(ref: RouteRef): string {
-  return `HTTPRoute ${ref.namespace}/${ref.name}`;
+  return `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
 export function ruleLabel(rule: HTTPRouteRule, index: number): string {

@@ -28,7 +28,7 @@ export class PatchBuilder {
   finish(): JsonPatchOp[] {
     if (this.ops.length === 0) return [];
     const rv = this.route.metadata.resourceVersion;
-    if (!rv) throw new RoutePlanError(`HTTPRoute ${this.route.metadata.name} came back without metadata.resourceVersion; refusing an unguarded write`);
+    if (!rv) throw new RoutePlanError(`${this.route.kind ?? 'HTTPRoute'} ${this.route.metadata.name} came back without metadata.resourceVersion; refusing an unguarded write`);
     return [{ op: 'test', path: '/metadata/resourceVersion', value: rv }, ...this.ops];
   }
 }

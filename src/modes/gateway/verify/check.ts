@@ -50,14 +50,14 @@ export async function checkGatewayWeights(deps: GatewayCheckDeps, config: Gatewa
       if (!rules) {
         const cold = await deps.cache.cold(u, counter, signal, started);
         if ('missing' in cold) {
-          reasons.push(`load balancer of Gateway ${u.gateway}: no ALB rule for HTTPRoute ${u.route} ${cold.missing.join(', ')} yet`);
+          reasons.push(`load balancer of Gateway ${u.gateway}: no ALB rule for ${u.routeLabel} ${cold.missing.join(', ')} yet`);
           continue;
         }
         rules = cold.rules;
       }
       rules.forEach((list, i) =>
         list.forEach((r) => {
-          const where = `load balancer of Gateway ${u.gateway}, HTTPRoute ${u.route} ${u.rules[i]!.label}`;
+          const where = `load balancer of Gateway ${u.gateway}, ${u.routeLabel} ${u.rules[i]!.label}`;
           reasons.push(...weightReasons(r, u.expected, where));
           report.rules.push({
             route: u.route,

@@ -9,7 +9,7 @@ import type { DesiredWeight } from '../../../core/weights.js';
 import { expectedSignatures, type ExpectedWeight, type Signature } from '../alb-rules.js';
 import type { HTTPRouteClient } from '../client.js';
 import type { GatewayConfig, RouteRef } from '../config.js';
-import type { GatewayBinding, GatewayReader } from '../k8s.js';
+import type { GatewayBinding, GatewayListener, GatewayReader } from '../k8s.js';
 import { selectRules } from '../route/driven-rules.js';
 import { GATEWAY_GROUP, type HTTPRoute, type ParentRef } from '../route/model.js';
 import { effectiveHostnames } from './hostnames.js';
@@ -31,6 +31,8 @@ export interface CallCounter {
 /** One (route, parentRef): where its rules are and what they must carry. */
 export interface Unit {
   key: string;
+  /** `<kind> <namespace>/<name>`, for messages. */
+  routeLabel: string;
   route: string;
   gateway: string;
   lbArn: string;
@@ -75,7 +77,7 @@ async function bindingFor(deps: DiscoveryDeps, bindings: GatewayBinding[], servi
   const arns = [...new Set(bindings.filter((b) => b.serviceName === service).map((b) => b.targetGroupArn))];
   if (arns.length <= 1) return arns[0];
   const tags = await deps.resourceTags(arns, at.counter, at.signal);
-  const needle = `:${ref.namespace}-${ref.name}:HTTPRoute-${at.config.namespace}-${service}:`;
+  const needle = `:${ref.namespace}-${ref.name}:${ref.kind}-${at.config.namespace}-${service}:`;
   return arns.find((a) => (tags.get(a) ?? '').includes(needle));
 }
 
@@ -91,8 +93,8 @@ export async function discoverUnits(
   const at: Lookup = { config, desired, counter, reasons, signal };
   const out: Unit[] = [];
   for (const ref of config.routes) {
-    const routeLabel = `HTTPRoute ${ref.namespace}/${ref.name}`;
-    const route: HTTPRoute = await deps.routes.get(ref.namespace, ref.name, { signal });
+    const routeLabel = `${ref.kind} ${ref.namespace}/${ref.name}`;
+    const route: HTTPRoute = await deps.routes.get(ref.namespace, ref.name, { signal }, ref.kind);
     let indices: number[];
     try {
       indices = selectRules(route, ref, config);
@@ -115,7 +117,8 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
   const gwNs = parent.namespace ?? ref.namespace;
   const gwLabel = `Gateway ${gwNs}/${parent.name}`;
   const gw = await deps.gateways.getGateway(gwNs, parent.name, signal);
-  if (!gw) throw new GatewayConfigProblem(`${gwLabel} (a parentRef of HTTPRoute ${ref.namespace}/${ref.name}) does not exist`);
+  const routeLabel = `${ref.kind} ${ref.namespace}/${ref.name}`;
+  if (!gw) throw new GatewayConfigProblem(`${gwLabel} (a parentRef of ${routeLabel}) does not exist`);
   if (gw.metadata.annotations?.[DRY_RUN_ANNOTATION] === 'true') {
     throw new GatewayConfigProblem(`${gwLabel} is annotated ${DRY_RUN_ANNOTATION}: "true" (lbc-migrate's default): the LBC builds no ALB for it; remove the annotation`);
   }
@@ -139,13 +142,32 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     at.reasons.push(`no load balancer found for ${gwLabel} yet (not Programmed, no address)`);
     return undefined;
   }
-  const listeners = gw.spec.listeners ?? [];
+  // A GRPCRoute attaches only to listeners that take its kind (listener_attachment_helper.go kindCheck): those whose
+  // allowedRoutes.kinds list GRPCRoute, or without kinds, HTTPS listeners (DefaultProtocolToRouteKindMap,
+  // constants.go; gRPC needs HTTP/2, which an ALB offers clients over TLS). The LBC builds no rule elsewhere.
+  const grpc = ref.kind === 'GRPCRoute';
+  const listeners = (gw.spec.listeners ?? []).filter((l) => !grpc || takesGrpcRoutes(l));
+  if (grpc && parent.sectionName) {
+    const named = (gw.spec.listeners ?? []).find((l) => l.name === parent.sectionName);
+    if (named && !takesGrpcRoutes(named)) {
+      throw new GatewayConfigProblem(
+        `${routeLabel} names listener "${named.name}" of ${gwLabel} (protocol ${named.protocol}), which does not take GRPCRoutes; the AWS Load Balancer ` +
+          'Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute) and builds no ALB rule for it here: ' +
+          'attach the route to an HTTPS listener with a certificate',
+      );
+    }
+  }
   let ports: number[];
   if (parent.sectionName) ports = listeners.filter((l) => l.name === parent.sectionName).map((l) => l.port);
-  else if (parent.port !== undefined) ports = [parent.port];
-  else ports = listeners.filter((l) => l.protocol === 'HTTP' || l.protocol === 'HTTPS').map((l) => l.port);
+  else if (parent.port !== undefined) ports = !grpc || listeners.some((l) => l.port === parent.port) ? [parent.port] : [];
+  else ports = listeners.filter((l) => grpc || l.protocol === 'HTTP' || l.protocol === 'HTTPS').map((l) => l.port);
   ports = [...new Set(ports)].sort((a, b) => a - b);
-  if (ports.length === 0) throw new GatewayConfigProblem(`${gwLabel} has no listener for parentRef ${JSON.stringify(parent)} of HTTPRoute ${ref.namespace}/${ref.name}`);
+  if (ports.length === 0) {
+    throw new GatewayConfigProblem(
+      `${gwLabel} has no listener${grpc ? ' taking GRPCRoutes' : ''} for parentRef ${JSON.stringify(parent)} of ${routeLabel}` +
+        `${grpc ? '; the AWS Load Balancer Controller attaches GRPCRoutes to HTTPS listeners (or to listeners whose allowedRoutes.kinds list GRPCRoute)' : ''}`,
+    );
+  }
 
   const bindings = await deps.gateways.listGatewayBindings(config.namespace, gwNs, parent.name, signal);
   const services = new Map<string, string>();
@@ -161,7 +183,7 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
   }
   const stableTg = expected.find((e) => e.service === config.services.stable)?.targetGroupArn;
   if (!stableTg) {
-    at.reasons.push(`${gwLabel}: no target group for the stable Service ${config.services.stable} of HTTPRoute ${ref.namespace}/${ref.name} yet`);
+    at.reasons.push(`${gwLabel}: no target group for the stable Service ${config.services.stable} of ${routeLabel} yet`);
     return undefined;
   }
   // Every listener the route attaches to gets its own ALB rules, with that listener's hostnames (hostnames.ts):
@@ -172,7 +194,7 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     const seen = new Set<string>();
     const entries: Array<{ port: number; signature: Signature }> = [];
     for (const l of attached) {
-      for (const signature of expectedSignatures(route.spec.rules![i]!, effectiveHostnames(route.spec.hostnames ?? [], l.hostname))) {
+      for (const signature of expectedSignatures(route.spec.rules![i]!, effectiveHostnames(route.spec.hostnames ?? [], l.hostname), ref.kind)) {
         const k = `${l.port} ${signature}`;
         if (seen.has(k)) continue;
         seen.add(k);
@@ -186,7 +208,13 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     };
   });
   const key = JSON.stringify([ref, gwNs, parent.name, lbArn, ports, stableTg, rules]);
-  return { key, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
+  return { key, routeLabel, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
+}
+
+/** The listener takes GRPCRoutes: its allowedRoutes.kinds list them, or it has no kinds and is HTTPS. */
+function takesGrpcRoutes(l: GatewayListener): boolean {
+  const kinds = l.allowedRoutes?.kinds ?? [];
+  return kinds.length > 0 ? kinds.some((k) => k.kind === 'GRPCRoute') : l.protocol === 'HTTPS';
 }
 
 interface RouteParentStatus {
@@ -213,7 +241,7 @@ export function refusedByLbc(route: HTTPRoute, ref: RouteRef, parent: ParentRef)
     for (const c of p.conditions ?? []) {
       if ((c.type === 'Accepted' || c.type === 'ResolvedRefs') && c.status === 'False') {
         throw new GatewayConfigProblem(
-          `HTTPRoute ${ref.namespace}/${ref.name}: the AWS Load Balancer Controller reports ${c.type} False for Gateway ${parent.namespace ?? ref.namespace}/${parent.name}` +
+          `${ref.kind} ${ref.namespace}/${ref.name}: the AWS Load Balancer Controller reports ${c.type} False for Gateway ${parent.namespace ?? ref.namespace}/${parent.name}` +
             `${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}; its ALB will not carry the route's weights until that is fixed`,
         );
       }
