@@ -1,5 +1,6 @@
-// The only place that talks to the Kubernetes API about HTTPRoutes: a read and a JSON patch (RFC 6902) on
-// gateway.networking.k8s.io/v1 httproutes, each bounded by the call's signal and budget like the Ingress client.
+// The only place that talks to the Kubernetes API about HTTPRoutes: a read, a JSON patch (RFC 6902) and the
+// cleanup sweep's cluster-wide list on gateway.networking.k8s.io/v1 httproutes, each bounded by the call's signal
+// and budget like the Ingress client.
 // A patch whose `test` fails (another writer changed the route since our read) is answered 422 by the API server;
 // a write racing another is 409: both are RouteConflictError, and the caller re-reads (update.ts).
 
@@ -25,6 +26,8 @@ export class RouteConflictError extends KubernetesApiError {
 
 const PLURAL = 'httproutes';
 const VERSION = 'v1';
+/** Routes per list request of the sweep. */
+const LIST_PAGE = 500;
 
 function translate(err: unknown, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
   const what = `${verb} HTTPRoute ${namespace}/${name}`;
@@ -76,5 +79,39 @@ export function createHTTPRouteClient(kc: KubeConfig, opts: { requestTimeoutMs?:
         throw out;
       }
     },
+  };
+}
+
+/**
+ * Every HTTPRoute of the cluster, paged, for the cleanup sweep; undefined when the API server serves no v1
+ * httproutes (the Gateway API is not installed).
+ */
+export function listAllHTTPRoutes(kc: KubeConfig, opts: { requestTimeoutMs?: number } = {}): () => Promise<HTTPRoute[] | undefined> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return async () => {
+    const out: HTTPRoute[] = [];
+    let token: string | undefined;
+    do {
+      const { ms, signal, options } = prepareRequest('listing HTTPRoutes', clientTimeoutMs, undefined);
+      let page: { items?: unknown[]; metadata?: { continue?: string } };
+      try {
+        page = (await api.listClusterCustomObject(
+          { group: GATEWAY_GROUP, version: VERSION, plural: PLURAL, limit: LIST_PAGE, ...(token ? { _continue: token } : {}) },
+          options,
+        )) as typeof page;
+      } catch (err) {
+        // A cluster-wide list has one 404: the resource type is not served.
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        const transport = transportError(err, 'listing HTTPRoutes', ms, signal);
+        if (transport || !(err instanceof ApiException)) throw transport ?? err;
+        const code = err.code as number;
+        const hint = code === 403 ? ' (grant the plugin list on gateway.networking.k8s.io httproutes in every namespace)' : '';
+        throw new KubernetesApiError(`listing HTTPRoutes: ${statusMessage(err) ?? `HTTP ${code}`}${hint}`, code);
+      }
+      for (const item of page.items ?? []) out.push(JSON.parse(JSON.stringify(item)) as HTTPRoute);
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return out;
   };
 }
