@@ -67,6 +67,8 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   // Gateway mode (src/modes/gateway): the routes it patches, the Gateways and classes it reads.
   ['gateway.networking.k8s.io', 'httproutes', 'get'],
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],
+  // The cleanup sweep's cluster-wide list (the gateway-owned entries of Rollouts deleted while no sidecar watched).
+  ['gateway.networking.k8s.io', 'httproutes', 'list'],
   ['gateway.networking.k8s.io', 'gateways', 'get'],
   ['gateway.networking.k8s.io', 'gatewayclasses', 'get'],
   // A route in another namespace than the Rollout's Services: the ReferenceGrants there (Gateway mode's SetWeight).
