@@ -262,6 +262,6 @@ describe('the cleanup sweep over the listed HTTPRoutes', () => {
       throw new Error('listing HTTPRoutes: HTTP 403 (grant the plugin list on gateway.networking.k8s.io httproutes in every namespace)');
     });
     expect(await s.cleanup.sweep(ctxOf())).toEqual([]);
-    expect(s.lines.map((l) => [l.level, l.msg])).toEqual([[40, expect.stringMatching(/could not list HTTPRoutes/)]]);
+    expect(s.lines.map((l) => [l.level, l.msg])).toEqual([[40, expect.stringMatching(/could not list the Gateway API routes/)]]);
   });
 });
