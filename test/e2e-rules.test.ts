@@ -1,7 +1,7 @@
 // The end-to-end suite's safety rules (test/e2e/support/rules.ts) on hand-made samples: each rule fails on the
 // timeline it exists to catch, and passes on a correct one.
 import { describe, expect, it } from 'vitest';
-import { noEarlyStep, noRevert, requireSamples, sharesAt, type Sample } from './e2e/support/rules.js';
+import { fieldOwners, foreignWeightWrites, noEarlyStep, noRevert, requireSamples, sharesAt, type Sample, type WeightRevision } from './e2e/support/rules.js';
 
 const STEPS = [{ setWeight: 20 }, {}, { setWeight: 50 }, {}];
 let t = 0;
@@ -43,5 +43,25 @@ describe('e2e safety rules', () => {
     expect(() => requireSamples('x', [], 1)).toThrow(/0 samples/);
     expect(() => requireSamples('x', [s(4, { a: 0 }), s(4, { a: 0 })], 2, 1)).toThrow(/mid-rollout/);
     expect(sharesAt([s(0, { a: 0 }), s(0, { a: 0 }), s(1, { a: 20 }), s(2, {})], 'a', 'canary')).toEqual([0, 20]);
+  });
+
+  it('fieldOwners: the managers holding a field path in managedFields (an atomic list is one f: key)', () => {
+    const fields = [
+      { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:parentRefs': {} } } },
+      { manager: 'plugin', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:x': {} } }, 'f:spec': { 'f:rules': {} } } },
+      { manager: 'lbc', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+    ];
+    expect(fieldOwners(fields, ['spec', 'rules'])).toEqual(['plugin']);
+    expect(fieldOwners(fields, ['spec'])).toEqual(['kubectl', 'plugin']);
+    expect(fieldOwners(fields, ['spec', 'hostnames'])).toEqual([]);
+  });
+
+  it('foreignWeightWrites: a weight change by another writer, or with the weights owned by another, is a violation; other revisions are not judged', () => {
+    const r = (rv: string, weights: string, writers: string[], owners = ['plugin']): WeightRevision => ({ resourceVersion: rv, weights, writers, owners });
+    const good = [r('1', 'w0', ['kubectl'], ['kubectl']), r('2', 'w20', ['plugin']), r('3', 'w20', ['lbc']), r('4', 'w0', ['plugin'])];
+    expect(foreignWeightWrites(good, 'plugin')).toEqual([]);
+    expect(foreignWeightWrites([...good, r('5', 'w50', ['kubectl'])], 'plugin')).toEqual([expect.stringMatching(/revision 5 .* written by \[kubectl\]/)]);
+    expect(foreignWeightWrites([...good, r('5', 'w50', ['plugin', 'kubectl'])], 'plugin')).toHaveLength(1);
+    expect(foreignWeightWrites([...good, r('5', 'w50', ['plugin'], ['argocd'])], 'plugin')).toEqual([expect.stringMatching(/owned by \[argocd\]/)]);
   });
 });

@@ -7,7 +7,7 @@ import { testCleanup } from '../support/cleanup.js';
 import { createReleaser } from '../../src/modes/ingress/releaser.js';
 import type { ReleaseOutcome } from '../../src/plugin/mode.js';
 import { gatewayRouteCleanup } from '../../src/modes/gateway/cleanup.js';
-import { createHTTPRouteClient } from '../../src/modes/gateway/client.js';
+import { createHTTPRouteClient, listAllRoutes } from '../../src/modes/gateway/client.js';
 import { applyJsonPatch, type JsonPatchOp } from '../../src/modes/gateway/json-patch.js';
 import type { HTTPRoute } from '../../src/modes/gateway/route/model.js';
 import { OWNED_ANNOTATION } from '../../src/modes/gateway/route/ownership.js';
@@ -363,7 +363,7 @@ describe('Gateway mode', () => {
     return { patches, now: () => current!, failGets: (n: number) => (failing = n) };
   }
 
-  function gwSetup(ingresses: Ingress[] = [], readRollout?: (ns: string, name: string) => Promise<Rollout | undefined>) {
+  function gwSetup(ingresses: Ingress[] = [], readRollout?: (ns: string, name: string) => Promise<Rollout | undefined>, sweepRoutes = false) {
     const base = setup(ingresses);
     const router = createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN });
     const routeOutcomes: ReleaseOutcome[] = [];
@@ -371,7 +371,12 @@ describe('Gateway mode', () => {
       pluginName: PLUGIN,
       albIngressClasses: ['alb'],
       releaser: createReleaser({ ingresses: createIngressClient(kubeConfig()), onOutcome: (o) => base.outcomes.push(o) }),
-      gatewayRoutes: gatewayRouteCleanup({ pluginName: PLUGIN, release: (r) => router.release(r), onOutcome: (o) => routeOutcomes.push(o) }),
+      gatewayRoutes: gatewayRouteCleanup({
+        pluginName: PLUGIN,
+        release: (r) => router.release(r),
+        onOutcome: (o) => routeOutcomes.push(o),
+        ...(sweepRoutes ? { listRoutes: listAllRoutes(kubeConfig(), 'HTTPRoute'), releaseOwner: (ref, owner) => router.releaseOwner(ref, owner) } : {}),
+      }),
       ...(readRollout ? { readRollout } : {}),
     });
     return { ...base, controller, router, routeOutcomes };
@@ -497,6 +502,62 @@ describe('Gateway mode', () => {
     api.failGets(0);
     expect(await controller.sweep([])).toEqual([]);
     expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
+  });
+
+  /** The cluster-wide list of HTTPRoutes, in pages of one (an empty first page, then `route()`); 404 when `missing`. */
+  function serveRouteList(route: () => HTTPRoute | undefined, missing = false) {
+    const pages: string[] = [];
+    nock(API)
+      .persist()
+      .get((uri) => uri.startsWith('/apis/gateway.networking.k8s.io/v1/httproutes?'))
+      .reply((uri) => {
+        const q = new URL(uri, API).searchParams;
+        pages.push(`${q.get('limit')}:${q.get('continue') ?? ''}`);
+        if (missing) return [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'the server could not find the requested resource' }];
+        const r = route();
+        return q.get('continue') === 'page2'
+          ? [200, { kind: 'HTTPRouteList', apiVersion: 'gateway.networking.k8s.io/v1', metadata: {}, items: r ? [r] : [] }]
+          : [200, { kind: 'HTTPRouteList', apiVersion: 'gateway.networking.k8s.io/v1', metadata: { continue: 'page2' }, items: [] }];
+      });
+    return pages;
+  }
+
+  it('a Rollout deleted while no sidecar watched (issue #21): the sweep lists the HTTPRoutes and releases its entry from what it records', async () => {
+    const api = serveRoute(httpRoute());
+    const pages = serveRouteList(() => api.now());
+    const writer = createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN });
+    await writer.setWeight(gwRollout(), 30, []);
+    await writer.setHeaderRoute(gwRollout(), { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    expect(api.now().spec.rules!.map((r) => r.name)).toEqual(['main', 'argo-web-beta']);
+    // A sidecar started after the deletion: it never saw the Rollout, and the API server no longer has it.
+    const { controller, routeOutcomes } = gwSetup([], async () => undefined, true);
+    expect(await controller.sweep([])).toEqual(['released']);
+    expect(pages).toEqual(['500:', '500:page2']);
+    expect(api.now().spec.rules).toEqual(releasedRules());
+    expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+    expect(routeOutcomes).toEqual(['released']);
+    // Nothing left: the next sweep writes nothing.
+    const writes = api.patches.length;
+    expect(await controller.sweep([])).toEqual([]);
+    expect(api.patches).toHaveLength(writes);
+  });
+
+  it('the sweep keeps the entry of a Rollout the API server still has in Gateway mode on that route, even one the watch has not seen', async () => {
+    const api = serveRoute(httpRoute());
+    serveRouteList(() => api.now());
+    await createGatewayRouter({ routes: createHTTPRouteClient(kubeConfig()), pluginName: PLUGIN }).setWeight(gwRollout(), 30, []);
+    const { controller } = gwSetup([], async () => gwRollout(), true);
+    const writes = api.patches.length;
+    expect(await controller.sweep([])).toEqual(['unchanged']);
+    expect(api.patches).toHaveLength(writes);
+    expect(api.now().spec.rules![0]!.backendRefs!.map((b) => b.weight)).toEqual([70, 30]);
+  });
+
+  it('without the Gateway API (the list is 404) the sweep reads no route and writes nothing', async () => {
+    serveRouteList(() => undefined, true);
+    const { controller, routeOutcomes } = gwSetup([], async () => undefined, true);
+    expect(await controller.sweep([])).toEqual([]);
+    expect(routeOutcomes).toEqual([]);
   });
 
   it('a route already deleted holds nothing: released without a write; an unreadable httpRoute block is an error', async () => {

@@ -69,6 +69,9 @@ export const REQUIRED_ACCESS: Array<[group: string, resource: string, verb: stri
   ['gateway.networking.k8s.io', 'httproutes', 'patch'],
   ['gateway.networking.k8s.io', 'grpcroutes', 'get'],
   ['gateway.networking.k8s.io', 'grpcroutes', 'patch'],
+  // The cleanup sweep's cluster-wide lists (the gateway-owned entries of Rollouts deleted while no sidecar watched).
+  ['gateway.networking.k8s.io', 'httproutes', 'list'],
+  ['gateway.networking.k8s.io', 'grpcroutes', 'list'],
   ['gateway.networking.k8s.io', 'gateways', 'get'],
   ['gateway.networking.k8s.io', 'gatewayclasses', 'get'],
   // A route in another namespace than the Rollout's Services: the ReferenceGrants there (Gateway mode's SetWeight).

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollout, services } from './support/app.js';
 import { catchAllRule, diagnoseGateway, gateway, gatewayClass, gatewayPlaces, gatewayRules, headerCondition, httpRoute, readHTTPRoute, yamlDocs } from './support/gateway.js';
-import { Timeline } from './support/observe.js';
+import { HTTPRouteRecorder, PLUGIN_FIELD_MANAGER, poll, Timeline } from './support/observe.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
 
 const OWNED = 'alb.rollouts.argoproj-labs.io/gateway-owned';
@@ -53,7 +53,10 @@ canary:
     const initial = await weightsOnAlb(0);
     expect(initial.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
 
-    // Between the checks below, the route's weights and the ALB's are sampled after the status throughout.
+    // Between the checks below, the route's weights and the ALB's are sampled after the status throughout, and every
+    // revision of the route is recorded with its writer.
+    const rec = new HTTPRouteRecorder(o.stack, ns);
+    await rec.start();
     const timeline = new Timeline(o, ns, 'shop', () => gatewayPlaces(o, ns, 'shop', ['shop'], 'shop-stable'), undefined, { intervalMs: 50 });
     timeline.start();
     await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
@@ -77,6 +80,13 @@ canary:
     expect(done.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
     expect(done.ruleArn).toBe(initial.ruleArn);
     expect(await routeWeights()).toEqual([['shop-stable', 100], ['shop-canary', 0]]);
+    rec.stop();
+    // Every revision that changed the route's weights was written by the plugin's field manager alone, which owns
+    // spec.rules (an atomic list) in it; 20, 50 and the way back are such revisions, so the rule judged something.
+    expect(rec.weightViolations('shop'), JSON.stringify(rec.revisions.get('shop'))).toEqual([]);
+    const canaryWeights = rec.weights('shop').map((w) => (JSON.parse(w) as Array<[string, Array<[string, number]>]>)[0]![1].find(([svc]) => svc === 'shop-canary')![1]);
+    expect(canaryWeights, JSON.stringify(rec.revisions.get('shop'))).toEqual(expect.arrayContaining([20, 50]));
+    expect(canaryWeights.at(-1)).toBe(0);
     // The shared rules over the samples, on the route and on the ALB rule: each step's weight seen, no step past a
     // setWeight before the ALB carries it, never back down mid-rollout.
     await timeline.check({
@@ -222,6 +232,101 @@ canary:
     const route = await readHTTPRoute(o, ns, 'shop');
     expect(route.spec.rules.map((r) => r.name)).toEqual(['main']);
     expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
+  });
+
+  it('Rollout deleted while the sidecar is down, mid-canary with a header route (issue #21): the restarted sidecar\'s sweep puts the route and the ALB back on stable', async () => {
+    const o = obs();
+    const ns = await o.namespace('gw-swept');
+    const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns)}`;
+    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+    await o.stack.apply(
+      yamlDocs(
+        services(['shop-stable', 'shop-canary'], 'shop'),
+        gateway('shop', { className: 'alb-plugin' }),
+        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
+          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
+        ]),
+        rollout('shop', 'shop', `
+canary:
+  stableService: shop-stable
+  canaryService: shop-canary
+  trafficRouting:
+    managedRoutes: [{name: beta}]
+    plugins:
+      ${PLUGIN}:
+        httpRoute: shop
+  steps:
+  - setWeight: 30
+  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
+  - pause: {}
+`),
+      ),
+      ns,
+    );
+    await o.untilHealthy(ns, 'shop');
+    const rec = new HTTPRouteRecorder(o.stack, ns);
+    await rec.start();
+    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
+    await o.untilPaused(ns, 'shop');
+    const mid = await o.until('30 % and the header rule on the ALB', async () => {
+      const rules = await gatewayRules(o, ns, 'shop');
+      const main = rules.find((r) => !headerCondition(r, 'X-Beta'));
+      return rules.length === 2 && main?.services['shop-canary'] === 30 ? main : undefined;
+    }, 120_000, diag);
+    // The entry records what a release needs once the Rollout is gone.
+    const owned = ((await readHTTPRoute(o, ns, 'shop')).metadata as { annotations?: Record<string, string> }).annotations?.[OWNED];
+    const entry = JSON.parse(owned ?? 'null') as unknown;
+    expect(entry).toEqual({ [`${ns}/shop`]: { rules: { 'argo-shop-beta': 'beta' }, backends: [], shifted: true, release: { stable: 'shop-stable', canary: 'shop-canary' } } });
+
+    const state = async () => {
+      const route = await readHTTPRoute(o, ns, 'shop');
+      const rules = await gatewayRules(o, ns, 'shop');
+      return {
+        route: route.spec.rules.map((r) => [r.name, (r.backendRefs ?? []).map((b) => [b.name, b.weight])]),
+        owned: (route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED] ?? null,
+        alb: rules.map((r) => ({ header: headerCondition(r, 'X-Beta') !== undefined, services: r.services })),
+      };
+    };
+    await o.stack.restartSidecar('SIGKILL', async () => {
+      await o.deleteRollout(ns, 'shop');
+      await o.until('the Rollout gone', async () => ((await o.rollout(ns, 'shop').then(() => false, () => true)) ? true : undefined));
+      // Nobody releases while no sidecar runs: a few seconds later the route and the ALB still carry the canary.
+      await new Promise((r) => setTimeout(r, 3000));
+      const down = await state();
+      expect(down.route).toEqual([['main', [['shop-stable', 70], ['shop-canary', 30]]], ['argo-shop-beta', [['shop-canary', 100]]]]);
+      expect(down.alb).toHaveLength(2);
+    });
+    // The restarted sidecar never saw the Rollout: its first sweep finds the entry on the route. Every read is kept
+    // and must succeed (a read error fails the poll), and the end state needs one rule on the route and one on the
+    // ALB, so empty reads never pass; the state before it was read above, with the sidecar down.
+    const seen = await poll(
+      'the route and the ALB back on stable without the header rule or our entry',
+      state,
+      (s) =>
+        s.owned === null &&
+        s.route.length === 1 &&
+        s.alb.length === 1 &&
+        !s.alb[0]!.header &&
+        s.alb[0]!.services['shop-stable'] === 100 &&
+        s.alb[0]!.services['shop-canary'] === 0,
+      { timeoutMs: 120_000, minSamples: 1, intervalMs: 250, onTimeout: diag },
+    );
+    const last = seen.at(-1)!;
+    expect(last.route).toEqual([['main', [['shop-stable', 100], ['shop-canary', 0]]]]);
+    expect(last.alb).toEqual([{ header: false, services: { 'shop-stable': 100, 'shop-canary': 0 } }]);
+    // The route rule's ALB rule, read from ELBv2, forwards everything to the stable Service (the LBC may make it anew
+    // when the header rule ahead of it goes, so it is found by its conditions, not by the ARN it had at 30 %).
+    const after = await catchAllRule(o, ns, 'shop', 'shop-stable');
+    expect(after?.conditions).toEqual(mid.conditions);
+    expect(after?.services).toEqual({ 'shop-stable': 100, 'shop-canary': 0 });
+    // It was the sweep (the restarted sidecar's log says so), and the plugin's field manager wrote every weight change.
+    expect(o.stack.logs('sidecar', 20_000)).toContain('released the HTTPRoute entry of a Rollout that no longer drives it (found by the sweep)');
+    rec.stop();
+    expect(rec.weightViolations('shop'), JSON.stringify(rec.revisions.get('shop'))).toEqual([]);
+    // Judged: at least the 30 % write and the release changed the weights.
+    const changes = rec.revisions.get('shop')!.filter((r, i, all) => i > 0 && r.weights !== all[i - 1]!.weights);
+    expect(changes.length, JSON.stringify(rec.revisions.get('shop'))).toBeGreaterThanOrEqual(2);
+    expect(changes.every((r) => r.writers.join() === PLUGIN_FIELD_MANAGER)).toBe(true);
   });
 
   it('ping-pong: the weights follow the roles from the status through two promotions, on the route and on the ALB', async () => {

@@ -1,14 +1,19 @@
 // Cleanup for Gateway mode: a Rollout that is deleted, or leaves Gateway mode, has its HTTPRoutes released
 // through the gateway router's `release` (its header-route rules go, the driven rules' weights go back to 100 %
-// on the effective stable Service); a Rollout re-pointed to other routes releases the routes it no longer names. The rules the Rollout owns are found from the route's own bookkeeping
-// annotation at each release, so any sidecar releases the same rules; this process only remembers the
-// releases that failed (retrying-release.ts).
+// on the effective stable Service); a Rollout re-pointed to other routes releases the routes it no longer names.
+// The rules the Rollout owns are found from the route's own bookkeeping annotation at each release, so any
+// sidecar releases the same rules; this process only remembers the releases that failed (retrying-release.ts).
+// The sweep also lists every HTTPRoute and releases the entries whose Rollout is gone or no longer names the
+// route (sweep.ts), from what the entry records: deletions while no sidecar watched.
 
-import { RetryingRelease } from '../../cleanup/retrying-release.js';
+import { message, RetryingRelease } from '../../cleanup/retrying-release.js';
 import type { Rollout } from '../../core/rollout.js';
 import type { Logger } from '../../logger.js';
 import type { CleanupContext, ModeCleanup, ReleaseOutcome } from '../../plugin/mode.js';
 import { parseGatewayConfig, type RouteRef } from './config.js';
+import type { HTTPRoute } from './route/model.js';
+import type { OwnerRelease } from './router.js';
+import { entryLabel, sweepDecision, sweepEntries, type SweepEntry } from './sweep.js';
 
 export interface GatewayRouteCleanupOptions {
   /** Key under `trafficRouting.plugins` (to tell which routes a re-pointed Rollout dropped). */
@@ -19,6 +24,10 @@ export interface GatewayRouteCleanupOptions {
   onOutcome?(outcome: ReleaseOutcome): void;
   /** Sweeps a failed release is tried again at before it is given up (default 10). */
   maxRetries?: number;
+  /** Every HTTPRoute of the cluster; undefined when the Gateway API is not installed. Absent: the sweep reads no routes. */
+  listRoutes?(): Promise<HTTPRoute[] | undefined>;
+  /** Releases one entry of a route from what it records (the gateway router's `releaseOwner`). */
+  releaseOwner?(ref: RouteRef, owner: string): Promise<OwnerRelease>;
 }
 
 export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeCleanup {
@@ -37,6 +46,62 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
       return undefined;
     }
   };
+  const log = opts.logger;
+  const outcome = (o: ReleaseOutcome): ReleaseOutcome => {
+    opts.onOutcome?.(o);
+    return o;
+  };
+
+  /** The watch can lag: a Rollout created a moment ago may already have written its entry, so ask the API server. */
+  async function confirmAndRelease(entry: SweepEntry, ctx: CleanupContext, pluginName: string, releaseOwner: NonNullable<GatewayRouteCleanupOptions['releaseOwner']>): Promise<ReleaseOutcome> {
+    const fields = { rollout: `${entry.namespace}/${entry.name}`, route: `${entry.ref.namespace}/${entry.ref.name}` };
+    let rollout = ctx.seen(entry.namespace, entry.name);
+    if (ctx.read) {
+      try {
+        rollout = await ctx.read(entry.namespace, entry.name);
+      } catch (err) {
+        log?.warn({ ...fields, err: message(err) }, 'sweep could not read the Rollout; leaving its HTTPRoute entry for the next sweep');
+        return 'unchanged';
+      }
+    }
+    if (sweepDecision(entry, rollout, ctx, pluginName) === 'keep') return 'unchanged';
+    try {
+      const done = await releaseOwner(entry.ref, entry.owner);
+      if (done.weightsLeft !== undefined) {
+        log?.warn({ ...fields, why: done.weightsLeft }, `released the header rules of ${entryLabel(entry)}, which no Rollout drives any more; its weights are left as they are`);
+      } else if (done.outcome === 'released') {
+        log?.info(fields, 'released the HTTPRoute entry of a Rollout that no longer drives it (found by the sweep)');
+      }
+      return outcome(done.outcome === 'gone' ? 'unchanged' : done.outcome);
+    } catch (err) {
+      log?.warn({ ...fields, err: message(err) }, 'could not release the HTTPRoute entry of a Rollout that no longer drives it; the next sweep tries again');
+      return outcome('error');
+    }
+  }
+
+  async function sweepRoutes(ctx: CleanupContext): Promise<ReleaseOutcome[]> {
+    const { listRoutes, releaseOwner, pluginName } = opts;
+    if (!listRoutes || !releaseOwner || pluginName === undefined) return [];
+    let routes: HTTPRoute[] | undefined;
+    try {
+      routes = await listRoutes();
+    } catch (err) {
+      log?.warn({ err: message(err) }, 'sweep could not list the Gateway API routes; trying again at the next sweep');
+      return [];
+    }
+    if (routes === undefined) {
+      log?.debug('no gateway.networking.k8s.io/v1 httproutes or grpcroutes served (Gateway API not installed): no route to sweep');
+      return [];
+    }
+    const entries = sweepEntries(routes, (ref, owner) =>
+      log?.warn({ route: `${ref.namespace}/${ref.name}`, owner }, 'sweep skipped an HTTPRoute entry whose key is not <namespace>/<rollout>'),
+    );
+    const work = entries
+      .filter((e) => sweepDecision(e, ctx.seen(e.namespace, e.name), ctx, pluginName) === 'release')
+      .map((e) => confirmAndRelease(e, ctx, pluginName, releaseOwner));
+    return Promise.all(work);
+  }
+
   return {
     async changed(now, prev, ctx: CleanupContext) {
       const out = await releases.changed(now, prev, ctx);
@@ -55,7 +120,7 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
       return out;
     },
     deleted: (rollout, last, ctx) => releases.deleted(rollout, last, ctx),
-    sweep: (ctx) => releases.sweep(ctx),
+    sweep: async (ctx) => [...(await releases.sweep(ctx)), ...(await sweepRoutes(ctx))],
     reset: () => releases.reset?.(),
   };
 }

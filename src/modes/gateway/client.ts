@@ -1,5 +1,6 @@
-// The only place that talks to the Kubernetes API about the routes: a read and a JSON patch (RFC 6902) on
-// gateway.networking.k8s.io/v1 httproutes or grpcroutes, each bounded by the call's signal and budget like the Ingress client.
+// The only place that talks to the Kubernetes API about the routes: a read, a JSON patch (RFC 6902) and the
+// cleanup sweep's cluster-wide list on gateway.networking.k8s.io/v1 httproutes or grpcroutes, each bounded by the
+// call's signal and budget like the Ingress client.
 // A patch whose `test` fails (another writer changed the route since our read) is answered 422 by the API server;
 // a write racing another is 409: both are RouteConflictError, and the caller re-reads (update.ts).
 
@@ -25,6 +26,8 @@ export class RouteConflictError extends KubernetesApiError {
 }
 
 const VERSION = 'v1';
+/** Routes per list request of the sweep. */
+const LIST_PAGE = 500;
 
 function translate(err: unknown, kind: RouteKind, verb: string, namespace: string, name: string, timeoutMs: number, signal?: AbortSignal): Error {
   const what = `${verb} ${kind} ${namespace}/${name}`;
@@ -74,5 +77,46 @@ export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?:
         throw out;
       }
     },
+  };
+}
+
+/**
+ * Every route of one kind in the cluster, paged, for the cleanup sweep, each with its `kind` set; undefined when
+ * the API server does not serve that kind (the Gateway API, or its GRPCRoute CRD, is not installed).
+ */
+export function listAllRoutes(kc: KubeAccess, kind: RouteKind, opts: { requestTimeoutMs?: number } = {}): () => Promise<HTTPRoute[] | undefined> {
+  const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const plural = ROUTE_PLURAL[kind];
+  const what = `listing ${kind}s`;
+  return async () => {
+    const out: HTTPRoute[] = [];
+    let token: string | undefined;
+    do {
+      const { ms, signal, options } = prepareRequest(what, clientTimeoutMs, undefined);
+      let page: { items?: unknown[]; metadata?: { continue?: string } };
+      try {
+        page = await kubeRequest<typeof page>(kc, { path: `/apis/${GATEWAY_GROUP}/${VERSION}/${plural}`, query: { limit: LIST_PAGE, continue: token }, ...options });
+      } catch (err) {
+        // A cluster-wide list has one 404: the resource type is not served.
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        const transport = transportError(err, what, ms, signal);
+        if (transport || !(err instanceof ApiException)) throw transport ?? err;
+        const code = err.code as number;
+        const hint = code === 403 ? ` (grant the plugin list on gateway.networking.k8s.io ${plural} in every namespace)` : '';
+        throw new KubernetesApiError(`${what}: ${statusMessage(err) ?? `HTTP ${code}`}${hint}`, code);
+      }
+      for (const item of page.items ?? []) out.push({ ...(item as HTTPRoute), kind });
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return out;
+  };
+}
+
+/** Every HTTPRoute and GRPCRoute of the cluster; undefined when neither kind is served. */
+export function listAllGatewayRoutes(kc: KubeAccess, opts: { requestTimeoutMs?: number } = {}): () => Promise<HTTPRoute[] | undefined> {
+  const lists = (['HTTPRoute', 'GRPCRoute'] as const).map((kind) => listAllRoutes(kc, kind, opts));
+  return async () => {
+    const found = await Promise.all(lists.map((list) => list()));
+    return found.every((f) => f === undefined) ? undefined : found.flatMap((f) => f ?? []);
   };
 }

@@ -5,7 +5,7 @@ import type { Mode } from '../../plugin/mode.js';
 import type { ModeDeps } from '../deps.js';
 import { gatewayAlbTargets } from './alb-targets.js';
 import { gatewayRouteCleanup } from './cleanup.js';
-import { createHTTPRouteClient } from './client.js';
+import { createHTTPRouteClient, listAllGatewayRoutes } from './client.js';
 import { isGatewayBlock, parseGatewayConfig } from './config.js';
 import { createGatewayReader, createReferenceGrantReader, createServicePortReader, createServicePortsReader } from './k8s.js';
 import { gatewayModeReport } from './report.js';
@@ -49,7 +49,14 @@ export function createGatewayMode(deps: ModeDeps): Mode {
       }
     },
     router,
-    cleanup: gatewayRouteCleanup({ pluginName, release: (r) => router.release(r), logger: deps.logger, onOutcome: deps.onReleaseOutcome }),
+    cleanup: gatewayRouteCleanup({
+      pluginName,
+      release: (r) => router.release(r),
+      listRoutes: listAllGatewayRoutes(deps.kubeConfig),
+      releaseOwner: (ref, owner) => router.releaseOwner(ref, owner),
+      logger: deps.logger,
+      onOutcome: deps.onReleaseOutcome,
+    }),
     // The API checks the ALB as Ingress mode's does, whether or not VerifyWeight does.
     report: (rollout, signal) => gatewayModeReport({ pluginName, report: (c, d, s) => verifier.report(c, d, s), targets: deps.targets }, rollout, signal),
     // Only with verification on, as in the other modes (status.alb is Argo's --aws-verify-target-group field).

@@ -18,6 +18,7 @@ import { RouteNotFoundError, type HTTPRouteClient } from './client.js';
 import { parseGatewayConfig, type GatewayConfig, type RouteRef } from './config.js';
 import { selectRules } from './route/driven-rules.js';
 import { planHeaderRoute, planRemoveHeaderRoutes } from './route/header-rules.js';
+import { planReleaseOwner } from './route/release.js';
 import { grantsServiceRef, type ReferenceGrantView } from './k8s.js';
 import { DEFAULT_BACKEND_WEIGHT, refersTo, type HTTPRoute } from './route/model.js';
 import { planWeights } from './route/weights.js';
@@ -90,9 +91,18 @@ export interface GatewayRouterDeps {
   logger?: Logger;
 }
 
+/** What releasing one entry of a route found: `gone` when the route no longer exists. */
+export interface OwnerRelease {
+  outcome: 'released' | 'unchanged' | 'gone';
+  /** Why the weights were left as they are (route/release.ts). */
+  weightsLeft?: string;
+}
+
 export interface GatewayRouter extends TrafficRouter {
   /** For a deleted Rollout, or one that left Gateway mode: its header rules go and the driven rules carry 100 % on the effective stable Service. */
   release(rollout: Rollout): Promise<void>;
+  /** The sweep's release of `owner`'s entry on one route, from what the entry records (the Rollout may be gone). */
+  releaseOwner(ref: RouteRef, owner: string): Promise<OwnerRelease>;
 }
 
 /** The step the verifier's gate and the final-switch guard take (src/core/weights.ts). */
@@ -264,6 +274,23 @@ export function createGatewayRouter(deps: GatewayRouterDeps): GatewayRouter {
         },
         rollout,
       );
+    },
+
+    async releaseOwner(ref, owner) {
+      let weightsLeft: string | undefined;
+      try {
+        const out = await queue.run(key(ref), () =>
+          updateRoute(deps.routes, ref, (route) => {
+            const plan = planReleaseOwner(route, ref, owner, deps.pluginName);
+            weightsLeft = plan.weightsLeft;
+            return plan.ops;
+          }),
+        );
+        return { outcome: out.changed ? 'released' : 'unchanged', ...(out.changed && weightsLeft !== undefined ? { weightsLeft } : {}) };
+      } catch (err) {
+        if (err instanceof RouteNotFoundError) return { outcome: 'gone' };
+        throw err;
+      }
     },
   };
   return router;

@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderO
 import { forwardRules, loadBalancerByHostname, registeredTargets, type ForwardRule } from './aws.js';
 import { SIDECAR_HTTP, type Stack } from './stack.js';
 import { sleep } from '../../support/processes.js';
-import { canaryShare, conditionText, noEarlyStep, noRevert, placesOf, requireSamples, RuleViolation, sharesAt, type Places, type Sample, type StepView } from './rules.js';
+import { canaryShare, conditionText, fieldOwners, foreignWeightWrites, noEarlyStep, noRevert, placesOf, requireSamples, RuleViolation, sharesAt, type ManagedField, type Places, type Sample, type StepView, type WeightRevision } from './rules.js';
 
 export type { Places, Sample } from './rules.js';
 
@@ -261,7 +261,6 @@ export interface IngressRevision {
   at: number;
 }
 
-type ManagedField = { manager?: string; operation?: string; subresource?: string; time?: unknown; fieldsV1?: unknown };
 
 function entryKey(f: ManagedField): string {
   return `${f.manager ?? ''}|${f.operation ?? ''}|${f.subresource ?? ''}`;
@@ -372,6 +371,80 @@ export class IngressRecorder {
     this.stopped = true;
     this.req?.abort();
     if (this.watchError) throw new Error(`the Ingress watch of ${this.ns} failed while recording: ${String(this.watchError)}`);
+  }
+}
+
+/** An HTTPRoute as the recorder reads it: the weights of each rule's backendRefs. */
+interface RouteView {
+  metadata?: { name?: string; resourceVersion?: string; managedFields?: unknown[] };
+  spec?: { rules?: Array<{ name?: string; backendRefs?: Array<{ name: string; weight?: number }> }> };
+}
+
+/** Rule (name, else index) → Service → weight (absent: 1, Gateway API's default), as JSON: what two revisions compare by. */
+export function routeWeights(route: RouteView): string {
+  return JSON.stringify((route.spec?.rules ?? []).map((r, i) => [r.name ?? `rules[${i}]`, (r.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1])]));
+}
+
+/**
+ * Records every revision of the HTTPRoutes in a namespace through a watch (nothing is sampled), with who wrote each
+ * and who owns `spec.rules` (an atomic list: the weights' field) in it. A watch error fails `stop()`.
+ */
+export class HTTPRouteRecorder {
+  readonly revisions = new Map<string, WeightRevision[]>();
+  private readonly lastFields = new Map<string, Map<string, string>>();
+  private req: { abort(): void } | undefined;
+  private stopped = false;
+  private watchError: unknown;
+
+  constructor(private readonly stack: Stack, private readonly ns: string) {}
+
+  async start(): Promise<void> {
+    const watch = new Watch(this.stack.admin);
+    this.req = await watch.watch(
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${this.ns}/httproutes`,
+      {},
+      (_type: string, obj: RouteView) => this.record(obj),
+      (err: unknown) => {
+        if (!this.stopped) this.watchError = err ?? new Error('the HTTPRoute watch ended before stop()');
+      },
+    );
+  }
+
+  private record(obj: RouteView): void {
+    const name = obj.metadata?.name ?? '';
+    const raw = (obj.metadata?.managedFields ?? []) as ManagedField[];
+    const list = this.revisions.get(name) ?? [];
+    if (list.at(-1)?.resourceVersion === obj.metadata?.resourceVersion) return;
+    const owners = fieldOwners(raw, ['spec', 'rules']);
+    // By time only: a manager whose fields another write took over has its entry changed without writing anything.
+    const now = new Map(raw.map((f) => [entryKey(f), JSON.stringify(f.time ?? null)]));
+    const before = this.lastFields.get(name);
+    let writers = before ? [...now].filter(([k, v]) => before.get(k) !== v).map(([k]) => k.split('|')[0]!) : [];
+    const weights = routeWeights(obj);
+    // Two writes by one manager within a second leave its entry as it was: the owner of the changed field wrote it.
+    if (writers.length === 0 && list.length > 0 && list.at(-1)!.weights !== weights) writers = owners;
+    this.lastFields.set(name, now);
+    list.push({ resourceVersion: obj.metadata?.resourceVersion ?? '', weights, writers: [...new Set(writers)].sort(), owners });
+    this.revisions.set(name, list);
+  }
+
+  /** The successive distinct weights of one route. */
+  weights(route: string): string[] {
+    const out: string[] = [];
+    for (const r of this.revisions.get(route) ?? []) if (out.at(-1) !== r.weights) out.push(r.weights);
+    return out;
+  }
+
+  /** The field-manager rule (rules.ts) over every recorded revision of `route`. */
+  weightViolations(route: string, manager = PLUGIN_FIELD_MANAGER): string[] {
+    return foreignWeightWrites(this.revisions.get(route) ?? [], manager);
+  }
+
+  /** Stops the watch; throws when it failed while recording (a recording with a hole proves nothing). */
+  stop(): void {
+    this.stopped = true;
+    this.req?.abort();
+    if (this.watchError) throw new Error(`the HTTPRoute watch of ${this.ns} failed while recording: ${String(this.watchError)}`);
   }
 }
 

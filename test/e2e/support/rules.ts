@@ -148,3 +148,49 @@ export function conditionText(conditions: RuleCondition[] | undefined): string {
   });
   return parts.sort().join(' ') || '(no conditions)';
 }
+
+/** A managedFields entry as the API server returns it. */
+export interface ManagedField {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+  time?: unknown;
+  fieldsV1?: unknown;
+}
+
+/** The managers whose managedFields entry holds the field at `path` (`['spec', 'rules']` → `f:spec` → `f:rules`). */
+export function fieldOwners(fields: readonly ManagedField[], path: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const f of fields) {
+    let node: unknown = f.fieldsV1;
+    for (const p of path) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[`f:${p}`] : undefined;
+    if (node !== undefined) out.push(f.manager ?? '');
+  }
+  return [...new Set(out)].sort();
+}
+
+/** One recorded revision of an object whose spec carries weights (an HTTPRoute's backendRefs). */
+export interface WeightRevision {
+  resourceVersion: string;
+  /** The weights this revision carries, in a form two revisions compare by (e.g. rule → Service → weight, as JSON). */
+  weights: string;
+  /** Who wrote this revision (the managers whose managedFields entry is new or has a new time since the previous revision). */
+  writers: string[];
+  /** The managers owning the field that carries the weights, in this revision. */
+  owners: string[];
+}
+
+/**
+ * The field-manager rule for weight-carrying writes: every revision after the first that changed the weights was
+ * written by `manager` alone, and `manager` alone owns the field that carries them. Returns the violations.
+ */
+export function foreignWeightWrites(revisions: readonly WeightRevision[], manager: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < revisions.length; i++) {
+    const r = revisions[i]!;
+    if (r.weights === revisions[i - 1]!.weights) continue;
+    if (r.writers.length !== 1 || r.writers[0] !== manager) out.push(`revision ${r.resourceVersion} changing the weights (${r.weights}) was written by [${r.writers.join(', ')}], not ${manager} alone`);
+    if (r.owners.length !== 1 || r.owners[0] !== manager) out.push(`the weights in revision ${r.resourceVersion} are owned by [${r.owners.join(', ')}], not ${manager} alone`);
+  }
+  return out;
+}

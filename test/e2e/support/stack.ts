@@ -67,7 +67,8 @@ export interface Stack {
   procs: Record<'kcm' | 'kwok' | 'controller' | 'sidecar', Proc> & { lbc?: Proc };
   /** Creates (or, for an existing object, server-side applies) every object of a YAML text or list. */
   apply(objects: string | KubernetesObject[], namespace?: string): Promise<void>;
-  restartSidecar(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the sidecar with `signal`, runs `whileDown` (what happens while no sidecar runs), and starts it again. */
+  restartSidecar(signal?: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
   restartController(signal?: NodeJS.Signals): Promise<void>;
   logs(name: keyof Stack['procs'], chars?: number): string;
   stop(): Promise<void>;
@@ -471,9 +472,14 @@ spec: {podCIDR: ${POD_CIDR}, podCIDRs: [${POD_CIDR}]}
       argoKubeconfig,
       procs: procs as Stack['procs'],
       apply,
-      async restartSidecar(signal = 'SIGKILL') {
+      async restartSidecar(signal = 'SIGKILL', whileDown) {
         await stopProcess(stack.procs.sidecar, signal);
-        stack.procs.sidecar = await startSidecar();
+        try {
+          await whileDown?.();
+        } finally {
+          // A failed `whileDown` must not leave the stack without a sidecar for the scenarios after it.
+          stack.procs.sidecar = await startSidecar();
+        }
       },
       async restartController(signal = 'SIGTERM') {
         await stopProcess(stack.procs.controller, signal);

@@ -5,14 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testCleanup } from '../../support/cleanup.js';
 import { gatewayRouteCleanup } from '../../../src/modes/gateway/cleanup.js';
 import { createReleaser } from '../../../src/modes/ingress/releaser.js';
 import { startRolloutWatch, type RolloutWatch } from '../../../src/cleanup/watch.js';
 import type { Rollout } from '../../../src/core/rollout.js';
-import { createHTTPRouteClient } from '../../../src/modes/gateway/client.js';
+import { createHTTPRouteClient, listAllGatewayRoutes } from '../../../src/modes/gateway/client.js';
 import type { HTTPRoute } from '../../../src/modes/gateway/route/model.js';
 import { OWNED_ANNOTATION } from '../../../src/modes/gateway/route/ownership.js';
 import { createGatewayRouter } from '../../../src/modes/gateway/router.js';
@@ -140,6 +140,69 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode cleanup from a real watc
       before.spec.rules!.map((r) => ({ ...r, backendRefs: r.backendRefs!.map((b) => ({ ...b, weight: b.name === 'stable-svc' ? 100 : 0 })) })),
     );
     expect(after.metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+  });
+
+  it('a Rollout deleted while no watch ran (issue #21): the first sweep lists the HTTPRoutes and releases its entry from what it records', async () => {
+    const c = cluster();
+    const ns = await c.createNamespace('gw-swept');
+    await custom.createNamespacedCustomObject({ ...ROUTES, namespace: ns, body: httpRoute(ns) });
+    // A second route holding an entry of a Rollout that still exists: the sweep leaves it alone.
+    await custom.createNamespacedCustomObject({ ...ROUTES, namespace: ns, body: { ...httpRoute(ns), metadata: { name: 'kept', namespace: ns } } });
+    const kc = c.sidecarConfig();
+    const gateway = createGatewayRouter({ routes: createHTTPRouteClient(kc), pluginName: PLUGIN });
+    const gone = (await custom.createNamespacedCustomObject({ ...ROLLOUTS, namespace: ns, body: gatewayRollout(ns) })) as Rollout;
+    const stays = gatewayRollout(ns);
+    stays.metadata.name = 'stays';
+    stays.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: { httpRoute: 'kept' } };
+    const kept = (await custom.createNamespacedCustomObject({ ...ROLLOUTS, namespace: ns, body: stays })) as Rollout;
+    await gateway.setWeight(gone, 30, []);
+    await gateway.setHeaderRoute(gone, { name: 'beta', match: [{ headerName: 'X-Beta', headerValue: { exact: 'yes' } }] });
+    await gateway.setWeight(kept, 40, []);
+    await custom.deleteNamespacedCustomObject({ ...ROLLOUTS, namespace: ns, name: 'rollout' });
+
+    const readRoute = async (name: string) => JSON.parse(JSON.stringify(await custom.getNamespacedCustomObject({ ...ROUTES, namespace: ns, name }))) as HTTPRoute;
+    const before = await readRoute('kept');
+    const asSidecar = kc.makeApiClient(CustomObjectsApi);
+    const readRollout = async (namespace: string, name: string) => {
+      try {
+        return (await asSidecar.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as Rollout;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    };
+    const outcomes: string[] = [];
+    const controller = testCleanup({
+      pluginName: PLUGIN,
+      albIngressClasses: ['alb'],
+      releaser: createReleaser({ ingresses: createIngressClient(kc) }),
+      gatewayRoutes: gatewayRouteCleanup({
+        pluginName: PLUGIN,
+        release: (r) => gateway.release(r),
+        listRoutes: listAllGatewayRoutes(kc),
+        releaseOwner: (ref, owner) => gateway.releaseOwner(ref, owner),
+        onOutcome: (o) => outcomes.push(o),
+      }),
+      readRollout,
+    }).controller;
+    // The sidecar's start: the watch lists the Rollouts (the deleted one is not among them) and sweeps once.
+    watch = startRolloutWatch({ kc, controller, sweepEveryMs: 3_600_000, retryDelayMs: 500 });
+    await watch.synced();
+    const deadline = Date.now() + 20_000;
+    let after = await readRoute('shop');
+    while (after.metadata.annotations?.[OWNED_ANNOTATION] !== undefined && Date.now() < deadline) {
+      await sleep(100);
+      after = await readRoute('shop');
+    }
+    expect(after.spec.rules).toEqual(
+      httpRoute(ns).spec.rules!.map((r) => ({ ...r, backendRefs: r.backendRefs!.map((b) => ({ group: '', kind: 'Service', ...b, weight: b.name === 'stable-svc' ? 100 : 0 })) })),
+    );
+    expect(after.metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+    expect(outcomes).toEqual(['released']);
+    // The other Rollout's route: untouched (same resourceVersion), its entry still there.
+    const stillKept = await readRoute('kept');
+    expect(stillKept.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(Object.keys(JSON.parse(stillKept.metadata.annotations![OWNED_ANNOTATION]!))).toEqual([`${ns}/stays`]);
   });
 
   it('a Rollout that moves from Ingress mode to Gateway mode releases its Ingress (an update event)', async () => {

@@ -4,7 +4,7 @@
 import nock from 'nock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/core/rollout.js';
-import { createHTTPRouteClient } from '../../../src/modes/gateway/client.js';
+import { createHTTPRouteClient, listAllGatewayRoutes } from '../../../src/modes/gateway/client.js';
 import { applyJsonPatch, type JsonPatchOp } from '../../../src/modes/gateway/json-patch.js';
 import type { HTTPRoute } from '../../../src/modes/gateway/route/model.js';
 import { OWNED_ANNOTATION } from '../../../src/modes/gateway/route/ownership.js';
@@ -98,6 +98,11 @@ describe('Gateway mode on a GRPCRoute', () => {
         { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 20 },
         { op: 'test', path: '/spec/rules/0/backendRefs/0/name', value: 'shop-stable' },
         { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 80 },
+        {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [OWNED_ANNOTATION]: JSON.stringify({ 'apps/shop': { rules: {}, backends: [], shifted: true, release: { stable: 'shop-stable', canary: 'shop-canary' } } }) },
+        },
       ],
     ]);
     // The method match and the filters are the user's and stay.
@@ -121,7 +126,7 @@ describe('Gateway mode on a GRPCRoute', () => {
         },
       },
     ]);
-    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: { 'argo-shop-beta': 'beta' }, backends: [] } });
+    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: { 'argo-shop-beta': 'beta' }, backends: [], release: { stable: 'shop-stable', canary: 'shop-canary' } } });
     // Idempotent, and removed by RemoveManagedRoutes with the bookkeeping.
     await router().setHeaderRoute(rollout({ grpcRoute: 'shop' }), beta);
     expect(api.patches).toHaveLength(1);
@@ -155,5 +160,26 @@ describe('Gateway mode on a GRPCRoute', () => {
   it('a missing GRPCRoute is named by its resource', async () => {
     nock(base).get(path('grpcroutes', 'shop')).reply(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'grpcroutes.gateway.networking.k8s.io "shop" not found' }, json);
     await expect(router().setWeight(rollout({ grpcRoute: 'shop' }), 20, [])).rejects.toThrow('grpcroutes.gateway.networking.k8s.io "shop" not found in namespace apps');
+  });
+});
+
+describe("the cleanup sweep's list of both route kinds", () => {
+  const list = (plural: string) => `/apis/gateway.networking.k8s.io/v1/${plural}`;
+  const notServed = { kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' };
+
+  it('lists HTTPRoutes and GRPCRoutes, each marked with its kind (list items may omit it)', async () => {
+    nock(base).get(list('httproutes')).query(true).reply(200, { items: [{ metadata: { name: 'web', namespace: 'apps' }, spec: {} }], metadata: {} }, json);
+    nock(base).get(list('grpcroutes')).query(true).reply(200, { items: [{ metadata: { name: 'rpc', namespace: 'apps' }, spec: {} }], metadata: {} }, json);
+    const routes = await listAllGatewayRoutes(fakeKubeConfig(base))();
+    expect(routes?.map((r) => `${r.kind} ${r.metadata.name}`)).toEqual(['HTTPRoute web', 'GRPCRoute rpc']);
+  });
+
+  it('a cluster without the GRPCRoute CRD still has its HTTPRoutes swept; with neither kind served there is nothing to sweep', async () => {
+    nock(base).get(list('httproutes')).query(true).reply(200, { items: [{ metadata: { name: 'web', namespace: 'apps' }, spec: {} }], metadata: {} }, json);
+    nock(base).get(list('grpcroutes')).query(true).reply(404, notServed, json);
+    expect((await listAllGatewayRoutes(fakeKubeConfig(base))())?.map((r) => r.kind)).toEqual(['HTTPRoute']);
+    nock(base).get(list('httproutes')).query(true).reply(404, notServed, json);
+    nock(base).get(list('grpcroutes')).query(true).reply(404, notServed, json);
+    expect(await listAllGatewayRoutes(fakeKubeConfig(base))()).toBeUndefined();
   });
 });

@@ -103,6 +103,12 @@ describe('Gateway mode SetWeight', () => {
         { op: 'replace', path: '/spec/rules/1/backendRefs/1/weight', value: 20 },
         { op: 'test', path: '/spec/rules/1/backendRefs/0/name', value: 'shop-stable' },
         { op: 'add', path: '/spec/rules/1/backendRefs/0/weight', value: 80 },
+        // Weights off stable are a hold: recorded with what a release needs without the Rollout (issue #21).
+        {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [OWNED_ANNOTATION]: JSON.stringify({ 'apps/shop': { rules: {}, backends: [], shifted: true, release: { stable: 'shop-stable', canary: 'shop-canary' } } }) },
+        },
       ],
     ]);
     const after = api.now().spec.rules!;
@@ -151,10 +157,28 @@ describe('Gateway mode SetWeight', () => {
       { name: 'shop-canary', port: 80, weight: 10 },
       { name: 'exp-a', port: 80, weight: 5 },
     ]);
-    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: {}, backends: ['exp-a'] } });
+    const release = { stable: 'shop-stable', canary: 'shop-canary' };
+    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: {}, backends: ['exp-a'], shifted: true, release } });
     await router().setWeight(rollout(), 10, []);
     expect(api.now().spec.rules![1]!.backendRefs).toEqual([{ name: 'shop-stable', port: 80, weight: 90 }, { name: 'shop-canary', port: 80, weight: 10 }]);
+    // The canary's 10 % is still a hold; all back on stable, the Rollout holds nothing and its entry goes.
+    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: {}, backends: [], shifted: true, release } });
+    await router().setWeight(rollout(), 0, []);
     expect(api.now().metadata.annotations?.[OWNED_ANNOTATION]).toBeUndefined();
+  });
+
+  it('the release record follows ping-pong roles, ruleName and maxTrafficWeight of the last write', async () => {
+    const rules = [{ name: 'web', matches: [], backendRefs: [{ name: 'ping', port: 80, weight: 100 }, { name: 'pong', port: 80, weight: 0 }] }];
+    const api = serveRoute(route('5', rules));
+    const r = rollout(
+      { httpRoute: 'shop', ruleName: 'web' },
+      { stableService: undefined, canaryService: undefined, pingPong: { pingService: 'ping', pongService: 'pong' }, trafficRouting: { plugins: { [PLUGIN]: { httpRoute: 'shop', ruleName: 'web' } }, maxTrafficWeight: 200 } },
+    );
+    r.status = { canary: { stablePingPong: 'pong' } };
+    await router().setWeight(r, 50, []);
+    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({
+      'apps/shop': { rules: {}, backends: [], shifted: true, release: { stable: 'pong', canary: 'ping', ruleName: 'web', maxWeight: 200 } },
+    });
   });
 
   it("experiments: an added backendRef takes the experiment Service's own port when it can be read", async () => {
@@ -384,7 +408,9 @@ describe('Gateway mode header routes', () => {
         },
       },
     ]);
-    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ 'apps/shop': { rules: { 'argo-shop-beta': 'beta' }, backends: [] } });
+    expect(JSON.parse(api.now().metadata.annotations![OWNED_ANNOTATION]!)).toEqual({
+      'apps/shop': { rules: { 'argo-shop-beta': 'beta' }, backends: [], release: { stable: 'shop-stable', canary: 'shop-canary' } },
+    });
     // The same call again changes nothing.
     await router().setHeaderRoute(rollout(), beta);
     expect(api.patches).toHaveLength(1);

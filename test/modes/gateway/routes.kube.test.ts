@@ -113,6 +113,9 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
       expect(after.spec.rules![1]!.backendRefs!.map((b) => [b.name, b.weight])).toEqual([['shop-stable', 100 - w], ['shop-canary', w]]);
       expect(after.spec.rules![0]).toEqual(before.spec.rules![0]);
       expect(after.spec.rules![1]!.matches).toEqual(before.spec.rules![1]!.matches);
+      // Weights off stable are recorded (with what a release needs), all on stable they are not.
+      const entry = after.metadata.annotations?.[OWNED_ANNOTATION];
+      expect(entry && JSON.parse(entry)).toEqual(w === 0 ? undefined : { [`${ns}/shop`]: { rules: {}, backends: [], shifted: true, release: { stable: 'shop-stable', canary: 'shop-canary' } } });
     }
     // No write when nothing changes: the resourceVersion stays.
     const rv = (await read()).metadata.resourceVersion;
@@ -133,7 +136,9 @@ describe.skipIf(skipKubeTests() || !CRDS)('Gateway mode against kube-apiserver w
       matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Beta', value: 'a\\,b' }] }],
       backendRefs: [{ group: '', kind: 'Service', name: 'shop-canary', port: 80, weight: 100 }],
     });
-    expect(JSON.parse(after.metadata.annotations![OWNED_ANNOTATION]!)).toEqual({ [`${ro.metadata.namespace}/shop`]: { rules: { 'argo-shop-beta-users': 'Beta_Users' }, backends: [] } });
+    expect(JSON.parse(after.metadata.annotations![OWNED_ANNOTATION]!)).toEqual({
+      [`${ro.metadata.namespace}/shop`]: { rules: { 'argo-shop-beta-users': 'Beta_Users' }, backends: [], release: { stable: 'shop-stable', canary: 'shop-canary' } },
+    });
     await router.removeManagedRoutes(ro);
     const removed = await read();
     expect(removed.spec.rules).toEqual(before.spec.rules);

@@ -19,7 +19,7 @@ import {
   type HTTPRouteRule,
   type RouteKind,
 } from './model.js';
-import { bookkeepingOps, ownedBy, ownerKey } from './ownership.js';
+import { bookkeepingOps, ownedBy, ownerKey, releaseRecord } from './ownership.js';
 import { PatchBuilder, type Plan } from './plan.js';
 
 /** A header value as the LBC reads an Exact header match: `\` and `,` escaped (it splits on unescaped commas). */
@@ -104,7 +104,7 @@ function checkRouteLimits(route: HTTPRoute, ref: RouteRef): void {
 }
 
 /** Removes the rules of `names` (tested by name), highest index first. */
-function removeRules(b: PatchBuilder, names: Set<string>): void {
+export function removeRules(b: PatchBuilder, names: Set<string>): void {
   const rules = b.work.spec.rules ?? [];
   for (let i = rules.length - 1; i >= 0; i--) {
     const name = rules[i]!.name;
@@ -165,7 +165,7 @@ export function planHeaderRoute(route: HTTPRoute, ref: RouteRef, config: Gateway
     for (const n of stale) delete owned.rules[n];
     checkRouteLimits(b.work, ref);
   }
-  b.push(...bookkeepingOps(b.work, owner, owned));
+  b.push(...bookkeepingOps(b.work, owner, { ...owned, release: releaseRecord(config) }));
   return { ops: b.finish(), after: b.work };
 }
 
@@ -175,6 +175,6 @@ export function planRemoveHeaderRoutes(route: HTTPRoute, config: GatewayConfig):
   const owned = ownedBy(route, owner);
   const b = new PatchBuilder(route);
   removeRules(b, new Set(Object.keys(owned.rules)));
-  b.push(...bookkeepingOps(b.work, owner, { rules: {}, backends: owned.backends }));
+  b.push(...bookkeepingOps(b.work, owner, { ...owned, rules: {}, release: releaseRecord(config) }));
   return { ops: b.finish(), after: b.work };
 }

@@ -7,13 +7,14 @@ import type { DesiredWeight } from '../../../core/weights.js';
 import type { GatewayConfig, RouteRef } from '../config.js';
 import { selectRules } from './driven-rules.js';
 import { DEFAULT_BACKEND_WEIGHT, indexOfService, refersTo, RoutePlanError, routeLabel, ruleLabel, type BackendRef, type HTTPRoute, type HTTPRouteRule } from './model.js';
-import { bookkeepingOps, ownedBy, ownerKey } from './ownership.js';
+import { bookkeepingOps, ownedBy, ownerKey, releaseRecord } from './ownership.js';
 import { PatchBuilder, type Plan } from './plan.js';
 
 /**
  * SetWeight on one route: each driven rule's stable, canary and experiment backendRefs get the core's weights;
  * experiment Services missing from a rule are added (on the Service's own port when known) and recorded as owned,
- * owned experiment backendRefs no longer wanted are removed. Nothing else in the route changes.
+ * owned experiment backendRefs no longer wanted are removed; weights off stable are recorded with what a release
+ * needs. Nothing else in the route changes.
  */
 export function planWeights(
   route: HTTPRoute,
@@ -79,7 +80,9 @@ export function planWeights(
     }
   }
   const backends = [...addedBackends].filter((svc) => experiments.includes(svc)).sort();
-  b.push(...bookkeepingOps(b.work, owner, { rules: owned.rules, backends }));
+  // Weights off stable are a hold of their own: the entry (with what a release needs) stays until they are back.
+  const shifted = desired.some((d) => d.role !== 'stable' && d.weight > 0);
+  b.push(...bookkeepingOps(b.work, owner, { rules: owned.rules, backends, ...(shifted ? { shifted } : {}), release: releaseRecord(config) }));
   return { ops: b.finish(), after: b.work };
 }
 
