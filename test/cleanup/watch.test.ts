@@ -195,7 +195,8 @@ describe('Rollout watch failures (issue #12 item 9)', () => {
       await settle();
       expect(unhandled).toEqual([]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      // The watch may still be running the credential plugin, which writes its counter here: retry a busy removal.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     }
   });
 });
