@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollout, services } from './support/app.js';
 import { catchAllRule, diagnoseGateway, gateway, gatewayClass, gatewayPlaces, gatewayRules, headerCondition, httpRoute, readHTTPRoute, yamlDocs } from './support/gateway.js';
-import { HTTPRouteRecorder, PLUGIN_FIELD_MANAGER, poll, Timeline } from './support/observe.js';
+import { HTTPRouteRecorder, PLUGIN_FIELD_MANAGER, poll, Timeline, type Observer } from './support/observe.js';
 import { e2eSkipped, PLUGIN, useStack } from './support/suite.js';
 
 const OWNED = 'alb.rollouts.argoproj-labs.io/gateway-owned';
@@ -189,39 +189,7 @@ canary:
     const o = obs();
     const ns = await o.namespace('gw-delete');
     const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns, 'shop')}`;
-    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
-    await o.stack.apply(
-      yamlDocs(
-        services(['shop-stable', 'shop-canary'], 'shop'),
-        gateway('shop', { className: 'alb-plugin' }),
-        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
-          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
-        ]),
-        rollout('shop', 'shop', `
-canary:
-  stableService: shop-stable
-  canaryService: shop-canary
-  trafficRouting:
-    managedRoutes: [{name: beta}]
-    plugins:
-      ${PLUGIN}:
-        httpRoute: shop
-  steps:
-  - setWeight: 30
-  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
-  - pause: {}
-`),
-      ),
-      ns,
-    );
-    await o.untilHealthy(ns, 'shop');
-    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
-    await o.untilPaused(ns, 'shop');
-    await o.until('30 % and the header rule on the ALB', async () => {
-      const rules = await gatewayRules(o, ns, 'shop');
-      const main = rules.find((r) => !headerCondition(r, 'X-Beta'));
-      return rules.length === 2 && main?.services['shop-canary'] === 30 ? rules : undefined;
-    }, 120_000, diag);
+    await midCanaryWithHeaderRoute(o, ns, diag);
 
     await o.deleteRollout(ns, 'shop');
     const after = await o.until('the ALB back on stable without the header rule', async () => {
@@ -238,41 +206,8 @@ canary:
     const o = obs();
     const ns = await o.namespace('gw-swept');
     const diag = async () => `${await diagnoseGateway(o, ns, 'shop')}\n${await o.diagnose(ns)}`;
-    await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
-    await o.stack.apply(
-      yamlDocs(
-        services(['shop-stable', 'shop-canary'], 'shop'),
-        gateway('shop', { className: 'alb-plugin' }),
-        httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
-          { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
-        ]),
-        rollout('shop', 'shop', `
-canary:
-  stableService: shop-stable
-  canaryService: shop-canary
-  trafficRouting:
-    managedRoutes: [{name: beta}]
-    plugins:
-      ${PLUGIN}:
-        httpRoute: shop
-  steps:
-  - setWeight: 30
-  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
-  - pause: {}
-`),
-      ),
-      ns,
-    );
-    await o.untilHealthy(ns, 'shop');
     const rec = new HTTPRouteRecorder(o.stack, ns);
-    await rec.start();
-    await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
-    await o.untilPaused(ns, 'shop');
-    const mid = await o.until('30 % and the header rule on the ALB', async () => {
-      const rules = await gatewayRules(o, ns, 'shop');
-      const main = rules.find((r) => !headerCondition(r, 'X-Beta'));
-      return rules.length === 2 && main?.services['shop-canary'] === 30 ? main : undefined;
-    }, 120_000, diag);
+    const mid = await midCanaryWithHeaderRoute(o, ns, diag, () => rec.start());
     // The entry records what a release needs once the Rollout is gone.
     const owned = ((await readHTTPRoute(o, ns, 'shop')).metadata as { annotations?: Record<string, string> }).annotations?.[OWNED];
     const entry = JSON.parse(owned ?? 'null') as unknown;
@@ -432,3 +367,45 @@ canary:
     expect((route.metadata as { annotations?: Record<string, string> }).annotations?.[OWNED]).toBeUndefined();
   });
 });
+
+/**
+ * A Gateway-mode Rollout `shop` on HTTPRoute `shop` taken to its pause after `setWeight: 30` and a header route
+ * `beta`: both are on the ALB when this returns (the catch-all rule at 30 % canary, returned). `beforeCanary` runs
+ * once the first revision is healthy.
+ */
+async function midCanaryWithHeaderRoute(o: Observer, ns: string, diag: () => Promise<string>, beforeCanary?: () => Promise<void>) {
+  await o.stack.apply(yamlDocs(gatewayClass('alb-plugin')));
+  await o.stack.apply(
+    yamlDocs(
+      services(['shop-stable', 'shop-canary'], 'shop'),
+      gateway('shop', { className: 'alb-plugin' }),
+      httpRoute('shop', { gateway: 'shop', sectionName: 'http' }, [
+        { name: 'main', backends: [{ service: 'shop-stable', weight: 100 }, { service: 'shop-canary', weight: 0 }] },
+      ]),
+      rollout('shop', 'shop', `
+canary:
+  stableService: shop-stable
+  canaryService: shop-canary
+  trafficRouting:
+    managedRoutes: [{name: beta}]
+    plugins:
+      ${PLUGIN}:
+        httpRoute: shop
+  steps:
+  - setWeight: 30
+  - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
+  - pause: {}
+`),
+    ),
+    ns,
+  );
+  await o.untilHealthy(ns, 'shop');
+  await beforeCanary?.();
+  await o.setImage(ns, 'shop', 'registry.example.com/demo:2.0.0');
+  await o.untilPaused(ns, 'shop');
+  return o.until('30 % and the header rule on the ALB', async () => {
+    const rules = await gatewayRules(o, ns, 'shop');
+    const main = rules.find((r) => !headerCondition(r, 'X-Beta'));
+    return rules.length === 2 && main?.services['shop-canary'] === 30 ? main : undefined;
+  }, 120_000, diag);
+}
