@@ -132,26 +132,19 @@ export interface RouteOptions {
 
 const q = (s: string): string => JSON.stringify(s);
 
-/** An HTTPRoute attached to one Gateway listener; every rule has one match (path, optional headers). */
-export function httpRoute(name: string, opts: RouteOptions, rules: RouteRule[]): string {
-  const rulesYaml = rules
-    .map((r) => {
-      const path = r.path ?? { type: 'PathPrefix', value: '/' };
-      const headers = r.headers?.length
-        ? `\n      headers:\n${r.headers.map((h) => `      - {type: ${h.type ?? 'Exact'}, name: ${q(h.name)}, value: ${q(h.value)}}`).join('\n')}`
-        : '';
-      const backends = r.backends
-        .map((b) => `    - {name: ${b.service}, port: ${b.port ?? 80}${b.weight === undefined ? '' : `, weight: ${b.weight}`}}`)
-        .join('\n');
-      return `  - ${r.name ? `name: ${r.name}\n    ` : ''}matches:
-    - path: {type: ${path.type}, value: ${q(path.value)}}${headers}
-    backendRefs:
-${backends}`;
-    })
-    .join('\n');
+function headersYaml(headers: HeaderMatch[] | undefined): string {
+  return headers?.length ? `\n      headers:\n${headers.map((h) => `      - {type: ${h.type ?? 'Exact'}, name: ${q(h.name)}, value: ${q(h.value)}}`).join('\n')}` : '';
+}
+
+function backendsYaml(backends: Backend[]): string {
+  return backends.map((b) => `    - {name: ${b.service}, port: ${b.port ?? 80}${b.weight === undefined ? '' : `, weight: ${b.weight}`}}`).join('\n');
+}
+
+/** A route of `kind` attached to one Gateway listener, with its rules already rendered. */
+function routeDoc(kind: 'HTTPRoute' | 'GRPCRoute', name: string, opts: RouteOptions, rulesYaml: string): string {
   return `
 apiVersion: ${GATEWAY_GROUP}/v1
-kind: HTTPRoute
+kind: ${kind}
 metadata: {name: ${name}}
 spec:
   parentRefs:
@@ -161,6 +154,20 @@ spec:
   rules:
 ${rulesYaml}
 `;
+}
+
+/** An HTTPRoute attached to one Gateway listener; every rule has one match (path, optional headers). */
+export function httpRoute(name: string, opts: RouteOptions, rules: RouteRule[]): string {
+  const rulesYaml = rules
+    .map((r) => {
+      const path = r.path ?? { type: 'PathPrefix', value: '/' };
+      return `  - ${r.name ? `name: ${r.name}\n    ` : ''}matches:
+    - path: {type: ${path.type}, value: ${q(path.value)}}${headersYaml(r.headers)}
+    backendRefs:
+${backendsYaml(r.backends)}`;
+    })
+    .join('\n');
+  return routeDoc('HTTPRoute', name, opts, rulesYaml);
 }
 
 export interface GrpcRouteRule {
@@ -179,29 +186,13 @@ export function grpcRoute(name: string, opts: RouteOptions, rules: GrpcRouteRule
       const method = r.method
         ? `\n      method: {type: Exact${r.method.service ? `, service: ${q(r.method.service)}` : ''}${r.method.method ? `, method: ${q(r.method.method)}` : ''}}`
         : '';
-      const headers = r.headers?.length
-        ? `\n      headers:\n${r.headers.map((h) => `      - {type: ${h.type ?? 'Exact'}, name: ${q(h.name)}, value: ${q(h.value)}}`).join('\n')}`
-        : '';
-      const backends = r.backends
-        .map((b) => `    - {name: ${b.service}, port: ${b.port ?? 80}${b.weight === undefined ? '' : `, weight: ${b.weight}`}}`)
-        .join('\n');
+      const headers = headersYaml(r.headers);
       const matches = method || headers ? `matches:\n    - ${(method + headers).replace(/^\n      /, '')}\n    ` : '';
       return `  - ${r.name ? `name: ${r.name}\n    ` : ''}${matches}backendRefs:
-${backends}`;
+${backendsYaml(r.backends)}`;
     })
     .join('\n');
-  return `
-apiVersion: ${GATEWAY_GROUP}/v1
-kind: GRPCRoute
-metadata: {name: ${name}}
-spec:
-  parentRefs:
-  - {group: ${GATEWAY_GROUP}, kind: Gateway, name: ${opts.gateway}${opts.sectionName ? `, sectionName: ${opts.sectionName}` : ''}}${
-    opts.hostnames?.length ? `\n  hostnames: [${opts.hostnames.map(q).join(', ')}]` : ''
-  }
-  rules:
-${rulesYaml}
-`;
+  return routeDoc('GRPCRoute', name, opts, rulesYaml);
 }
 
 /**
