@@ -65,8 +65,9 @@ export interface ListenerRuleReport {
 
 /** Gateway mode: one ALB rule the LBC built from a driven HTTPRoute rule. */
 export interface GatewayRuleReport {
-  /** The HTTPRoute, `namespace/name`. */
+  /** The route, `namespace/name`, and its kind (an HTTPRoute and a GRPCRoute may share a name). */
   route: string;
+  routeKind: 'HTTPRoute' | 'GRPCRoute';
   /** The Gateway (parentRef) whose load balancer holds the rule, `namespace/name`. */
   gateway: string;
   /** The HTTPRoute rule: `rule "<name>"`, or `spec.rules[i]` when it has no name. */
@@ -83,6 +84,8 @@ export interface GatewayRuleReport {
 export interface GatewayReport {
   /** The HTTPRoutes, `namespace/name`. */
   routes: string[];
+  /** The GRPCRoutes, `namespace/name` (only when the Rollout names any). */
+  grpcRoutes?: string[];
   /** Weights by Service the driven rules should carry now. */
   expectedWeights: WeightMap;
   rules: GatewayRuleReport[];

@@ -192,6 +192,7 @@ describe('Gateway mode JSON API against moto', () => {
         rules: [
           {
             route: `${NS}/shop`,
+            routeKind: 'HTTPRoute',
             gateway: `${NS}/shop`,
             rule: 'rule "main"',
             ruleArn: s.main,

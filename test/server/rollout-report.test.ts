@@ -323,7 +323,7 @@ describe('Gateway mode report', () => {
       verified,
       reasons: verified ? [] : [`load balancer of Gateway shop/gw, HTTPRoute shop/app rule "main": Service app-canary has weight ${actualCanary}, expected ${want}`],
       rules: [
-        { route: 'shop/app', gateway: 'shop/gw', rule: 'rule "main"', ruleArn: GW_RULE, weights: { 'app-stable': 100 - actualCanary, 'app-canary': actualCanary } },
+        { route: 'shop/app', routeKind: 'HTTPRoute', gateway: 'shop/gw', rule: 'rule "main"', ruleArn: GW_RULE, weights: { 'app-stable': 100 - actualCanary, 'app-canary': actualCanary } },
       ],
       elbv2Calls: 1,
     };
@@ -346,6 +346,7 @@ describe('Gateway mode report', () => {
         rules: [
           {
             route: 'shop/app',
+            routeKind: 'HTTPRoute',
             gateway: 'shop/gw',
             rule: 'rule "main"',
             ruleArn: GW_RULE,
@@ -409,6 +410,19 @@ describe('Gateway mode report', () => {
     const res = await app.inject('/api/v1/rollouts/shop/web/verify');
     await app.close();
     expect(res.json()).toMatchObject({ verified: false, reasons: ['Gateway shop/gw has no load balancer address yet'], gateway: { verified: false, rules: [] } });
+  });
+
+  it('a GRPCRoute is listed under grpcRoutes, and each rule says its route\'s kind (an HTTPRoute and a GRPCRoute may share a name)', async () => {
+    const r = withWeight(canaryRollout('web'), 20);
+    r.spec.strategy.canary!.trafficRouting!.plugins = { [PLUGIN]: { httpRoute: 'app', grpcRoute: 'app' } };
+    const grpcRule = { route: 'shop/app', routeKind: 'GRPCRoute' as const, gateway: 'shop/gw', rule: 'rule "main"', ruleArn: `${GW_RULE}-grpc`, weights: { 'app-stable': 80, 'app-canary': 20 } };
+    const { app } = setup([r], { gateway: (d) => { const rep = gwReport(20)(d); return { ...rep, rules: [...rep.rules, grpcRule] }; } });
+    const res = await app.inject('/api/v1/rollouts/shop/web/verify');
+    await app.close();
+    const gw = (res.json() as { gateway: { routes: string[]; grpcRoutes?: string[]; rules: Array<{ route: string; routeKind: string; ruleArn: string }> } }).gateway;
+    expect(gw.routes).toEqual(['shop/app']);
+    expect(gw.grpcRoutes).toEqual(['shop/app']);
+    expect(gw.rules.map((x) => [x.routeKind, x.route, x.ruleArn])).toEqual([['HTTPRoute', 'shop/app', GW_RULE], ['GRPCRoute', 'shop/app', `${GW_RULE}-grpc`]]);
   });
 
   it('before any weight was set: only the stable targets, the whole weight on stable', async () => {

@@ -29,6 +29,7 @@ export async function gatewayModeReport(deps: GatewayReportDeps, rollout: Rollou
     const actual = r.weights ?? {};
     return {
       route: r.route,
+      routeKind: r.routeKind,
       gateway: r.gateway,
       rule: r.rule,
       ruleArn: r.ruleArn ?? null,
@@ -42,7 +43,14 @@ export async function gatewayModeReport(deps: GatewayReportDeps, rollout: Rollou
   return {
     ...verdict.whole,
     ingresses: [],
-    gateway: { routes: config.routes.map((r) => `${r.namespace}/${r.name}`), expectedWeights: expected, rules, ...verdict.weights },
+    gateway: { ...routeLists(config), expectedWeights: expected, rules, ...verdict.weights },
     targetGroups: targets.flatMap(targetGroupsFrom),
   };
+}
+
+/** The routes as the report names them: HTTPRoutes under `routes`, GRPCRoutes (if any) under `grpcRoutes`. */
+function routeLists(config: GatewayConfig): { routes: string[]; grpcRoutes?: string[] } {
+  const of = (kind: string) => config.routes.filter((r) => r.kind === kind).map((r) => `${r.namespace}/${r.name}`);
+  const grpc = of('GRPCRoute');
+  return { routes: of('HTTPRoute'), ...(grpc.length > 0 ? { grpcRoutes: grpc } : {}) };
 }

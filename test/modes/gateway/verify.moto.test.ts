@@ -91,6 +91,7 @@ describe('Gateway mode VerifyWeight against moto', () => {
     expect(cold.rules).toEqual([
       {
         route: `${NS}/shop`,
+        routeKind: 'HTTPRoute',
         gateway: `${NS}/shop`,
         rule: 'rule "main"',
         ruleArn: s.main,
@@ -381,7 +382,7 @@ describe('Gateway mode VerifyWeight on a GRPCRoute against moto', () => {
     const cold = await grpcReport(v, 30);
     expect(cold).toMatchObject({ verified: true, reasons: [] });
     expect(cold.rules).toEqual([
-      { route: `${NS}/shop`, gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: g.main, weights: { 'shop-stable': 70, 'shop-canary': 30 }, targetGroups: { 'shop-stable': g.tg['shop-stable'], 'shop-canary': g.tg['shop-canary'] } },
+      { route: `${NS}/shop`, routeKind: 'GRPCRoute', gateway: `${NS}/shop`, rule: 'rule "main"', ruleArn: g.main, weights: { 'shop-stable': 70, 'shop-canary': 30 }, targetGroups: { 'shop-stable': g.tg['shop-stable'], 'shop-canary': g.tg['shop-canary'] } },
     ]);
     proxy.resetCounts();
     expect((await grpcReport(v, 30)).verified).toBe(true);

@@ -7,12 +7,13 @@ import { forwardWeights, weightReasons } from '../alb-rules.js';
 import type { DesiredWeight } from '../../../core/weights.js';
 import { errorText, thrownFailure } from '../../../verify/elbv2-failures.js';
 import type { VerdictReport } from '../../../verify/verdict.js';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig, RouteKind } from '../config.js';
 import { discoverUnits, GatewayConfigProblem, type CallCounter, type DiscoveryDeps } from './discovery.js';
 import type { GatewayRuleCache } from './rule-cache.js';
 
 export interface GatewayRuleReport {
   route: string;
+  routeKind: RouteKind;
   gateway: string;
   rule: string;
   ruleArn?: string;
@@ -61,6 +62,7 @@ export async function checkGatewayWeights(deps: GatewayCheckDeps, config: Gatewa
           reasons.push(...weightReasons(r, u.expected, where));
           report.rules.push({
             route: u.route,
+            routeKind: u.routeKind,
             gateway: u.gateway,
             rule: u.rules[i]!.label,
             ruleArn: r.RuleArn!,

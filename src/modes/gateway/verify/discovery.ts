@@ -8,7 +8,7 @@ import type { Elbv2Discovery } from '../../../aws/discovery.js';
 import type { DesiredWeight } from '../../../core/weights.js';
 import { expectedSignatures, type ExpectedWeight, type Signature } from '../alb-rules.js';
 import type { HTTPRouteClient } from '../client.js';
-import type { GatewayConfig, RouteRef } from '../config.js';
+import type { GatewayConfig, RouteKind, RouteRef } from '../config.js';
 import type { GatewayBinding, GatewayListener, GatewayReader } from '../k8s.js';
 import { selectRules } from '../route/driven-rules.js';
 import { GATEWAY_GROUP, type HTTPRoute, type ParentRef } from '../route/model.js';
@@ -34,6 +34,7 @@ export interface Unit {
   /** `<kind> <namespace>/<name>`, for messages. */
   routeLabel: string;
   route: string;
+  routeKind: RouteKind;
   gateway: string;
   lbArn: string;
   ports: number[];
@@ -208,7 +209,7 @@ async function unitOf(deps: DiscoveryDeps, at: Lookup, ref: RouteRef, route: HTT
     };
   });
   const key = JSON.stringify([ref, gwNs, parent.name, lbArn, ports, stableTg, rules]);
-  return { key, routeLabel, route: `${ref.namespace}/${ref.name}`, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
+  return { key, routeLabel, route: `${ref.namespace}/${ref.name}`, routeKind: ref.kind, gateway: `${gwNs}/${parent.name}`, lbArn, ports, stableTg, rules, expected, services };
 }
 
 /** The listener takes GRPCRoutes: its allowedRoutes.kinds list them, or it has no kinds and is HTTPS. */
