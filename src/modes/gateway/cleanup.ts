@@ -12,6 +12,7 @@ import type { Logger } from '../../logger.js';
 import type { CleanupContext, ModeCleanup, ReleaseOutcome } from '../../plugin/mode.js';
 import { parseGatewayConfig, type RouteRef } from './config.js';
 import type { HTTPRoute } from './route/model.js';
+import { OWNED_ANNOTATION } from './route/ownership.js';
 import type { OwnerRelease } from './router.js';
 import { entryLabel, sweepDecision, sweepEntries, type SweepEntry } from './sweep.js';
 
@@ -52,6 +53,11 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
     return o;
   };
 
+  /** Failed sweep releases per entry (`<kind> <ns>/<route> <owner>`); at the limit the entry is left to the operator. */
+  const sweepFailures = new Map<string, number>();
+  const maxSweepFailures = opts.maxRetries ?? 10;
+  const entryKey = (e: SweepEntry) => `${e.ref.kind} ${e.ref.namespace}/${e.ref.name} ${e.owner}`;
+
   /** The watch can lag: a Rollout created a moment ago may already have written its entry, so ask the API server. */
   async function confirmAndRelease(entry: SweepEntry, ctx: CleanupContext, pluginName: string, releaseOwner: NonNullable<GatewayRouteCleanupOptions['releaseOwner']>): Promise<ReleaseOutcome> {
     const fields = { rollout: `${entry.namespace}/${entry.name}`, route: `${entry.ref.namespace}/${entry.ref.name}` };
@@ -65,8 +71,13 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
       }
     }
     if (sweepDecision(entry, rollout, ctx, pluginName) === 'keep') return 'unchanged';
+    const key = entryKey(entry);
+    const failed = sweepFailures.get(key) ?? 0;
+    // Given up on (said once, at error level): not tried again until the sidecar restarts.
+    if (failed >= maxSweepFailures) return 'unchanged';
     try {
       const done = await releaseOwner(entry.ref, entry.owner);
+      sweepFailures.delete(key);
       if (done.weightsLeft !== undefined) {
         log?.warn({ ...fields, why: done.weightsLeft }, `released the header rules of ${entryLabel(entry)}, which no Rollout drives any more; its weights are left as they are`);
       } else if (done.outcome === 'released') {
@@ -74,7 +85,15 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
       }
       return outcome(done.outcome === 'gone' ? 'unchanged' : done.outcome);
     } catch (err) {
-      log?.warn({ ...fields, err: message(err) }, 'could not release the HTTPRoute entry of a Rollout that no longer drives it; the next sweep tries again');
+      sweepFailures.set(key, failed + 1);
+      if (failed + 1 >= maxSweepFailures) {
+        log?.error(
+          { ...fields, err: message(err), attempts: failed + 1 },
+          `giving up releasing ${entryLabel(entry)}; remove its header-route rules, set the weights and remove its entry from the ${OWNED_ANNOTATION} annotation by hand`,
+        );
+      } else {
+        log?.warn({ ...fields, err: message(err) }, 'could not release the HTTPRoute entry of a Rollout that no longer drives it; the next sweep tries again');
+      }
       return outcome('error');
     }
   }
@@ -121,7 +140,10 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
     },
     deleted: (rollout, last, ctx) => releases.deleted(rollout, last, ctx),
     sweep: async (ctx) => [...(await releases.sweep(ctx)), ...(await sweepRoutes(ctx))],
-    reset: () => releases.reset?.(),
+    reset: () => {
+      releases.reset?.();
+      sweepFailures.clear();
+    },
   };
 }
 

@@ -52,7 +52,7 @@ function translate(err: unknown, kind: RouteKind, verb: string, namespace: strin
 const routePath = (kind: RouteKind, namespace: string, name: string) =>
   `/apis/${GATEWAY_GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${ROUTE_PLURAL[kind]}/${encodeURIComponent(name)}`;
 
-export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?: number; onConflict?: () => void } = {}): HTTPRouteClient {
+export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?: number; onConflict?: (kind: RouteKind) => void } = {}): HTTPRouteClient {
   const clientTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const prepare = (kind: RouteKind, verb: string, namespace: string, name: string, req: RequestOptions | undefined) =>
@@ -73,7 +73,7 @@ export function createHTTPRouteClient(kc: KubeAccess, opts: { requestTimeoutMs?:
         return await kubeRequest<HTTPRoute>(kc, { method: 'PATCH', path: routePath(kind, namespace, name), body: ops, contentType: JSON_PATCH, ...options });
       } catch (err) {
         const out = translate(err, kind, 'patching', namespace, name, ms, signal);
-        if (out instanceof RouteConflictError) opts.onConflict?.();
+        if (out instanceof RouteConflictError) opts.onConflict?.(kind);
         throw out;
       }
     },

@@ -15,7 +15,7 @@ import { createGatewayVerifier } from './verify/verifier.js';
 export function createGatewayMode(deps: ModeDeps): Mode {
   const { settings } = deps;
   const pluginName = settings.pluginName;
-  const routes = createHTTPRouteClient(deps.kubeConfig, { onConflict: () => deps.onConflict('httproute') });
+  const routes = createHTTPRouteClient(deps.kubeConfig, { onConflict: (kind) => deps.onConflict(kind === 'GRPCRoute' ? 'grpcroute' : 'httproute') });
   const logger = deps.logger.child({ part: 'gateway' });
   const verifier = createGatewayVerifier({
     enabled: settings.awsVerifyTargetGroup,

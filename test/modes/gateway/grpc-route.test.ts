@@ -183,3 +183,16 @@ describe("the cleanup sweep's list of both route kinds", () => {
     expect(await listAllGatewayRoutes(fakeKubeConfig(base))()).toBeUndefined();
   });
 });
+
+describe('conflicts on routes', () => {
+  it('a stale patch is reported with the kind of route it was sent to (the conflict metric labels them apart)', async () => {
+    const kinds: string[] = [];
+    const client = createHTTPRouteClient(fakeKubeConfig(base), { onConflict: (kind) => kinds.push(kind) });
+    const conflict = { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' };
+    nock(base).patch(path('grpcroutes', 'shop')).reply(409, conflict, json);
+    nock(base).patch(path('httproutes', 'shop')).reply(409, conflict, json);
+    await expect(client.patch('apps', 'shop', [], undefined, 'GRPCRoute')).rejects.toThrow('the object has been modified');
+    await expect(client.patch('apps', 'shop', [], undefined, 'HTTPRoute')).rejects.toThrow('the object has been modified');
+    expect(kinds).toEqual(['GRPCRoute', 'HTTPRoute']);
+  });
+});

@@ -251,6 +251,23 @@ describe('the cleanup sweep over the listed HTTPRoutes', () => {
     );
   });
 
+  it('an entry whose release keeps failing is given up after maxRetries sweeps, said once at error level with what to do by hand', async () => {
+    const s = sweeper(async () => [route({ 'web/gone': entries['web/gone'] })], () => new Error('HTTP 500'));
+    const ctx = ctxOf({}, async () => undefined);
+    const outs: string[][] = [];
+    for (let i = 0; i < 12; i++) outs.push(await s.cleanup.sweep(ctx));
+    expect(s.calls).toHaveLength(10);
+    expect(outs.slice(0, 10).every((o) => o.length === 1 && o[0] === 'error')).toBe(true);
+    expect(outs.slice(10)).toEqual([['unchanged'], ['unchanged']]);
+    const errors = s.lines.filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ rollout: 'web/gone', attempts: 10, msg: expect.stringMatching(/giving up releasing web\/gone on HTTPRoute web\/shop; .*by hand/) });
+    // A new leadership term (reset) tries again.
+    s.cleanup.reset?.();
+    await s.cleanup.sweep(ctx);
+    expect(s.calls).toHaveLength(11);
+  });
+
   it('without the Gateway API (no httproutes served) the sweep does nothing and says so at debug level only', async () => {
     const s = sweeper(async () => undefined);
     expect(await s.cleanup.sweep(ctxOf())).toEqual([]);
