@@ -61,6 +61,10 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
   /** The watch can lag: a Rollout created a moment ago may already have written its entry, so ask the API server. */
   async function confirmAndRelease(entry: SweepEntry, ctx: CleanupContext, pluginName: string, releaseOwner: NonNullable<GatewayRouteCleanupOptions['releaseOwner']>): Promise<ReleaseOutcome> {
     const fields = { rollout: `${entry.namespace}/${entry.name}`, route: `${entry.ref.namespace}/${entry.ref.name}` };
+    const key = entryKey(entry);
+    const failed = sweepFailures.get(key) ?? 0;
+    // Given up on (said once, at error level): neither read nor tried again until a restart or a new leadership term.
+    if (failed >= maxSweepFailures) return 'unchanged';
     let rollout = ctx.seen(entry.namespace, entry.name);
     if (ctx.read) {
       try {
@@ -71,10 +75,6 @@ export function gatewayRouteCleanup(opts: GatewayRouteCleanupOptions): ModeClean
       }
     }
     if (sweepDecision(entry, rollout, ctx, pluginName) === 'keep') return 'unchanged';
-    const key = entryKey(entry);
-    const failed = sweepFailures.get(key) ?? 0;
-    // Given up on (said once, at error level): not tried again until the sidecar restarts.
-    if (failed >= maxSweepFailures) return 'unchanged';
     try {
       const done = await releaseOwner(entry.ref, entry.owner);
       sweepFailures.delete(key);
