@@ -161,6 +161,9 @@ canary:
       b: ['alb.ingress.kubernetes.io/actions.b-stable'],
     });
     // Promoting one leaves the other where it is.
+    // Both paused mid-rollout: let the timelines sample that before a moves on (a fast promotion left 4 samples once).
+    const midRollout = (t: Timeline) => t.samples.filter((x) => x.step !== undefined && x.step < (x.steps ?? 0) && !x.abort && !x.fullyPromoted).length;
+    await o.until('5 mid-rollout samples of a and of b', async () => (midRollout(timelines.a) >= 5 && midRollout(timelines.b) >= 5 ? true : undefined), 60_000);
     await o.promote(ns, 'a');
     await o.untilHealthy(ns, 'a');
     await o.until('a back at 0, b still at 60', async () => {
